@@ -1,0 +1,374 @@
+//! The driver: the only module that calls every stage.
+//!
+//! ```text
+//! bytes ─read─▶ records ─header─▶ rows ─plan─▶ intents ─rules (rayon)─▶ diagnostics
+//!                                                   └── cross-row rules (in order) ──┘
+//!                                                         ▼
+//!                                          FileReport { summary, diagnostics, operations }
+//! ```
+
+use std::io::Read;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::header::{Field, Header};
+use crate::options::{ImportMode, MaxDeletes, Options};
+use crate::org::OrgState;
+use crate::plan::{plan_row, OpKind, Operation, PlanContext, PlannedRow};
+use crate::profile::Profile;
+use crate::read::{Record, Source};
+use crate::row::Row;
+use crate::rules::{self, Diagnostic, RowContext, RowFacts, Severity};
+use crate::text::email_key;
+
+/// Counts of a file's operations and findings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Users added.
+    pub add: u64,
+    /// Users modified.
+    pub modify: u64,
+    /// Users deleted.
+    pub delete: u64,
+    /// Rows that change nothing.
+    pub unchanged: u64,
+    /// Rows Control Hub would refuse.
+    pub rejected: u64,
+    /// Findings of severity error.
+    pub errors: u64,
+    /// Findings of severity warning.
+    pub warnings: u64,
+}
+
+impl Summary {
+    fn count(&mut self, kind: OpKind) {
+        match kind {
+            OpKind::Add => self.add += 1,
+            OpKind::Modify => self.modify += 1,
+            OpKind::Delete => self.delete += 1,
+            OpKind::Unchanged => self.unchanged += 1,
+            OpKind::Rejected => self.rejected += 1,
+        }
+    }
+
+    /// Adds another summary's counts to this one.
+    pub fn merge(&mut self, other: &Summary) {
+        self.add += other.add;
+        self.modify += other.modify;
+        self.delete += other.delete;
+        self.unchanged += other.unchanged;
+        self.rejected += other.rejected;
+        self.errors += other.errors;
+        self.warnings += other.warnings;
+    }
+}
+
+/// Everything csvcheck found in one file. Serialises to one element of the
+/// `files` array of the JSON report (SPEC §8).
+#[derive(Clone, Debug, Serialize)]
+pub struct FileReport {
+    /// The file as named on the command line (`<stdin>` for `-`).
+    pub path: String,
+    /// Number of data rows.
+    pub rows: u64,
+    /// Counts.
+    pub summary: Summary,
+    /// Every finding, by line, then code, then column.
+    pub diagnostics: Vec<Diagnostic>,
+    /// One operation per data row, in input order.
+    pub operations: Vec<PlannedRow>,
+    #[serde(skip)]
+    source: Arc<Source>,
+    /// Byte span of the header record, then of each data record.
+    #[serde(skip)]
+    spans: Vec<Range<usize>>,
+    #[serde(skip)]
+    header_line: u64,
+}
+
+impl FileReport {
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.summary.errors > 0
+    }
+
+    /// Whether any finding is a warning.
+    pub fn has_warnings(&self) -> bool {
+        self.summary.warnings > 0
+    }
+
+    /// The decoded input.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// The raw text of the header record (without line terminator).
+    pub fn header_raw(&self) -> Option<&[u8]> {
+        self.spans.first().map(|s| self.source.raw(s))
+    }
+
+    /// The raw text of data row `row` (1-based), as it is in the file.
+    pub fn row_raw(&self, row: u64) -> Option<&[u8]> {
+        let span = self.spans.get(usize::try_from(row).ok()?)?;
+        Some(self.source.raw(span))
+    }
+
+    /// The raw text of the record starting on `line`, if one does.
+    pub fn line_raw(&self, line: u64) -> Option<&[u8]> {
+        let i = self.operations.binary_search_by_key(&line, |o| o.line).ok()?;
+        self.row_raw(i as u64 + 1)
+    }
+
+    /// The header line, if the file has a header.
+    pub fn header_line(&self) -> Option<u64> {
+        self.spans.first().map(|_| self.header_line)
+    }
+}
+
+/// Checks files. Holds the profile, the org state and the options; cheap to
+/// share across threads.
+///
+/// ```
+/// use csvcheck::Checker;
+/// let checker = Checker::builder().build();
+/// let report = checker.check_bytes("users.csv", b"User ID/Email (Required),Webex Calling\nanna@acme.example,maybe\n".to_vec());
+/// assert_eq!(report.diagnostics[0].code.as_str(), "P001");
+/// assert_eq!(report.summary.rejected, 1);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Checker {
+    profile: Arc<Profile>,
+    org: Option<Arc<OrgState>>,
+    options: Options,
+}
+
+/// Configures a [`Checker`].
+#[derive(Clone, Debug, Default)]
+pub struct CheckerBuilder {
+    checker: Checker,
+}
+
+impl CheckerBuilder {
+    /// The current state of the organisation (without it every row is an
+    /// add, or a delete, and the org checks are skipped).
+    pub fn org(&mut self, org: OrgState) -> &mut CheckerBuilder {
+        self.checker.org = Some(Arc::new(org.indexed()));
+        self
+    }
+
+    /// The packages and base licences (default: the built-in profile).
+    pub fn profile(&mut self, profile: Profile) -> &mut CheckerBuilder {
+        self.checker.profile = Arc::new(profile);
+        self
+    }
+
+    /// The import mode (default: add-services).
+    pub fn mode(&mut self, mode: ImportMode) -> &mut CheckerBuilder {
+        self.checker.options.mode = mode;
+        self
+    }
+
+    /// Most data rows per upload (default: 20,000).
+    pub fn max_rows(&mut self, max: u64) -> &mut CheckerBuilder {
+        self.checker.options.max_rows = max;
+        self
+    }
+
+    /// Most deletes before F005 (default: no limit).
+    pub fn max_deletes(&mut self, max: Option<MaxDeletes>) -> &mut CheckerBuilder {
+        self.checker.options.max_deletes = max;
+        self
+    }
+
+    /// Decode input with this WHATWG encoding label instead of UTF-8.
+    pub fn encoding(&mut self, label: &str) -> Result<&mut CheckerBuilder> {
+        let encoding = crate::read::encoding_for_label(label)
+            .ok_or_else(|| Error::Encoding { label: label.to_owned() })?;
+        self.checker.options.encoding = Some(encoding);
+        Ok(self)
+    }
+
+    /// All options at once.
+    pub fn options(&mut self, options: Options) -> &mut CheckerBuilder {
+        self.checker.options = options;
+        self
+    }
+
+    /// The configured checker.
+    pub fn build(&self) -> Checker {
+        self.checker.clone()
+    }
+}
+
+impl Checker {
+    /// A builder with the defaults.
+    pub fn builder() -> CheckerBuilder {
+        CheckerBuilder::default()
+    }
+
+    /// The profile in use.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The org state, if any.
+    pub fn org(&self) -> Option<&OrgState> {
+        self.org.as_deref()
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Checks a file on disk; `-` reads standard input.
+    pub fn check_path(&self, path: impl AsRef<Path>) -> Result<FileReport> {
+        let path = path.as_ref();
+        if path == Path::new("-") {
+            return self.check_reader("<stdin>", std::io::stdin().lock());
+        }
+        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        Ok(self.check_bytes(&path.display().to_string(), bytes))
+    }
+
+    /// Checks everything `reader` yields; `name` names it in the report.
+    pub fn check_reader(&self, name: &str, mut reader: impl Read) -> Result<FileReport> {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).map_err(|source| Error::Io { path: name.into(), source })?;
+        Ok(self.check_bytes(name, bytes))
+    }
+
+    /// Checks the bytes of a file; `name` names it in the report.
+    pub fn check_bytes(&self, name: &str, bytes: Vec<u8>) -> FileReport {
+        let source = Arc::new(Source::decode(bytes, self.options.encoding));
+        let mut records = source.records();
+        let Some(header_record) = records.next() else {
+            return self.finish(name, source, Vec::new(), 0, vec![rules::file::empty_file()], Vec::new());
+        };
+        let titles: Vec<&str> = header_record.fields.iter().collect();
+        let header = Header::parse(&titles, header_record.line, &self.profile);
+        let data: Vec<Record> = records.collect();
+        let mut spans = Vec::with_capacity(data.len() + 1);
+        spans.push(header_record.span.clone());
+        spans.extend(data.iter().map(|r| r.span.clone()));
+
+        let mut file_diags = Vec::new();
+        file_diags.extend(rules::file::not_utf8(&source));
+        file_diags.extend(rules::file::wrong_delimiter(
+            &source,
+            header.line,
+            source.raw(&header_record.span),
+        ));
+        rules::header::check(&header, &mut file_diags);
+        file_diags.extend(rules::file::too_many_rows(data.len() as u64, self.options.max_rows));
+
+        let (rows, facts, mut row_diags): (Vec<_>, Vec<_>, Vec<_>) = data
+            .par_iter()
+            .enumerate()
+            .map(|(i, record)| self.check_record(&header, record, i as u64 + 1))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold((Vec::new(), Vec::new(), Vec::new()), |mut acc, (op, facts, diags)| {
+                acc.0.push(op);
+                acc.1.push(facts);
+                acc.2.push(diags);
+                acc
+            });
+        rules::check_rows(&facts, self.org(), &mut row_diags);
+        // Cross-row findings were made from facts; give them their cell's
+        // title and value from the record.
+        for (diags, record) in row_diags.iter_mut().zip(&data) {
+            for d in diags.iter_mut().filter(|d| d.column.is_none()) {
+                if let Some(i) = d.column_index {
+                    d.column = Some(header.title(i).to_owned());
+                    d.value = record.field(i).map(str::to_owned);
+                }
+            }
+        }
+        drop(facts);
+        let mut report = self.finish(name, source, rows, header.line, file_diags, row_diags);
+        report.spans = spans;
+        report
+    }
+
+    /// Plans and checks one data record.
+    fn check_record(
+        &self,
+        header: &Header,
+        record: &Record,
+        row: u64,
+    ) -> (PlannedRow, RowFacts, Vec<Diagnostic>) {
+        let row = Row { line: record.line, row, record, header };
+        let key = row.raw(Field::Email).map(email_key).unwrap_or_default();
+        let plan_cx = PlanContext { profile: &self.profile, org: self.org(), mode: self.options.mode };
+        let intent = plan_row(&row, &key, &plan_cx);
+        let cx = RowContext {
+            row,
+            key: &key,
+            intent: &intent,
+            profile: &self.profile,
+            org: self.org(),
+            options: &self.options,
+        };
+        let mut diags = Vec::new();
+        let facts = rules::check_row(&cx, &mut diags);
+        let planned =
+            PlannedRow { line: row.line, row: row.row, email: key.clone(), operation: intent.operation };
+        (planned, facts, diags)
+    }
+
+    /// Applies file-level verdicts, counts, and orders the findings.
+    fn finish(
+        &self,
+        name: &str,
+        source: Arc<Source>,
+        mut rows: Vec<PlannedRow>,
+        header_line: u64,
+        mut file_diags: Vec<Diagnostic>,
+        row_diags: Vec<Vec<Diagnostic>>,
+    ) -> FileReport {
+        // Rows with an error are rejected before deletes are counted: a
+        // rejected delete deletes nothing.
+        for (planned, diags) in rows.iter_mut().zip(&row_diags) {
+            if diags.iter().any(Diagnostic::is_error) {
+                planned.operation = Operation::Rejected;
+            }
+        }
+        let deletes = rows.iter().filter(|r| r.operation.kind() == OpKind::Delete).count() as u64;
+        let org_users = self.org().map(|o| o.users.len());
+        file_diags.extend(rules::file::too_many_deletes(deletes, self.options.max_deletes, org_users));
+        if file_diags.iter().any(Diagnostic::is_error) {
+            for planned in &mut rows {
+                planned.operation = Operation::Rejected;
+            }
+        }
+        let mut summary = Summary::default();
+        for planned in &rows {
+            summary.count(planned.operation.kind());
+        }
+        let mut diagnostics = file_diags;
+        diagnostics.extend(row_diags.into_iter().flatten());
+        diagnostics.sort_by_key(Diagnostic::sort_key);
+        for d in &diagnostics {
+            match d.severity() {
+                Severity::Error => summary.errors += 1,
+                Severity::Warning => summary.warnings += 1,
+            }
+        }
+        FileReport {
+            path: name.to_owned(),
+            rows: rows.len() as u64,
+            summary,
+            diagnostics,
+            operations: rows,
+            source,
+            spans: Vec::new(),
+            header_line,
+        }
+    }
+}

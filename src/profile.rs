@@ -1,0 +1,258 @@
+//! The profile: which packages and base licences exist, their column titles
+//! and tiers.
+//!
+//! Packages change with Cisco's price list, not with csvcheck's code, so they
+//! are data. The built-in profile ([`Profile::default`]) is
+//! `src/default_profile.toml`; `--profile FILE` or [`Profile::from_toml`]
+//! replaces it.
+//!
+//! ```
+//! let profile = csvcheck::Profile::default();
+//! let suite = profile.package_by_id("webex_suite").unwrap();
+//! assert!(suite.calling && suite.meetings);
+//! ```
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{location_of, Error, Location, Result};
+use crate::text::title_key;
+
+const DEFAULT_PROFILE: &str = include_str!("default_profile.toml");
+
+/// The most base licences a profile may define (they are kept as a bit set).
+pub const MAX_BASE_LICENCES: usize = 16;
+
+/// A Wholesale package: one column per subscription, one per user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageDef {
+    /// Stable id used in the org state and reports, e.g. `webex_calling`.
+    pub id: String,
+    /// Column title before any `[subscription]`, e.g. `Webex Calling`.
+    pub title: String,
+    /// Rank from low to high; an admin may not go below the org's tier (P006).
+    pub tier: u32,
+    /// Whether the package includes calling (P007, P008, L002).
+    #[serde(default)]
+    pub calling: bool,
+    /// Whether the package includes meetings (P009).
+    #[serde(default)]
+    pub meetings: bool,
+}
+
+/// A base licence column, e.g. `Basic Messaging`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaseLicenceDef {
+    /// Stable id used in the org state and reports, e.g. `messaging`.
+    pub id: String,
+    /// Column title, e.g. `Basic Messaging`.
+    pub title: String,
+}
+
+/// Packages, base licences and extra text columns known to csvcheck.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Packages, lowest tier first.
+    pub packages: Vec<PackageDef>,
+    /// Base licences.
+    #[serde(default)]
+    pub base_licences: Vec<BaseLicenceDef>,
+    /// Titles of further columns carried as free text.
+    #[serde(default)]
+    pub text_columns: Vec<String>,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        // The embedded profile is validated by a unit test, so this cannot fail
+        // at run time; fall back to an empty profile rather than panic anyway.
+        Profile::from_toml(DEFAULT_PROFILE, Path::new("<built-in profile>")).unwrap_or(Profile {
+            packages: Vec::new(),
+            base_licences: Vec::new(),
+            text_columns: Vec::new(),
+        })
+    }
+}
+
+impl Profile {
+    /// Parses and validates a profile from TOML text; `path` names it in errors.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Profile> {
+        let profile: Profile = toml::from_str(text).map_err(|e| Error::Profile {
+            path: path.to_owned(),
+            location: e.span().map(|s| location_of(text.as_bytes(), s.start)).unwrap_or_default(),
+            message: e.message().to_owned(),
+        })?;
+        profile.validate().map_err(|message| Error::Profile {
+            path: path.to_owned(),
+            location: Location::default(),
+            message,
+        })?;
+        Ok(profile)
+    }
+
+    /// Reads a profile from a TOML file.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Profile> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        let text = std::str::from_utf8(&bytes).map_err(|e| Error::Profile {
+            path: path.to_owned(),
+            location: location_of(&bytes, e.valid_up_to()),
+            message: "not valid UTF-8".into(),
+        })?;
+        Profile::from_toml(text, path)
+    }
+
+    /// Checks the invariants the rest of csvcheck relies on.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        if self.packages.is_empty() {
+            return Err("a profile needs at least one package".into());
+        }
+        if self.packages.len() > usize::from(u8::MAX) {
+            return Err("a profile may define at most 255 packages".into());
+        }
+        if self.base_licences.len() > MAX_BASE_LICENCES {
+            return Err(format!("a profile may define at most {MAX_BASE_LICENCES} base licences"));
+        }
+        let mut ids = std::collections::HashSet::new();
+        let mut titles = std::collections::HashSet::new();
+        let entries = self
+            .packages
+            .iter()
+            .map(|p| (&p.id, &p.title))
+            .chain(self.base_licences.iter().map(|b| (&b.id, &b.title)));
+        for (id, title) in entries {
+            if id.trim().is_empty() || title.trim().is_empty() {
+                return Err("every package and base licence needs an id and a title".into());
+            }
+            if title.contains('[') || title.contains(']') {
+                return Err(format!("title {title:?} may not contain brackets"));
+            }
+            if !ids.insert(id.as_str()) {
+                return Err(format!("id {id:?} is defined twice"));
+            }
+            if !titles.insert(title_key(title)) {
+                return Err(format!("title {title:?} is defined twice"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The package with this id.
+    pub fn package_by_id(&self, id: &str) -> Option<&PackageDef> {
+        self.packages.iter().find(|p| p.id == id)
+    }
+
+    /// Index of the package with this id (ids in org files are matched exactly,
+    /// then case-insensitively).
+    pub fn package_index(&self, id: &str) -> Option<usize> {
+        let id = id.trim();
+        self.packages
+            .iter()
+            .position(|p| p.id == id)
+            .or_else(|| self.packages.iter().position(|p| p.id.eq_ignore_ascii_case(id)))
+    }
+
+    /// Index of the base licence with this id.
+    pub fn base_licence_index(&self, id: &str) -> Option<usize> {
+        let id = id.trim();
+        self.base_licences.iter().position(|b| b.id.eq_ignore_ascii_case(id))
+    }
+
+    /// The set of every base licence (what add-services mode gives a new user).
+    pub fn all_base_licences(&self) -> BaseLicences {
+        BaseLicences((1u32 << self.base_licences.len()) - 1)
+    }
+
+    /// The ids of a base-licence set, sorted alphabetically (the report order).
+    pub fn base_licence_ids(&self, set: BaseLicences) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .base_licences
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| set.contains(*i))
+            .map(|(_, b)| b.id.clone())
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+}
+
+/// A set of base licences, by index into [`Profile::base_licences`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct BaseLicences(u32);
+
+impl BaseLicences {
+    /// The empty set.
+    pub const EMPTY: BaseLicences = BaseLicences(0);
+
+    /// Whether licence `index` is in the set.
+    pub fn contains(self, index: usize) -> bool {
+        index < 32 && self.0 & (1 << index) != 0
+    }
+
+    /// Adds licence `index`.
+    pub fn insert(&mut self, index: usize) {
+        if index < 32 {
+            self.0 |= 1 << index;
+        }
+    }
+
+    /// Removes licence `index`.
+    pub fn remove(&mut self, index: usize) {
+        if index < 32 {
+            self.0 &= !(1 << index);
+        }
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_profile_is_valid_and_ordered_by_tier() {
+        let p = Profile::from_toml(DEFAULT_PROFILE, Path::new("default")).unwrap();
+        let ids: Vec<_> = p.packages.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["common_area_calling", "webex_voice", "webex_meetings", "webex_calling", "webex_suite"]
+        );
+        assert!(p.packages.windows(2).all(|w| w[0].tier < w[1].tier));
+        assert_eq!(p.base_licences.len(), 3);
+        assert_eq!(Profile::default(), p);
+    }
+
+    #[test]
+    fn malformed_profile_names_line_and_column() {
+        let err =
+            Profile::from_toml("[[packages]]\nid = \"x\"\ntitle = 3\n", Path::new("p.toml")).unwrap_err();
+        let loc = err.location().unwrap();
+        assert_eq!(loc.line, 3);
+        assert!(err.to_string().starts_with("p.toml:3:"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let text = "[[packages]]\nid='a'\ntitle='A'\ntier=1\n[[packages]]\nid='a'\ntitle='B'\ntier=2\n";
+        let err = Profile::from_toml(text, Path::new("p.toml")).unwrap_err();
+        assert!(err.to_string().contains("defined twice"), "{err}");
+    }
+
+    #[test]
+    fn base_licence_ids_are_sorted() {
+        let p = Profile::default();
+        assert_eq!(p.base_licence_ids(p.all_base_licences()), ["calling", "meetings", "messaging"]);
+        let mut set = BaseLicences::EMPTY;
+        set.insert(p.base_licence_index("calling").unwrap());
+        assert_eq!(p.base_licence_ids(set), ["calling"]);
+    }
+}

@@ -1,0 +1,258 @@
+//! Stage 1: bytes → records.
+//!
+//! [`Source::decode`] turns the raw bytes of a file into text csvcheck can
+//! parse, and records the *facts* the file rules need: the encoding, whether a
+//! BOM was present, the first line holding bytes that are not UTF-8 (F001), and
+//! the delimiter the header is split by (F002). [`Source::records`] then
+//! yields RFC 4180 records, each with the line it starts on and its byte
+//! range, so that reports can echo or show the raw line without keeping a
+//! copy of it.
+//!
+//! ```
+//! use csvcheck::read::Source;
+//! let src = Source::decode(b"\xEF\xBB\xBFa;b\n1;2\n".to_vec(), None);
+//! assert!(src.bom);
+//! assert_eq!(src.delimiter, b';');
+//! let records: Vec<_> = src.records().collect();
+//! assert_eq!(records[1].line, 2);
+//! assert_eq!(records[1].field(1), Some("2"));
+//! ```
+
+mod decode;
+mod sniff;
+
+use std::ops::Range;
+
+use csv::{ByteRecord, StringRecord};
+
+pub use decode::{encoding_for_label, InvalidUtf8};
+
+/// A decoded input file and the facts found while decoding it.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// The text that is parsed: UTF-8, except for the invalid sequences
+    /// reported by [`Source::invalid_utf8`], which are kept as they are so
+    /// that reports can echo them.
+    bytes: Vec<u8>,
+    /// Name of the encoding the file was read as (`UTF-8`, `UTF-16LE`, …).
+    pub encoding: &'static str,
+    /// Whether the file started with a byte-order mark.
+    pub bom: bool,
+    /// Where the first byte that is not UTF-8 is, when the file was read as
+    /// UTF-8 and is not (the fact behind F001).
+    pub invalid_utf8: Option<InvalidUtf8>,
+    /// The delimiter the records are split by.
+    pub delimiter: u8,
+}
+
+impl Source {
+    /// Decodes `bytes`: BOM removal, UTF-16 by BOM, or the given WHATWG
+    /// `encoding`; then finds the delimiter from the first record.
+    pub fn decode(bytes: Vec<u8>, encoding: Option<&'static encoding_rs::Encoding>) -> Source {
+        let decoded = decode::decode(bytes, encoding);
+        let delimiter = sniff::delimiter(&decoded.bytes);
+        Source {
+            bytes: decoded.bytes,
+            encoding: decoded.encoding,
+            bom: decoded.bom,
+            invalid_utf8: decoded.invalid_utf8,
+            delimiter,
+        }
+    }
+
+    /// The decoded text csvcheck parses (raw records are slices of it).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The raw text of a record, without its line terminator.
+    pub fn raw(&self, span: &Range<usize>) -> &[u8] {
+        let raw = self.bytes.get(span.clone()).unwrap_or_default();
+        let end = raw.iter().rposition(|&b| b != b'\n' && b != b'\r').map_or(0, |i| i + 1);
+        raw.get(..end).unwrap_or_default()
+    }
+
+    /// The records of the file, header first, blank lines skipped.
+    pub fn records(&self) -> Records<'_> {
+        Records::new(&self.bytes, self.delimiter)
+    }
+}
+
+/// One CSV record with its position.
+#[derive(Clone, Debug, Default)]
+pub struct Record {
+    /// The 1-based line the record starts on.
+    pub line: u64,
+    /// Byte range of the record in [`Source::bytes`], line terminator included.
+    pub span: Range<usize>,
+    /// The fields, decoded (bytes that are not UTF-8 become U+FFFD here).
+    pub fields: StringRecord,
+}
+
+impl Record {
+    /// Field `i`, if the record has that many.
+    pub fn field(&self, i: usize) -> Option<&str> {
+        self.fields.get(i)
+    }
+
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// Whether the record has no fields (never true for records yielded by
+    /// [`Records`]).
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Whether the record is a blank line: one field holding only whitespace.
+    fn is_blank(&self) -> bool {
+        self.fields.len() <= 1 && self.fields.get(0).is_none_or(|f| f.trim().is_empty())
+    }
+}
+
+/// Iterator over the records of a [`Source`].
+pub struct Records<'a> {
+    reader: csv::Reader<&'a [u8]>,
+    buffer: ByteRecord,
+    bytes: &'a [u8],
+    /// Where line counting has reached: (byte offset, line at that offset).
+    cursor: (usize, u64),
+    /// A record read ahead, to learn where the previous one ends.
+    pending: Option<(u64, usize, StringRecord)>,
+    done: bool,
+}
+
+impl<'a> Records<'a> {
+    fn new(bytes: &'a [u8], delimiter: u8) -> Records<'a> {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(bytes);
+        let mut records =
+            Records { reader, buffer: ByteRecord::new(), bytes, cursor: (0, 1), pending: None, done: false };
+        records.pending = records.read_one();
+        records
+    }
+
+    fn read_one(&mut self) -> Option<(u64, usize, StringRecord)> {
+        if self.done {
+            return None;
+        }
+        // A reader over a byte slice in flexible mode reports no errors, but
+        // should one ever occur, end the records rather than loop or panic.
+        match self.reader.read_byte_record(&mut self.buffer) {
+            Ok(true) => {}
+            Ok(false) | Err(_) => {
+                self.done = true;
+                return None;
+            }
+        }
+        // The reader's position sits on the previous record's terminator;
+        // the record starts after it (and after any blank lines), and its
+        // line is counted here so that a lone `\r` ends a line too.
+        let reported = self.buffer.position().map_or(0, |p| p.byte() as usize);
+        let skip = self
+            .bytes
+            .get(reported..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&b| b == b'\n' || b == b'\r')
+            .count();
+        let byte = reported + skip;
+        let line = self.line_at(byte);
+        let record = std::mem::take(&mut self.buffer);
+        let fields = StringRecord::from_byte_record(record)
+            .unwrap_or_else(|e| StringRecord::from_byte_record_lossy(e.into_byte_record()));
+        Some((line, byte, fields))
+    }
+}
+
+impl Records<'_> {
+    /// The line of byte `offset`, counting `\n`, `\r\n` and lone `\r`
+    /// (offsets only ever grow, so this is linear over the file).
+    fn line_at(&mut self, offset: usize) -> u64 {
+        let (from, mut line) = self.cursor;
+        if offset < from {
+            return line;
+        }
+        let chunk = self.bytes.get(from..offset).unwrap_or_default();
+        let mut prev_cr = from > 0 && self.bytes.get(from - 1) == Some(&b'\r');
+        for &b in chunk {
+            match b {
+                b'\n' if prev_cr => {}
+                b'\n' | b'\r' => line += 1,
+                _ => {}
+            }
+            prev_cr = b == b'\r';
+        }
+        self.cursor = (offset, line);
+        line
+    }
+}
+
+impl Iterator for Records<'_> {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        loop {
+            let (line, start, fields) = self.pending.take()?;
+            self.pending = self.read_one();
+            let end = self.pending.as_ref().map_or(self.bytes.len(), |p| p.1);
+            let record = Record { line, span: start..end.max(start), fields };
+            if !record.is_blank() {
+                return Some(record);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(src: &Source) -> Vec<(u64, usize)> {
+        src.records().map(|r| (r.line, r.len())).collect()
+    }
+
+    #[test]
+    fn records_keep_their_starting_line_across_quoted_newlines() {
+        let src = Source::decode(b"a,b\n\"x\ny\",1\n\n2,3\n".to_vec(), None);
+        assert_eq!(lines(&src), [(1, 2), (2, 2), (5, 2)]);
+    }
+
+    #[test]
+    fn blank_and_whitespace_lines_are_skipped() {
+        let src = Source::decode(b"a,b\n\n   \n1,2\r\n\r\n3,4".to_vec(), None);
+        assert_eq!(lines(&src), [(1, 2), (4, 2), (6, 2)]);
+    }
+
+    #[test]
+    fn raw_spans_echo_the_record_without_terminator() {
+        let src = Source::decode(b"a,b\r\n\"q,1\",2\n\n3,4".to_vec(), None);
+        let raws: Vec<_> = src.records().map(|r| src.raw(&r.span).to_vec()).collect();
+        assert_eq!(raws, [b"a,b".to_vec(), b"\"q,1\",2".to_vec(), b"3,4".to_vec()]);
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines() {
+        let src = Source::decode(b"a,b\r1,2\r\r3,4".to_vec(), None);
+        assert_eq!(lines(&src), [(1, 2), (2, 2), (4, 2)]);
+    }
+
+    #[test]
+    fn ragged_records_are_kept() {
+        let src = Source::decode(b"a,b,c\n1,2\n1,2,3,4\n".to_vec(), None);
+        assert_eq!(lines(&src), [(1, 3), (2, 2), (3, 4)]);
+    }
+
+    #[test]
+    fn invalid_bytes_become_replacement_characters_in_fields() {
+        let src = Source::decode(b"a,b\n1,\xff\n".to_vec(), None);
+        let recs: Vec<_> = src.records().collect();
+        assert_eq!(recs[1].field(1), Some("\u{fffd}"));
+        assert_eq!(src.invalid_utf8.map(|i| i.line), Some(2));
+    }
+}

@@ -1,0 +1,45 @@
+//! Which delimiter splits the header.
+//!
+//! Control Hub reads only commas, but spreadsheets in many European locales
+//! save "CSV" with semicolons, and some tools write tabs. csvcheck parses such
+//! a file with the delimiter it really has, so every other check still runs,
+//! and F002 tells the user the upload would fail.
+
+/// The delimiter that splits the first record: `,` unless `;` or tab occur
+/// more often outside quotes.
+pub(super) fn delimiter(bytes: &[u8]) -> u8 {
+    let (mut commas, mut semicolons, mut tabs) = (0usize, 0usize, 0usize);
+    let mut quoted = false;
+    for &b in bytes {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => break,
+            b',' if !quoted => commas += 1,
+            b';' if !quoted => semicolons += 1,
+            b'\t' if !quoted => tabs += 1,
+            _ => {}
+        }
+    }
+    if commas >= semicolons.max(tabs) {
+        b','
+    } else if semicolons >= tabs {
+        b';'
+    } else {
+        b'\t'
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delimiter;
+
+    #[test]
+    fn picks_the_most_frequent_unquoted_separator() {
+        assert_eq!(delimiter(b"a,b,c\n"), b',');
+        assert_eq!(delimiter(b"a;b;c\n1,2,3,4,5"), b';');
+        assert_eq!(delimiter(b"a\tb\tc"), b'\t');
+        assert_eq!(delimiter(b"\"x;y;z\",b\n"), b',');
+        assert_eq!(delimiter(b"single\n"), b',');
+        assert_eq!(delimiter(b"Street, City;Dept;Name\n"), b';');
+    }
+}

@@ -1,0 +1,279 @@
+//! Stage 3: records → typed rows.
+//!
+//! A [`Row`] is a view over one data record and the header: it hands out
+//! cells by [`Field`], package and base-licence flags, and typed values
+//! ([`Flag`], [`NumberCell`], [`PhoneClass`]) without copying the record.
+//! Nothing here emits diagnostics; rules turn these typed facts into codes.
+
+use crate::header::{Field, Header, PackageColumn};
+use crate::read::Record;
+
+/// A package or base-licence cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flag {
+    /// Empty: no change.
+    Empty,
+    /// `TRUE` (any case, surrounding spaces ignored).
+    True,
+    /// `FALSE` (any case, surrounding spaces ignored).
+    False,
+    /// Anything else (P001).
+    Invalid,
+}
+
+impl Flag {
+    /// Parses a flag cell.
+    ///
+    /// ```
+    /// use csvcheck::row::Flag;
+    /// assert_eq!(Flag::parse(" true "), Flag::True);
+    /// assert_eq!(Flag::parse("yes"), Flag::Invalid);
+    /// assert_eq!(Flag::parse(""), Flag::Empty);
+    /// ```
+    pub fn parse(cell: &str) -> Flag {
+        let cell = cell.trim();
+        if cell.is_empty() {
+            Flag::Empty
+        } else if cell.eq_ignore_ascii_case("true") {
+            Flag::True
+        } else if cell.eq_ignore_ascii_case("false") {
+            Flag::False
+        } else {
+            Flag::Invalid
+        }
+    }
+}
+
+/// A Phone Number or Extension cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumberCell<'a> {
+    /// Empty: no change.
+    Empty,
+    /// `REMOVE`: remove the number.
+    Remove,
+    /// `REMOVE|<value>`: remove this number.
+    RemoveValue(&'a str),
+    /// A number to set (trimmed, not yet validated).
+    Value(&'a str),
+}
+
+impl<'a> NumberCell<'a> {
+    /// Parses a number cell.
+    pub fn parse(cell: &'a str) -> NumberCell<'a> {
+        let cell = cell.trim();
+        if cell.is_empty() {
+            return NumberCell::Empty;
+        }
+        let upper = cell.get(..6).filter(|p| p.eq_ignore_ascii_case("remove"));
+        match (upper, cell.get(6..)) {
+            (Some(_), Some("")) => NumberCell::Remove,
+            (Some(_), Some(rest)) if rest.starts_with('|') => {
+                NumberCell::RemoveValue(rest.get(1..).unwrap_or_default().trim())
+            }
+            _ => NumberCell::Value(cell),
+        }
+    }
+
+    /// The number this cell sets, if it sets one.
+    pub fn value(self) -> Option<&'a str> {
+        match self {
+            NumberCell::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// What a phone number cell holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PhoneClass {
+    /// E.164: `+`, then 8–15 digits, the first 1–9.
+    Valid,
+    /// 8–15 digits without `+` (N002).
+    MissingPlus {
+        /// The number with `+` restored, when that is valid E.164 (a leading
+        /// `00` is the international prefix and becomes `+`).
+        suggestion: Option<String>,
+    },
+    /// Mangled into scientific notation by a spreadsheet (N003).
+    Scientific,
+    /// Anything else (N001); a suggestion when only separators are wrong.
+    Invalid {
+        /// The number with spaces, dashes, dots and brackets removed, when
+        /// that makes it valid E.164.
+        suggestion: Option<String>,
+    },
+}
+
+/// Whether `s` is E.164 as Control Hub wants it.
+pub fn is_e164(s: &str) -> bool {
+    let Some(digits) = s.strip_prefix('+') else {
+        return false;
+    };
+    (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
+}
+
+/// Classifies a phone or caller-id number cell (already trimmed).
+///
+/// ```
+/// use csvcheck::row::{classify_phone, PhoneClass};
+/// assert_eq!(classify_phone("+390212345678"), PhoneClass::Valid);
+/// assert_eq!(classify_phone("3.90212E+11"), PhoneClass::Scientific);
+/// assert_eq!(
+///     classify_phone("390212345678"),
+///     PhoneClass::MissingPlus { suggestion: Some("+390212345678".into()) }
+/// );
+/// ```
+pub fn classify_phone(s: &str) -> PhoneClass {
+    if is_e164(s) {
+        return PhoneClass::Valid;
+    }
+    if is_scientific(s) {
+        return PhoneClass::Scientific;
+    }
+    if (8..=15).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) {
+        let restored = match s.strip_prefix("00") {
+            Some(rest) => format!("+{rest}"),
+            None => format!("+{s}"),
+        };
+        return PhoneClass::MissingPlus { suggestion: is_e164(&restored).then_some(restored) };
+    }
+    let compact: String =
+        s.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}')).collect();
+    let suggestion = (compact != s && is_e164(&compact)).then_some(compact);
+    PhoneClass::Invalid { suggestion }
+}
+
+/// `3.90212E+11`, `3,9E11`, `4.4203E+11`: what a spreadsheet makes of a long
+/// number it thinks is numeric.
+fn is_scientific(s: &str) -> bool {
+    let Some(e) = s.find(['e', 'E']) else {
+        return false;
+    };
+    let (mantissa, exponent) = s.split_at(e);
+    let exponent = exponent.get(1..).unwrap_or_default();
+    let exponent = exponent.strip_prefix('+').unwrap_or(exponent);
+    let mut parts = mantissa.splitn(2, ['.', ',']);
+    let int = parts.next().unwrap_or_default();
+    let frac = parts.next().unwrap_or("0");
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && !frac.is_empty()
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && !exponent.is_empty()
+        && exponent.len() <= 2
+        && exponent.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `s` is a valid extension: 2–10 ASCII digits.
+pub fn is_extension(s: &str) -> bool {
+    (2..=10).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// One data record seen through the header.
+#[derive(Clone, Copy, Debug)]
+pub struct Row<'r> {
+    /// The 1-based line the record starts on.
+    pub line: u64,
+    /// The 1-based index of the data record.
+    pub row: u64,
+    /// The record.
+    pub record: &'r Record,
+    /// The header it is read with.
+    pub header: &'r Header,
+}
+
+impl<'r> Row<'r> {
+    /// Cell `index` as written (untrimmed).
+    pub fn cell(&self, index: usize) -> Option<&'r str> {
+        self.record.field(index)
+    }
+
+    /// The cell of a known field as written, if the column exists.
+    pub fn raw(&self, field: Field) -> Option<&'r str> {
+        self.cell(self.header.field(field)?)
+    }
+
+    /// The trimmed cell of a known field; `None` when absent or empty.
+    pub fn text(&self, field: Field) -> Option<&'r str> {
+        self.raw(field).map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    /// Whether the record has as many fields as the header (else R001).
+    pub fn is_well_formed(&self) -> bool {
+        self.record.len() == self.header.len()
+    }
+
+    /// The package cells: (column index, column, flag).
+    pub fn packages(&self) -> impl Iterator<Item = (usize, &'r PackageColumn, Flag)> + 'r {
+        let (header, record) = (self.header, self.record);
+        header.packages.iter().filter_map(move |&i| {
+            let column = header.package_column(i)?;
+            Some((i, column, Flag::parse(record.field(i).unwrap_or(""))))
+        })
+    }
+
+    /// The base-licence cells: (column index, licence index, flag).
+    pub fn base_licences(&self) -> impl Iterator<Item = (usize, usize, Flag)> + 'r {
+        let (header, record) = (self.header, self.record);
+        header.base_licences.iter().filter_map(move |&i| {
+            let licence = header.base_licence_column(i)?;
+            Some((i, licence, Flag::parse(record.field(i).unwrap_or(""))))
+        })
+    }
+
+    /// A Phone Number / Extension cell, typed.
+    pub fn number(&self, field: Field) -> NumberCell<'r> {
+        NumberCell::parse(self.raw(field).unwrap_or(""))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remove_markers() {
+        assert_eq!(NumberCell::parse("REMOVE"), NumberCell::Remove);
+        assert_eq!(NumberCell::parse(" remove "), NumberCell::Remove);
+        assert_eq!(NumberCell::parse("REMOVE|+39021"), NumberCell::RemoveValue("+39021"));
+        assert_eq!(NumberCell::parse("REMOVED"), NumberCell::Value("REMOVED"));
+        assert_eq!(NumberCell::parse("1001"), NumberCell::Value("1001"));
+        assert_eq!(NumberCell::parse("ré"), NumberCell::Value("ré"));
+    }
+
+    #[test]
+    fn e164_bounds() {
+        assert!(is_e164("+12345678"));
+        assert!(is_e164("+123456789012345"));
+        assert!(!is_e164("+1234567"));
+        assert!(!is_e164("+1234567890123456"));
+        assert!(!is_e164("+0212345678"));
+        assert!(!is_e164("+39 02 1234"));
+    }
+
+    #[test]
+    fn phone_classes() {
+        assert_eq!(classify_phone("4.4203E+11"), PhoneClass::Scientific);
+        assert_eq!(classify_phone("3,90212E11"), PhoneClass::Scientific);
+        assert_eq!(
+            classify_phone("+39 02 1234 5678"),
+            PhoneClass::Invalid { suggestion: Some("+390212345678".into()) }
+        );
+        assert_eq!(classify_phone("123-456"), PhoneClass::Invalid { suggestion: None });
+        assert_eq!(classify_phone("0212345678"), PhoneClass::MissingPlus { suggestion: None });
+        assert_eq!(
+            classify_phone("00390212345678"),
+            PhoneClass::MissingPlus { suggestion: Some("+390212345678".into()) }
+        );
+        assert_eq!(classify_phone("E+11"), PhoneClass::Invalid { suggestion: None });
+    }
+
+    #[test]
+    fn extensions() {
+        assert!(is_extension("10"));
+        assert!(is_extension("1234567890"));
+        assert!(!is_extension("1"));
+        assert!(!is_extension("12a"));
+        assert!(!is_extension("12345678901"));
+    }
+}

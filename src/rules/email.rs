@@ -1,0 +1,296 @@
+//! Email rules (E001–E005): the `User ID/Email (Required)` cell, the key of
+//! every row.
+
+use std::collections::HashMap;
+
+use email_address::{EmailAddress, Options as EmailOptions};
+
+use super::{Code, Diagnostic, RowContext, RowFacts};
+use crate::header::Field;
+use crate::plan::OpKind;
+
+/// Runs the per-row email rules; returns whether the email is valid.
+pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> bool {
+    let Some(index) = cx.row.header.field(Field::Email) else {
+        return false; // H001 covers the whole file.
+    };
+    let email = cx.row.cell(index).unwrap_or_default().trim();
+    if email.is_empty() {
+        missing_email(cx, index, out);
+        return false;
+    }
+    if email_local_too_long(cx, index, email, out) || invalid_email(cx, index, email, out) {
+        return false;
+    }
+    foreign_domain(cx, email, out);
+    true
+}
+
+/// Documentation of E001: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const E001: &str = r#"## What it checks
+The `User ID/Email (Required)` cell is empty or holds only whitespace. A line
+of nothing but commas (a spreadsheet's leftover empty row) is not a blank
+line, so it fires too. Error: rejects the row.
+
+## Why Control Hub cares
+The email is the row's key: without it Control Hub cannot tell which user to
+add or change, and it is the one column every row must fill (help.webex.com
+article afv3q8). The old Control Hub client failed such rows with a "required
+email" error.
+
+## How to fix
+Fill in the user's email, or delete the row, including rows of only commas
+left at the end of a spreadsheet export.
+
+## Example
+
+    User ID/Email (Required),Extension,Location,Webex Calling [Wholesale]
+    ,1002,Roma,TRUE
+    ,,,
+
+Use instead:
+
+    User ID/Email (Required),Extension,Location,Webex Calling [Wholesale]
+    marco.bianchi@acme.example,1002,Roma,TRUE
+"#;
+/// E001: the email cell is empty.
+fn missing_email(cx: &RowContext<'_>, index: usize, out: &mut Vec<Diagnostic>) {
+    out.push(
+        cx.cell_diagnostic(Code::E001, index, "the email is empty: every row needs one")
+            .help("fill in the user's email; it is how Control Hub finds the user"),
+    );
+}
+
+/// Documentation of E002: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const E002: &str = r#"## What it checks
+The email is not a valid address: it fails the `email_address` syntax rules
+(e.g. no `@`, two `@`, a space, nothing after `@`), or its domain has no
+dot, as in `lucia.ferri@acme`. The value is checked after trimming; an empty
+cell is E001 and a local part over 64 characters is E003.
+Error: rejects the row.
+
+## Why Control Hub cares
+Control Hub needs the user ID to be a valid email address; the old client
+checked this per row. Webex Calling provisioning also wants the `user@domain`
+form with exactly one `@` and a limited character set (errors WXC-4901 and
+WXC-4801, whose two character lists differ). Typical causes: a truncated
+address, a missing domain suffix, a comma typed for a dot.
+
+## How to fix
+Correct the value to the user's real sign-in address, e.g.
+`mario.rossi@acme.example`.
+
+## Example
+
+    User ID/Email (Required),Extension,Location,Webex Calling [Wholesale]
+    mario.rossi@,1003,Roma,TRUE
+    lucia.ferri@acme,1004,Roma,TRUE
+
+Use instead:
+
+    User ID/Email (Required),Extension,Location,Webex Calling [Wholesale]
+    mario.rossi@acme.example,1003,Roma,TRUE
+    lucia.ferri@acme.example,1004,Roma,TRUE
+"#;
+/// E002: not a valid address, or a domain without a dot.
+fn invalid_email(cx: &RowContext<'_>, index: usize, email: &str, out: &mut Vec<Diagnostic>) -> bool {
+    let options = EmailOptions::default().with_required_tld().without_display_text().without_domain_literal();
+    let problem = match EmailAddress::parse_with_options(email, options) {
+        Ok(_) => return false,
+        Err(e) => describe(e, email),
+    };
+    out.push(
+        cx.cell_diagnostic(Code::E002, index, format!("{email:?} is not a valid email address: {problem}"))
+            .help(email_help(email)),
+    );
+    true
+}
+
+fn describe(e: email_address::Error, email: &str) -> String {
+    use email_address::Error as E;
+    match e {
+        E::MissingSeparator => "it has no @".into(),
+        E::LocalPartEmpty => "nothing before the @".into(),
+        E::DomainEmpty => "nothing after the @".into(),
+        E::DomainTooFew => "the domain has no dot".into(),
+        E::InvalidCharacter if email.matches('@').count() > 1 => "it has more than one @".into(),
+        E::InvalidCharacter => "it contains a character an address may not hold".into(),
+        E::SubDomainEmpty | E::DomainInvalidSeparator => {
+            "the domain has an empty part (two dots, or a dot at an end)".into()
+        }
+        E::UnsupportedDisplayName | E::MissingDisplayName | E::MissingEndBracket => {
+            "it holds a display name or angle brackets, not just the address".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn email_help(email: &str) -> String {
+    if email.contains(char::is_whitespace) {
+        "remove the spaces inside the address".into()
+    } else if email.contains(['<', '>']) {
+        "keep only the address itself, e.g. giulia.rossi@acme.example".into()
+    } else {
+        "write the address as name@domain.tld, e.g. giulia.rossi@acme.example".into()
+    }
+}
+
+/// Documentation of E003: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const E003: &str = r#"## What it checks
+The part of the email before `@` is longer than 64 characters (counted after
+trimming; the domain does not count). Error: rejects the row.
+
+## Why Control Hub cares
+Control Hub's CSV reference limits the user ID to 64 characters before
+`@domain` (help.webex.com article afv3q8, newer copies), the same limit as
+the email standards. Such long local parts usually come from several cells
+concatenated into one: name, department and office.
+
+## How to fix
+Use the user's real mailbox address, which is shorter; put the department or
+office in their own columns.
+
+## Example
+Org: giulia.rossi@acme.example exists.
+
+    User ID/Email (Required),Department
+    giulia.rossi.amministrazione.contabilita.fornitori.esteri.milanohq@acme.example,
+
+Use instead:
+
+    User ID/Email (Required),Department
+    giulia.rossi@acme.example,Contabilità fornitori esteri
+"#;
+/// E003: more than 64 characters before the `@`.
+fn email_local_too_long(cx: &RowContext<'_>, index: usize, email: &str, out: &mut Vec<Diagnostic>) -> bool {
+    let Some((local, _)) = email.rsplit_once('@') else {
+        return false;
+    };
+    let len = local.chars().count();
+    if len <= 64 {
+        return false;
+    }
+    out.push(
+        cx.cell_diagnostic(
+            Code::E003,
+            index,
+            format!("the part before the @ is {len} characters long; Control Hub allows 64"),
+        )
+        .help("shorten the user name, or use an alias address of the user"),
+    );
+    true
+}
+
+/// Documentation of E004: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const E004: &str = r#"## What it checks
+The row's email key (trimmed, NFC-normalised, lowercased) equals that of an
+earlier row; the message names the earlier row's line, and the first row is
+not reported. Only valid emails are compared: cells with E001, E002 or E003
+take no part. Error: rejects the row.
+
+## Why Control Hub cares
+Control Hub matches users by email without regard to case, so
+`Giulia.Rossi@acme.example` and `giulia.rossi@acme.example` are the same
+user; two rows give two conflicting instructions and which one lands is not
+defined (inferred). The old client flagged duplicates ("duplicate email
+address in the CSV file") but compared case-sensitively, so case-only
+duplicates slipped through.
+
+## How to fix
+Keep one row per user: merge the values you want into one row and delete the
+other.
+
+## Example
+
+    User ID/Email (Required),Extension,Location,Webex Calling [Wholesale]
+    giulia.rossi@acme.example,1001,Milano HQ,TRUE
+    Giulia.Rossi@acme.example,1005,Milano HQ,TRUE
+
+Use instead:
+
+    User ID/Email (Required),Extension,Location,Webex Calling [Wholesale]
+    giulia.rossi@acme.example,1005,Milano HQ,TRUE
+"#;
+/// E004: the same key as an earlier row. Only valid emails are compared.
+pub(crate) fn check_duplicates(facts: &[RowFacts], out: &mut [Vec<Diagnostic>]) {
+    let mut first: HashMap<&str, u64> = HashMap::with_capacity(facts.len());
+    for (fact, diags) in facts.iter().zip(out.iter_mut()) {
+        let Some(key) = fact.valid_key.as_deref() else {
+            continue;
+        };
+        match first.get(key) {
+            Some(&line) => diags.push(
+                Diagnostic {
+                    row: Some(fact.row),
+                    column_index: fact.email_column,
+                    ..Diagnostic::new(
+                        Code::E004,
+                        format!(
+                            "{key} is already in the file on line {line} (emails match whatever their case)"
+                        ),
+                    )
+                }
+                .at_line(fact.line)
+                .help(format!(
+                    "keep one row per user: merge this row into line {line}, or delete one of the two"
+                )),
+            ),
+            None => {
+                first.insert(key, fact.line);
+            }
+        }
+    }
+}
+
+/// Documentation of E005: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const E005: &str = r#"## What it checks
+A row planned as an add (its email is not in the org) has an email domain
+that is not among the org's `domains`. Needs `--org`; skipped without it and
+when the org file lists no domains. Warning: rejects nothing.
+
+## Why Control Hub cares
+A user whose domain the organisation has not verified is an external user,
+and Wholesale packages cannot be given to external users (help.webex.com
+article nil4lpeb). More often the domain is mistyped (`acme.exmaple`), which
+adds a new, wrong user while the intended one stays unchanged.
+
+## How to fix
+Correct the domain. If the domain really belongs to the customer, verify it
+in Control Hub first and add it to `domains` in the org file.
+
+## Example
+Org: domains acme.example; locations Milano HQ and Roma;
+marco.bianchi@acme.example is not a user yet.
+
+    User ID/Email (Required),Extension,Location,Webex Calling [Wholesale]
+    marco.bianchi@acme.exmaple,1002,Roma,TRUE
+
+Use instead:
+
+    User ID/Email (Required),Extension,Location,Webex Calling [Wholesale]
+    marco.bianchi@acme.example,1002,Roma,TRUE
+"#;
+/// E005: an added user's domain is not one of the org's domains.
+fn foreign_domain(cx: &RowContext<'_>, email: &str, out: &mut Vec<Diagnostic>) {
+    if cx.intent.operation.kind() != OpKind::Add {
+        return;
+    }
+    let Some(org) = cx.org else {
+        return;
+    };
+    let Some((_, domain)) = email.rsplit_once('@') else {
+        return;
+    };
+    if org.has_domain(domain) != Some(false) {
+        return;
+    }
+    let domains = org.domains.as_deref().unwrap_or_default().join(", ");
+    out.push(
+        cx.field_diagnostic(
+            Code::E005,
+            Field::Email,
+            format!("the new user's domain {domain} is not one of the org's domains ({domains})"),
+        )
+        .help("check for a typo in the domain; an external user cannot be given a Wholesale package"),
+    );
+}

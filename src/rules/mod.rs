@@ -1,0 +1,167 @@
+//! Stage 5: the rules. Every check has a stable code ([`Code`]) in the
+//! [registry](registry), and lives with its documentation and tests in the
+//! file of its family:
+//!
+//! | family | file | codes |
+//! |---|---|---|
+//! | file | `file.rs` | F001–F005 |
+//! | header | `header.rs` | H001–H003 |
+//! | record | `record.rs` | R001 |
+//! | email | `email.rs` | E001–E005 |
+//! | number | `number.rs` | N001–N007 |
+//! | package | `package.rs` | P001–P012 |
+//! | location | `location.rs` | L001–L002 |
+//! | read-only | `read_only.rs` | O001 |
+//! | base licence | `base_licence.rs` | B001 |
+//! | text | `text.rs` | T001–T005 |
+//!
+//! Stages before this one only record facts; rules turn facts into
+//! [`Diagnostic`]s. Per-row rules see a [`RowContext`] and run in parallel;
+//! cross-row rules (E004, N005–N007) run once over every row's [`RowFacts`],
+//! in input order, so "the earlier row" is always the lower line.
+
+pub(crate) mod base_licence;
+pub mod diagnostic;
+pub(crate) mod email;
+pub(crate) mod file;
+pub(crate) mod header;
+pub(crate) mod location;
+pub(crate) mod number;
+pub(crate) mod package;
+pub(crate) mod read_only;
+pub(crate) mod record;
+pub mod registry;
+pub(crate) mod text;
+
+pub use diagnostic::Diagnostic;
+pub use registry::{Code, Rule, Severity, RULES};
+
+use crate::header::Field;
+use crate::options::Options;
+use crate::org::OrgState;
+use crate::plan::{EffectiveLocation, Intent};
+use crate::profile::Profile;
+use crate::row::{NumberCell, Row};
+
+/// What a per-row rule sees.
+pub(crate) struct RowContext<'a> {
+    pub row: Row<'a>,
+    /// The row's key (normalised email).
+    pub key: &'a str,
+    pub intent: &'a Intent<'a>,
+    pub profile: &'a Profile,
+    pub org: Option<&'a OrgState>,
+    pub options: &'a Options,
+}
+
+impl RowContext<'_> {
+    /// A diagnostic for this row, in column `index`, showing the cell's value.
+    pub fn cell_diagnostic(&self, code: Code, index: usize, message: impl Into<String>) -> Diagnostic {
+        let d = Diagnostic::new(code, message)
+            .at_line(self.row.line)
+            .in_column(index, self.row.header.title(index));
+        let d = Diagnostic { row: Some(self.row.row), ..d };
+        match self.row.cell(index) {
+            Some(v) => d.value(v),
+            None => d,
+        }
+    }
+
+    /// A diagnostic for this row in the column of `field`.
+    pub fn field_diagnostic(&self, code: Code, field: Field, message: impl Into<String>) -> Diagnostic {
+        match self.row.header.field(field) {
+            Some(i) => self.cell_diagnostic(code, i, message),
+            None => self.row_diagnostic(code, message),
+        }
+    }
+
+    /// A diagnostic for this row as a whole.
+    pub fn row_diagnostic(&self, code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { row: Some(self.row.row), ..Diagnostic::new(code, message).at_line(self.row.line) }
+    }
+
+    /// The package definition of the effective package.
+    pub fn effective_package(&self) -> Option<&crate::profile::PackageDef> {
+        self.profile.packages.get(self.intent.effective.package?)
+    }
+
+    /// Whether the row adds or modifies a user (the checks on required
+    /// values apply to those).
+    pub fn adds_or_modifies(&self) -> bool {
+        matches!(self.intent.operation.kind(), crate::plan::OpKind::Add | crate::plan::OpKind::Modify)
+    }
+}
+
+/// What the cross-row rules need to know of one row, extracted while the
+/// row was checked so the record itself can be dropped.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RowFacts {
+    pub line: u64,
+    pub row: u64,
+    /// The key, when the email is valid (only valid values are compared).
+    pub valid_key: Option<String>,
+    /// The key, valid or not (to tell an org user from another).
+    pub key: String,
+    /// Column indexes the cross-row findings point at.
+    pub email_column: Option<usize>,
+    pub phone_column: Option<usize>,
+    pub extension_column: Option<usize>,
+    /// A valid Phone Number the row sets.
+    pub phone: Option<String>,
+    /// A valid Extension the row sets, with the key of its effective location.
+    pub extension: Option<(String, String)>,
+    /// Whether the row deletes its user or replaces/removes its number or
+    /// extension, so the org's current values no longer block others.
+    pub releases_phone: bool,
+    pub releases_extension: bool,
+}
+
+/// Runs every per-row rule on one row; returns the row's facts.
+pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFacts {
+    let header = cx.row.header;
+    let mut facts = RowFacts {
+        line: cx.row.line,
+        row: cx.row.row,
+        key: cx.key.to_owned(),
+        email_column: header.field(Field::Email),
+        phone_column: header.field(Field::PhoneNumber),
+        extension_column: header.field(Field::Extension),
+        ..RowFacts::default()
+    };
+    if !record::check(cx, out) {
+        // A ragged record's cells are misaligned: checking them would blame
+        // the wrong columns.
+        return facts;
+    }
+    let email_ok = email::check(cx, out);
+    let numbers = number::check(cx, out);
+    package::check(cx, out);
+    location::check(cx, out);
+    read_only::check(cx, out);
+    base_licence::check(cx, out);
+    text::check(cx, out);
+
+    if email_ok {
+        facts.valid_key = Some(cx.key.to_owned());
+    }
+    facts.phone = numbers.phone;
+    if let Some(ext) = numbers.extension {
+        let location = match cx.intent.effective.location {
+            EffectiveLocation::Named(l) => Some(l),
+            EffectiveLocation::Default | EffectiveLocation::None => None,
+        };
+        facts.extension = Some((crate::org::location_key(location), ext));
+    }
+    let deletes = cx.intent.operation.kind() == crate::plan::OpKind::Delete;
+    facts.releases_phone = deletes || cx.row.number(Field::PhoneNumber) != NumberCell::Empty;
+    facts.releases_extension = deletes
+        || cx.row.number(Field::Extension) != NumberCell::Empty
+        || cx.row.text(Field::Location).is_some();
+    facts
+}
+
+/// Runs the cross-row rules; `out[i]` receives row `i`'s findings.
+pub(crate) fn check_rows(facts: &[RowFacts], org: Option<&OrgState>, out: &mut [Vec<Diagnostic>]) {
+    email::check_duplicates(facts, out);
+    number::check_duplicates(facts, org, out);
+}

@@ -1,0 +1,429 @@
+//! Number rules (N001–N007): phone numbers, caller-id numbers and
+//! extensions — their format, and their uniqueness in the file and the org.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{Code, Diagnostic, RowContext, RowFacts};
+use crate::header::Field;
+use crate::org::OrgState;
+use crate::row::{classify_phone, is_extension, NumberCell, PhoneClass};
+
+/// The valid numbers a row sets, for the cross-row rules.
+pub(crate) struct NumberFacts {
+    pub phone: Option<String>,
+    pub extension: Option<String>,
+}
+
+/// Runs the per-row number rules.
+pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> NumberFacts {
+    let mut facts = NumberFacts { phone: None, extension: None };
+    if let NumberCell::Value(v) = cx.row.number(Field::PhoneNumber) {
+        if check_phone(cx, Field::PhoneNumber, v, out) {
+            facts.phone = Some(v.to_owned());
+        }
+    }
+    if let Some(v) = cx.row.text(Field::CallerIdNumber) {
+        check_phone(cx, Field::CallerIdNumber, v, out);
+    }
+    if let NumberCell::Value(v) = cx.row.number(Field::Extension) {
+        if invalid_extension(cx, v, out) {
+            facts.extension = Some(v.to_owned());
+        }
+    }
+    facts
+}
+
+/// Classifies a number and reports N001–N003; returns whether it is valid.
+fn check_phone(cx: &RowContext<'_>, field: Field, value: &str, out: &mut Vec<Diagnostic>) -> bool {
+    match classify_phone(value) {
+        PhoneClass::Valid => true,
+        PhoneClass::Scientific => {
+            phone_scientific(cx, field, value, out);
+            false
+        }
+        PhoneClass::MissingPlus { suggestion } => {
+            phone_missing_plus(cx, field, value, suggestion, out);
+            false
+        }
+        PhoneClass::Invalid { suggestion } => {
+            invalid_phone(cx, field, value, suggestion, out);
+            false
+        }
+    }
+}
+
+/// Documentation of N001: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const N001: &str = r#"## What it checks
+A `Phone Number` or `Caller ID Number` that is not E.164: `+`, then 8 to 15
+digits, the first one 1-9, and nothing else (no spaces, dashes, dots or
+brackets). Empty cells, and `REMOVE` or `REMOVE|<value>` in Phone Number,
+are accepted; digits that only lack the `+` are N002, scientific notation is
+N003. Error: rejects the row.
+
+## Why Control Hub cares
+Control Hub asks for external numbers with the leading `+` and no other
+characters (help.webex.com article nlkiw8e), and Webex Calling CSVs accept
+only E.164 (nu0oia0). Cisco's own column reference shows `123-456-7890` and
+`+1 123 456 7890` as examples, so the rule is not stated consistently;
+csvcheck takes the strict reading. Control Hub does not normalise numbers it
+stores (nvjt3ce), so a formatted number would be kept as typed.
+
+## How to fix
+Write `+`, the country code and the national number with no separators:
+`02 1234 5678` in Milan becomes `+390212345678` (Italian numbers keep their
+leading 0 after +39). Replace a leading `00` with `+`.
+
+## Example
+
+    User ID/Email (Required),Phone Number,Location,Webex Calling [Wholesale]
+    giulia.rossi@acme.example,+39 02 1234 5678,Milano HQ,TRUE
+    marco.bianchi@acme.example,(06) 9876 5432,Roma,TRUE
+
+Use instead:
+
+    User ID/Email (Required),Phone Number,Location,Webex Calling [Wholesale]
+    giulia.rossi@acme.example,+390212345678,Milano HQ,TRUE
+    marco.bianchi@acme.example,+390698765432,Roma,TRUE
+"#;
+/// N001: not E.164.
+fn invalid_phone(
+    cx: &RowContext<'_>,
+    field: Field,
+    value: &str,
+    suggestion: Option<String>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let help = match suggestion {
+        Some(s) => format!("write the number without spaces or separators: did you mean {s}?"),
+        None => "write the number in E.164: +, the country code, then the number, 8 to 15 digits \
+                 in all and nothing else (e.g. +390212345678)"
+            .to_owned(),
+    };
+    out.push(cx.field_diagnostic(Code::N001, field, format!("{value:?} is not an E.164 number")).help(help));
+}
+
+/// Documentation of N002: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const N002: &str = r#"## What it checks
+A `Phone Number` or `Caller ID Number` made only of digits, 8 to 15 of them,
+with no `+`: the `+` of an E.164 number was probably stripped by a
+spreadsheet. Error: rejects the row.
+
+## Why Control Hub cares
+Excel and other spreadsheets read `+390212345678` as a number, drop the `+`
+and save `390212345678`; Cisco warns about this on its CSV pages
+(help.webex.com article nlkiw8e), and real exports contain numbers such as
+`442035978111`. Without the `+` the value is not E.164, which Control Hub
+asks for. Longer numbers can also lose digits or turn into scientific
+notation (N003).
+
+## How to fix
+- If the digits already start with the country code, put the `+` back;
+  `csvcheck fix --unsafe-fixes` does this for you (a guess: check it).
+- A national number such as `0212345678` needs its country code:
+  `+390212345678`. Digits starting with `00` carry an international prefix:
+  replace the `00` with `+`.
+- To keep the `+`, format the column as Text before typing or pasting, or
+  edit the CSV in a text editor.
+
+## Example
+
+    User ID/Email (Required),Phone Number,Location,Webex Calling [Wholesale]
+    giulia.rossi@acme.example,390212345678,Milano HQ,TRUE
+
+Use instead:
+
+    User ID/Email (Required),Phone Number,Location,Webex Calling [Wholesale]
+    giulia.rossi@acme.example,+390212345678,Milano HQ,TRUE
+"#;
+/// N002: digits only, 8–15 long — the `+` was probably stripped.
+fn phone_missing_plus(
+    cx: &RowContext<'_>,
+    field: Field,
+    value: &str,
+    suggestion: Option<String>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let help = match suggestion {
+        Some(s) => format!("add the leading + (spreadsheets drop it); did you mean {s}?"),
+        None => "add the + and the country code (spreadsheets drop the +); a leading 00 is \
+                 written + in E.164"
+            .to_owned(),
+    };
+    out.push(cx.field_diagnostic(Code::N002, field, format!("{value:?} has no leading +")).help(help));
+}
+
+/// Documentation of N003: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const N003: &str = r#"## What it checks
+A `Phone Number` or `Caller ID Number` mangled into scientific notation, such
+as `3.90212E+11`. Error: rejects the row.
+
+## Why Control Hub cares
+Spreadsheets display long numbers in scientific notation and can save them
+that way, losing every digit not shown; above 15 digits they lose precision
+even in the full value. The value is no phone number at all, and the
+original cannot be recovered from the cell, so there is no automatic fix.
+
+## How to fix
+Retype the number from a trusted source (a fresh Control Hub export, the
+location's number list) as `+390212345678`, and format the column as Text
+so the spreadsheet leaves it alone.
+
+## Example
+
+    User ID/Email (Required),Phone Number,Location,Webex Calling [Wholesale]
+    giulia.rossi@acme.example,3.90212E+11,Milano HQ,TRUE
+
+Use instead:
+
+    User ID/Email (Required),Phone Number,Location,Webex Calling [Wholesale]
+    giulia.rossi@acme.example,+390212345678,Milano HQ,TRUE
+"#;
+/// N003: mangled into scientific notation.
+fn phone_scientific(cx: &RowContext<'_>, field: Field, value: &str, out: &mut Vec<Diagnostic>) {
+    out.push(
+        cx.field_diagnostic(
+            Code::N003,
+            field,
+            format!(
+                "{value:?} is a number a spreadsheet turned into scientific notation; its digits are lost"
+            ),
+        )
+        .help(
+            "type the full number again as text (+390212345678), and format the column as Text before saving",
+        ),
+    );
+}
+
+/// Documentation of N004: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const N004: &str = r#"## What it checks
+An `Extension` that is not 2 to 10 digits: a single digit, more than 10
+digits, or any letter, space, `+` or dash fires. Empty cells and `REMOVE`
+or `REMOVE|<value>` are accepted. Error: rejects the row.
+
+## Why Control Hub cares
+Webex Calling extensions are 2-10 digits, within the org's dial plan
+(help.webex.com article pxtu15); Calling rejects an extension that is not
+digits only or has the wrong length (errors 4910 and WXC-4909). The org's own
+setting may be narrower, and an extension may not be an emergency number such
+as 112; csvcheck checks neither. A spreadsheet can also drop the leading
+zero of `0123`: still valid, but a different extension.
+
+## How to fix
+Use digits only, e.g. `1001`. Leave the cell empty for no change, or write
+`REMOVE` to remove the extension. Format the column as Text to keep leading
+zeros.
+
+## Example
+
+    User ID/Email (Required),Extension,Location,Webex Calling [Wholesale]
+    giulia.rossi@acme.example,int. 1001,Milano HQ,TRUE
+    marco.bianchi@acme.example,7,Roma,TRUE
+
+Use instead:
+
+    User ID/Email (Required),Extension,Location,Webex Calling [Wholesale]
+    giulia.rossi@acme.example,1001,Milano HQ,TRUE
+    marco.bianchi@acme.example,1007,Roma,TRUE
+"#;
+/// N004: an extension that is not 2–10 digits. Returns whether it is valid.
+fn invalid_extension(cx: &RowContext<'_>, value: &str, out: &mut Vec<Diagnostic>) -> bool {
+    if is_extension(value) {
+        return true;
+    }
+    let why = if !value.bytes().all(|b| b.is_ascii_digit()) {
+        "it has characters other than digits"
+    } else if value.len() < 2 {
+        "it is shorter than 2 digits"
+    } else {
+        "it is longer than 10 digits"
+    };
+    out.push(
+        cx.field_diagnostic(Code::N004, Field::Extension, format!("extension {value:?} is invalid: {why}"))
+            .help("write the extension as 2 to 10 digits (e.g. 1001), or REMOVE to remove it"),
+    );
+    false
+}
+
+/// Runs N005–N007 over every row, in order.
+pub(crate) fn check_duplicates(facts: &[RowFacts], org: Option<&OrgState>, out: &mut [Vec<Diagnostic>]) {
+    // Org users whose row in this file gives up their number or extension:
+    // their current values no longer block anybody.
+    let mut released_phone = HashSet::new();
+    let mut released_extension = HashSet::new();
+    if let Some(org) = org {
+        for f in facts {
+            if let Some(i) = org.user_index(&f.key) {
+                if f.releases_phone {
+                    released_phone.insert(i);
+                }
+                if f.releases_extension {
+                    released_extension.insert(i);
+                }
+            }
+        }
+    }
+    let mut phones: HashMap<&str, u64> = HashMap::new();
+    let mut extensions: HashMap<(&str, &str), u64> = HashMap::new();
+    for (f, diags) in facts.iter().zip(out.iter_mut()) {
+        let me = org.and_then(|o| o.user_index(&f.key));
+        if let Some(phone) = f.phone.as_deref() {
+            if let Some(&line) = phones.get(phone) {
+                diags.push(duplicate_phone(f, phone, line));
+            } else {
+                phones.insert(phone, f.line);
+                let owner = org.and_then(|o| o.phone_owner(phone).map(|i| (o, i)));
+                if let Some((org, owner)) = owner {
+                    if Some(owner) != me && !released_phone.contains(&owner) {
+                        diags.push(phone_taken(f, phone, org, owner));
+                    }
+                }
+            }
+        }
+        if let Some((location, ext)) = &f.extension {
+            let key = (location.as_str(), ext.as_str());
+            if let Some(&line) = extensions.get(&key) {
+                diags.push(duplicate_extension(f, ext, format!("line {line} of this file")));
+            } else {
+                extensions.insert(key, f.line);
+                let owner = org.and_then(|o| {
+                    let loc = (!location.is_empty()).then_some(location.as_str());
+                    o.extension_owner(loc, ext).map(|i| (o, i))
+                });
+                if let Some((org, owner)) = owner {
+                    if Some(owner) != me && !released_extension.contains(&owner) {
+                        let who = org.users.get(owner).map_or("", |u| u.email.as_str());
+                        diags.push(duplicate_extension(f, ext, format!("{who}, a user of the org")));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn number_diagnostic(f: &RowFacts, code: Code, column: Option<usize>, message: String) -> Diagnostic {
+    Diagnostic { row: Some(f.row), column_index: column, ..Diagnostic::new(code, message).at_line(f.line) }
+}
+
+/// Documentation of N005: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const N005: &str = r#"## What it checks
+The row's `Phone Number` equals that of an earlier row; the message names the
+earlier row's line, and the first row is not reported. Only valid E.164
+numbers are compared: empty cells, `REMOVE` and cells with N001-N003 take no
+part. Error: rejects the row.
+
+## Why Control Hub cares
+A phone number belongs to one user only; Webex Calling refuses to assign a
+number already in use (error WXC-4201), so one of the two rows would fail
+after upload. Copy-paste of a row as a template for the next user is the
+usual cause.
+
+## How to fix
+Give each user their own number from the location's inventory, or give the
+second user only an extension.
+
+## Example
+
+    User ID/Email (Required),Phone Number,Location,Webex Calling [Wholesale]
+    giulia.rossi@acme.example,+390212345678,Milano HQ,TRUE
+    marco.bianchi@acme.example,+390212345678,Milano HQ,TRUE
+
+Use instead:
+
+    User ID/Email (Required),Phone Number,Location,Webex Calling [Wholesale]
+    giulia.rossi@acme.example,+390212345678,Milano HQ,TRUE
+    marco.bianchi@acme.example,+390212345679,Milano HQ,TRUE
+"#;
+/// N005: the same phone number as an earlier row.
+fn duplicate_phone(f: &RowFacts, phone: &str, line: u64) -> Diagnostic {
+    number_diagnostic(
+        f,
+        Code::N005,
+        f.phone_column,
+        format!("{phone} is already given to the user on line {line}"),
+    )
+    .help(format!("give each user a number of their own: change this row or line {line}"))
+}
+
+/// Documentation of N006: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const N006: &str = r#"## What it checks
+The row's `Phone Number` is currently assigned to a different user in the
+org file; keeping a user's own number does not fire. Only valid E.164
+numbers are compared. Needs `--org`; skipped without it.
+Error: rejects the row.
+
+## Why Control Hub cares
+A number belongs to one user only; Webex Calling rejects a number already in
+use (error WXC-4201). Numbers belong to a location's inventory; that the
+number must also be unassigned and in the user's location is inferred, not
+stated in the CSV documentation.
+
+## How to fix
+Choose a free number. To move a number from one user to another, first
+upload a file that removes it (`REMOVE` in the current owner's Phone
+Number), wait for that task to finish, then assign it: the order in which
+Control Hub processes the rows of one file is not documented.
+
+## Example
+Org: marco.bianchi@acme.example has +390212345678; giulia.rossi@acme.example
+is on Webex Calling at Milano HQ with extension 1001.
+
+    User ID/Email (Required),Phone Number
+    giulia.rossi@acme.example,+390212345678
+
+Use instead:
+
+    User ID/Email (Required),Phone Number
+    giulia.rossi@acme.example,+390212345679
+"#;
+/// N006: the number belongs to another user of the org.
+fn phone_taken(f: &RowFacts, phone: &str, org: &OrgState, owner: usize) -> Diagnostic {
+    let who = org.users.get(owner).map_or("", |u| u.email.as_str());
+    number_diagnostic(f, Code::N006, f.phone_column, format!("{phone} already belongs to {who}"))
+        .help(format!(
+        "pick a free number, or in the same file remove it from {who} first (REMOVE in their Phone Number)"
+    ))
+}
+
+/// Documentation of N007: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const N007: &str = r#"## What it checks
+The row's `Extension` is already used in the same location, by an earlier
+row or by another user in the org file. The location is the row's effective
+one (its Location cell, else the user's current location); the same
+extension in another location is fine. Only valid extensions are compared,
+and the org part needs `--org`. Error: rejects the row.
+
+## Why Control Hub cares
+Extensions are unique within a location; Webex Calling rejects a duplicate
+(validation result DUPLICATE, error WXC-4202 "extension in use"). With
+location routing prefixes, Milano HQ and Roma can both have extension 1001,
+because each location dials it with its own prefix (help.webex.com article
+pxtu15).
+
+## How to fix
+Pick an extension not yet used in that location.
+
+## Example
+
+    User ID/Email (Required),Extension,Location,Webex Calling [Wholesale]
+    giulia.rossi@acme.example,1001,Milano HQ,TRUE
+    marco.bianchi@acme.example,1001,Milano HQ,TRUE
+    lucia.ferri@acme.example,1001,Roma,TRUE
+
+Only marco's row fires. Use instead:
+
+    User ID/Email (Required),Extension,Location,Webex Calling [Wholesale]
+    giulia.rossi@acme.example,1001,Milano HQ,TRUE
+    marco.bianchi@acme.example,1002,Milano HQ,TRUE
+    lucia.ferri@acme.example,1001,Roma,TRUE
+"#;
+/// N007: the same extension in the same location as an earlier row or
+/// another org user.
+fn duplicate_extension(f: &RowFacts, ext: &str, other: String) -> Diagnostic {
+    number_diagnostic(
+        f,
+        Code::N007,
+        f.extension_column,
+        format!("extension {ext} is already used in this location by {other}"),
+    )
+    .help("extensions must be unique within a location: pick another one")
+}

@@ -1,0 +1,262 @@
+//! Text rules (T001–T005): hygiene of every cell — whitespace, Unicode form,
+//! control characters, formula injection, length.
+
+use super::{Code, Diagnostic, RowContext};
+use crate::header::{ColumnKind, Field};
+use crate::text::{is_nfc, nfc, printable};
+
+/// Runs the text rules on every cell of one row.
+pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
+    for (index, cell) in cx.row.record.fields.iter().enumerate() {
+        if cell.is_empty() {
+            continue;
+        }
+        untrimmed(cx, index, cell, out);
+        not_nfc(cx, index, cell, out);
+        control_character(cx, index, cell, out);
+        let kind = cx.row.header.columns.get(index).map(|c| &c.kind);
+        let name = match kind {
+            Some(ColumnKind::Field(f)) if f.is_name() => Some(*f),
+            _ => None,
+        };
+        if name.is_some() || matches!(kind, Some(ColumnKind::Text)) {
+            formula_prefix(cx, index, cell, out);
+        }
+        if let Some(field) = name {
+            too_long(cx, index, field, cell, out);
+        }
+    }
+}
+
+/// Documentation of T001: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const T001: &str = r#"## What it checks
+A cell with leading or trailing whitespace. csvcheck trims every value
+before its other checks and before comparing with the org, so this is only
+a warning. Warning: rejects nothing.
+
+## Why Control Hub cares
+Control Hub may store a value exactly as written (it does not normalise the
+numbers it stores, help.webex.com article nvjt3ce), so "Rossi " can reach the
+directory or stop matching the existing value (inferred). Trailing spaces in
+user names are a known cause of failed imports in other directories
+(Microsoft Entra ID). They usually come from copy-paste out of email or
+another spreadsheet.
+
+## How to fix
+`csvcheck fix users.csv -o users-fixed.csv` trims every cell.
+
+## Example
+Org: giulia.rossi@acme.example exists.
+
+    User ID/Email (Required),First Name,Last Name
+    giulia.rossi@acme.example , Giulia,Rossi
+
+Use instead:
+
+    User ID/Email (Required),First Name,Last Name
+    giulia.rossi@acme.example,Giulia,Rossi
+"#;
+/// T001: leading or trailing whitespace.
+fn untrimmed(cx: &RowContext<'_>, index: usize, cell: &str, out: &mut Vec<Diagnostic>) {
+    if cell.trim().len() == cell.len() {
+        return;
+    }
+    let (lead, trail) = (cell.len() - cell.trim_start().len(), cell.len() - cell.trim_end().len());
+    let r#where = match (lead > 0, trail > 0) {
+        (true, true) => "leading and trailing",
+        (true, false) => "leading",
+        _ => "trailing",
+    };
+    out.push(
+        cx.cell_diagnostic(Code::T001, index, format!("{:?} has {where} whitespace", printable(cell)))
+            .help(format!("remove the spaces: {:?} (`csvcheck fix` trims every cell)", cell.trim())),
+    );
+}
+
+/// Documentation of T002: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const T002: &str = r#"## What it checks
+A cell whose text changes under Unicode NFC normalisation: typically an
+accented letter written as a base letter plus a combining accent (NFD)
+instead of one precomposed character. csvcheck compares NFC values, so this
+is only a warning. Warning: rejects nothing.
+
+## Why Control Hub cares
+macOS and some tools produce NFD text. "Niccolò" then looks the same but
+differs byte for byte from the NFC spelling already stored, which causes
+false "changed" diffs and failed matches in tools that compare bytes
+(inferred for Control Hub, seen in other software).
+
+## How to fix
+`csvcheck fix users.csv -o users-fixed.csv` converts every cell to NFC.
+
+## Example
+Org: niccolo.bianchi@acme.example exists with First Name "Niccolò". Below,
+`o\u0300` stands for the letter o followed by U+0300 COMBINING GRAVE ACCENT:
+
+    User ID/Email (Required),First Name,Last Name
+    niccolo.bianchi@acme.example,Niccolo\u0300,Bianchi
+
+Use instead (ò as the single character U+00F2):
+
+    User ID/Email (Required),First Name,Last Name
+    niccolo.bianchi@acme.example,Niccolò,Bianchi
+"#;
+/// T002: text that changes under NFC normalisation.
+fn not_nfc(cx: &RowContext<'_>, index: usize, cell: &str, out: &mut Vec<Diagnostic>) {
+    if is_nfc(cell) {
+        return;
+    }
+    out.push(
+        cx.cell_diagnostic(
+            Code::T002,
+            index,
+            format!("{cell:?} is not in Unicode NFC form: accents are stored as separate marks"),
+        )
+        .help(format!(
+            "write it composed, {:?} (`csvcheck fix` does it); macOS tools often save decomposed text",
+            nfc(cell)
+        )),
+    );
+}
+
+/// Documentation of T003: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const T003: &str = r#"## What it checks
+A cell contains a control character other than tab: NUL, carriage return,
+line feed, escape or any other character of Unicode category Cc. A line
+break inside a quoted cell parses correctly but still fires.
+Error: rejects the row.
+
+## Why Control Hub cares
+Names, titles and departments are shown in Webex apps, the directory and
+caller ID, where a line break or an invisible control character has no
+sensible rendering. They come from Alt+Enter in an Excel cell, copy-paste
+from PDFs or web pages, or a broken export. Cisco does not document how
+Control Hub handles them; rejecting the row is csvcheck's safe choice
+(inferred).
+
+## How to fix
+Delete the character; join multi-line values onto one line. In Excel,
+`=CLEAN(A2)` removes control characters, and Find & Replace with Ctrl+J
+finds line breaks.
+
+## Example
+Org: giulia.rossi@acme.example exists.
+
+    User ID/Email (Required),Title
+    giulia.rossi@acme.example,"Responsabile
+    Acquisti"
+
+Use instead:
+
+    User ID/Email (Required),Title
+    giulia.rossi@acme.example,Responsabile Acquisti
+"#;
+/// T003: a control character other than tab.
+fn control_character(cx: &RowContext<'_>, index: usize, cell: &str, out: &mut Vec<Diagnostic>) {
+    let Some(c) = cell.chars().find(|&c| c.is_control() && c != '\t') else {
+        return;
+    };
+    let what = match c {
+        '\n' | '\r' => "a line break".to_owned(),
+        '\0' => "a NUL byte".to_owned(),
+        c => format!("the control character U+{:04X}", u32::from(c)),
+    };
+    out.push(
+        cx.cell_diagnostic(Code::T003, index, format!("{:?} contains {what}", printable(cell)))
+            .help("remove the character; values must be one line of printable text"),
+    );
+}
+
+/// Documentation of T004: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const T004: &str = r#"## What it checks
+A name or other text cell (names, Title, Department, address and other
+free-text columns) starts with `=`, `+`, `-` or `@`. Email, phone number
+and extension cells are not text cells here. Warning: rejects nothing.
+
+## Why Control Hub cares
+Exports are usually opened in a spreadsheet, which reads a cell starting
+with these characters as a formula and may run it (CSV or formula
+injection); a value stored in Control Hub comes back in every later export.
+Even harmless values suffer: a `-` placeholder or `+Milano` can turn into a
+formula error when the file is edited. This is general spreadsheet
+behaviour; Cisco's documentation does not discuss it.
+
+## How to fix
+Remove the leading character or reword the value. Leave a cell empty rather
+than writing `-` as a placeholder: empty means no change.
+
+## Example
+Org: giulia.rossi@acme.example and marco.bianchi@acme.example exist.
+
+    User ID/Email (Required),Title,Department
+    giulia.rossi@acme.example,=SUM(A2:A9),Vendite
+    marco.bianchi@acme.example,-,-
+
+Use instead:
+
+    User ID/Email (Required),Title,Department
+    giulia.rossi@acme.example,Responsabile Vendite,Vendite
+    marco.bianchi@acme.example,,
+"#;
+/// T004: a name or text cell starting with `=`, `+`, `-` or `@`.
+fn formula_prefix(cx: &RowContext<'_>, index: usize, cell: &str, out: &mut Vec<Diagnostic>) {
+    let Some(first) = cell.trim_start().chars().next() else {
+        return;
+    };
+    if !matches!(first, '=' | '+' | '-' | '@') {
+        return;
+    }
+    out.push(
+        cx.cell_diagnostic(
+            Code::T004,
+            index,
+            format!("{:?} starts with {first:?}: a spreadsheet would run it as a formula", printable(cell)),
+        )
+        .help("remove the leading character, or if it is really part of the value, make sure nobody opens the file in a spreadsheet"),
+    );
+}
+
+/// Documentation of T005: what it checks, why Control Hub cares, how to fix it.
+pub(crate) const T005: &str = r#"## What it checks
+A First Name or Last Name longer than 64 characters, or a Display Name
+longer than 128. Characters are counted after trimming and NFC
+normalisation, so an accented letter counts once. Error: rejects the row.
+
+## Why Control Hub cares
+Names appear in Webex apps, meeting rosters, the directory and caller ID,
+and directory services cap their length (Google Workspace: 60 characters
+for first and last names). Cisco does not publish a limit for the user CSV;
+64 and 128 are csvcheck's limits (inferred). Overlong names are almost
+always a mistake: a note, an address or several cells pasted into one.
+
+## How to fix
+Shorten the value to the person's actual name; move any other information
+to Title or Department, or out of the file.
+
+## Example
+Org: lucia.ferri@acme.example exists.
+
+    User ID/Email (Required),Last Name
+    lucia.ferri@acme.example,Ferri - trasferita da Roma a Milano HQ dal 1 marzo 2025 (chiedere a HR)
+
+Use instead:
+
+    User ID/Email (Required),Last Name
+    lucia.ferri@acme.example,Ferri
+"#;
+/// T005: a name over 64 or a display name over 128 characters.
+fn too_long(cx: &RowContext<'_>, index: usize, field: Field, cell: &str, out: &mut Vec<Diagnostic>) {
+    let max = if field == Field::DisplayName { 128 } else { 64 };
+    let len = nfc(cell.trim()).chars().count();
+    if len <= max {
+        return;
+    }
+    out.push(
+        cx.cell_diagnostic(
+            Code::T005,
+            index,
+            format!("{} is {len} characters long; Control Hub allows {max}", field.title()),
+        )
+        .help(format!("shorten it to at most {max} characters")),
+    );
+}
