@@ -33,7 +33,6 @@ use crate::text::{clean, email_key};
 
 /// One user of the organisation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct OrgUser {
     /// The user's email (the key; matched case-insensitively).
     pub email: String,
@@ -88,7 +87,6 @@ impl OrgUser {
 ///
 /// Fields left `None` are unknown, and the checks that need them are skipped.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct OrgState {
     /// Organisation name.
     #[serde(default)]

@@ -1,1 +1,8 @@
+//! csvcheck's integration tests, compiled into one binary.
 
+// Shared helpers: running the binary, temp dirs, library checks.
+#[macro_use]
+mod util;
+
+// The command line: subcommands, stdin, exit statuses.
+mod cli;

@@ -378,10 +378,11 @@ Use instead:
 /// N006: the number belongs to another user of the org.
 fn phone_taken(f: &RowFacts, phone: &str, org: &OrgState, owner: usize) -> Diagnostic {
     let who = org.users.get(owner).map_or("", |u| u.email.as_str());
-    number_diagnostic(f, Code::N006, f.phone_column, format!("{phone} already belongs to {who}"))
-        .help(format!(
+    number_diagnostic(f, Code::N006, f.phone_column, format!("{phone} already belongs to {who}")).help(
+        format!(
         "pick a free number, or in the same file remove it from {who} first (REMOVE in their Phone Number)"
-    ))
+    ),
+    )
 }
 
 /// Documentation of N007: what it checks, why Control Hub cares, how to fix it.
