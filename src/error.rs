@@ -72,14 +72,44 @@ pub enum Error {
     /// An option or argument that makes no sense.
     #[error("{0}")]
     Usage(String),
-    /// A file exceeds a hard limit set to keep memory bounded.
-    #[error("{path}: {message}")]
+    /// A file exceeds a hard limit set to keep memory bounded
+    /// ([`Limits`](crate::limits::Limits)).
+    #[error("{path}{}: {message}", at(location))]
     Limit {
         /// The file.
         path: PathBuf,
+        /// Where in the file the limit is exceeded, when one place is to blame.
+        location: Option<Location>,
         /// Which limit, and how to raise it.
         message: String,
     },
+    /// A file whose text is broken where no row after the break can be
+    /// trusted: a quote that is never closed, a UTF-16 file cut in the middle
+    /// of a character.
+    #[error("{path}:{location}: {message}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// Where the break starts (where the quote opens, say), not where it
+        /// is noticed.
+        location: Location,
+        /// What is wrong and how to repair it.
+        message: String,
+    },
+    /// csvcheck itself failed on this file (a panic, caught). Other files
+    /// are still checked and the run exits with status 2.
+    #[error("{path}: internal error, please report it (with the file if you can): {message}")]
+    Internal {
+        /// The file being checked.
+        path: PathBuf,
+        /// The panic message.
+        message: String,
+    },
+}
+
+/// `:line:column` for an optional location, for `Display`.
+fn at(location: &Option<Location>) -> String {
+    location.map_or_else(String::new, |l| format!(":{l}"))
 }
 
 impl Error {
@@ -89,7 +119,9 @@ impl Error {
             Error::Io { path, .. }
             | Error::Org { path, .. }
             | Error::Profile { path, .. }
-            | Error::Limit { path, .. } => Some(path),
+            | Error::Limit { path, .. }
+            | Error::Malformed { path, .. }
+            | Error::Internal { path, .. } => Some(path),
             Error::Encoding { .. } | Error::Usage(_) => None,
         }
     }
@@ -97,8 +129,11 @@ impl Error {
     /// The position inside the file, when the error has one.
     pub fn location(&self) -> Option<Location> {
         match self {
-            Error::Org { location, .. } | Error::Profile { location, .. } => Some(*location),
-            _ => None,
+            Error::Org { location, .. }
+            | Error::Profile { location, .. }
+            | Error::Malformed { location, .. } => Some(*location),
+            Error::Limit { location, .. } => *location,
+            Error::Io { .. } | Error::Encoding { .. } | Error::Usage(_) | Error::Internal { .. } => None,
         }
     }
 }

@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 
 use crate::profile::Profile;
-use crate::text::{levenshtein, title_key};
+use crate::text::{levenshtein_within, title_key};
 
 macro_rules! fields {
     ($($variant:ident => $id:literal, [$($title:literal),+], $read_only:literal;)+) => {
@@ -269,13 +269,22 @@ impl Catalogue {
     /// The known title closest to `key`, if within a typo's distance.
     fn suggest(&self, key: &str) -> Option<String> {
         let (name, _, _) = split_licence_title(key);
-        let (distance, title) = self
+        let allowed = (key.chars().count() / 3).clamp(2, 6);
+        // Bounded comparisons: a hostile title of any length costs a length
+        // check per known title, not a quadratic edit-distance table.
+        let (_, title) = self
             .known
             .iter()
-            .map(|(k, title)| (levenshtein(name, k).min(levenshtein(key, k)), title))
+            .filter_map(|(k, title)| {
+                let d = match (levenshtein_within(name, k, allowed), levenshtein_within(key, k, allowed)) {
+                    (Some(a), Some(b)) => a.min(b),
+                    (Some(d), None) | (None, Some(d)) => d,
+                    (None, None) => return None,
+                };
+                Some((d, title))
+            })
             .min_by_key(|(d, _)| *d)?;
-        let allowed = (key.chars().count() / 3).clamp(2, 6);
-        (distance <= allowed).then(|| title.clone())
+        Some(title.clone())
     }
 }
 

@@ -50,11 +50,17 @@
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+// Bad input never panics: library code may not unwrap, expect or index, since
+// what it would unwrap or index usually comes from a file. (Tests may: see
+// clippy.toml.) `get`, `?`, `unwrap_or` and iterators say what happens instead.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod check;
 pub mod cli;
 pub mod error;
+pub mod guard;
 pub mod header;
+pub mod limits;
 pub mod options;
 pub mod org;
 pub mod plan;

@@ -1,6 +1,9 @@
-//! How a check is run: import mode, limits, encoding.
+//! How a check is run: import mode, row and delete limits, encoding, and
+//! the hard [`Limits`] on the input.
 
 use serde::Serialize;
+
+use crate::limits::Limits;
 
 /// Control Hub's "CSV import behavior", chosen at upload time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
@@ -83,11 +86,20 @@ pub struct Options {
     pub max_deletes: Option<MaxDeletes>,
     /// Decode input with this encoding instead of UTF-8 (a BOM still wins).
     pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// Hard limits on the input that keep memory bounded (see
+    /// [`limits`](crate::limits) for the defaults and why).
+    pub limits: Limits,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { mode: ImportMode::default(), max_rows: DEFAULT_MAX_ROWS, max_deletes: None, encoding: None }
+        Options {
+            mode: ImportMode::default(),
+            max_rows: DEFAULT_MAX_ROWS,
+            max_deletes: None,
+            encoding: None,
+            limits: Limits::default(),
+        }
     }
 }
 

@@ -134,8 +134,28 @@ impl Profile {
             if !ids.insert(id.as_str()) {
                 return Err(format!("id {id:?} is defined twice"));
             }
-            if !titles.insert(title_key(title)) {
+            let key = title_key(title);
+            if key.ends_with("(suspended)") {
+                return Err(format!(
+                    "title {title:?} may not end in (Suspended): that suffix marks suspended columns"
+                ));
+            }
+            if let Some(field) =
+                crate::header::Field::ALL.iter().find(|f| f.titles().iter().any(|t| title_key(t) == key))
+            {
+                return Err(format!("title {title:?} is the title of the {} column", field.id()));
+            }
+            if !titles.insert(key) {
                 return Err(format!("title {title:?} is defined twice"));
+            }
+        }
+        for title in &self.text_columns {
+            let key = title_key(title);
+            if key.is_empty() {
+                return Err("a text column needs a title".into());
+            }
+            if titles.contains(&key) {
+                return Err(format!("text column {title:?} is also a package or base licence title"));
             }
         }
         Ok(())
@@ -164,7 +184,9 @@ impl Profile {
 
     /// The set of every base licence (what add-services mode gives a new user).
     pub fn all_base_licences(&self) -> BaseLicences {
-        BaseLicences((1u32 << self.base_licences.len()) - 1)
+        // At most 16 licences pass `validate`, but a profile built in code
+        // is not validated: never shift past the set's 32 bits.
+        BaseLicences((0..self.base_licences.len().min(32)).fold(0, |set, i| set | 1 << i))
     }
 
     /// The ids of a base-licence set, sorted alphabetically (the report order).
@@ -245,6 +267,30 @@ mod tests {
         let text = "[[packages]]\nid='a'\ntitle='A'\ntier=1\n[[packages]]\nid='a'\ntitle='B'\ntier=2\n";
         let err = Profile::from_toml(text, Path::new("p.toml")).unwrap_err();
         assert!(err.to_string().contains("defined twice"), "{err}");
+    }
+
+    #[test]
+    fn titles_that_would_be_read_as_something_else_are_refused() {
+        let package = |title: &str| format!("[[packages]]\nid='a'\ntitle='{title}'\ntier=1\n");
+        for (text, why) in [
+            (package("Location"), "location column"),
+            (package("Webex X (Suspended)"), "(Suspended)"),
+            ("text_columns = ['webex  x']\n".to_owned() + &package("Webex X"), "also a package"),
+            ("text_columns = [' ']\n".to_owned() + &package("Webex X"), "needs a title"),
+        ] {
+            let err = Profile::from_toml(&text, Path::new("p.toml")).unwrap_err();
+            assert!(err.to_string().contains(why), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_set_of_all_licences_never_overflows() {
+        let licence = |i: usize| BaseLicenceDef { id: format!("b{i}"), title: format!("B {i}") };
+        let mut p = Profile { base_licences: (0..40).map(licence).collect(), ..Profile::default() };
+        let all = p.all_base_licences();
+        assert!((0..32).all(|i| all.contains(i)));
+        p.base_licences.clear();
+        assert!(p.all_base_licences().is_empty());
     }
 
     #[test]

@@ -81,17 +81,58 @@ pub fn eq_clean(a: &str, b: &str) -> bool {
 /// Edit distance between two strings, by characters (for "did you mean").
 pub fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
+    // One row of the edit-distance table at a time: `prev` is row i-1, and
+    // `cur` is filled left to right from its own left neighbour.
     let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
+    let mut cur = Vec::with_capacity(b.len() + 1);
     for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
+        cur.clear();
+        let mut left = i + 1;
+        cur.push(left);
+        for ((cb, diag), up) in b.iter().zip(&prev).zip(prev.iter().skip(1)) {
             let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+            left = (diag + cost).min(up + 1).min(left + 1);
+            cur.push(left);
         }
         std::mem::swap(&mut prev, &mut cur);
     }
-    prev[b.len()]
+    prev.last().copied().unwrap_or(0)
+}
+
+/// The edit distance between `a` and `b` if it is at most `max`.
+///
+/// For "did you mean" on hostile input: strings whose lengths differ by more
+/// than `max` are rejected without comparing them, and the comparison stops
+/// as soon as a whole row of the table exceeds `max`, so a 100 KiB title
+/// costs one pass over its characters, not a quadratic table.
+pub fn levenshtein_within(a: &str, b: &str, max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max.saturating_mul(4) {
+        // Byte lengths bound character counts within a factor of four.
+        return None;
+    }
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = Vec::with_capacity(b.len() + 1);
+    for (i, ca) in a.iter().enumerate() {
+        cur.clear();
+        let mut left = i + 1;
+        let mut row_min = left;
+        cur.push(left);
+        for ((cb, diag), up) in b.iter().zip(&prev).zip(prev.iter().skip(1)) {
+            left = (diag + usize::from(ca != cb)).min(up + 1).min(left + 1);
+            row_min = row_min.min(left);
+            cur.push(left);
+        }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev.last().copied().filter(|&d| d <= max)
 }
 
 /// A cell value made safe to show in a terminal or a report: control
@@ -137,6 +178,21 @@ mod tests {
     fn keys_fold_case_and_form() {
         assert_eq!(email_key("ÉLISE@Acme.example"), "élise@acme.example");
         assert_eq!(email_key("E\u{301}lise@acme.example"), "élise@acme.example");
+    }
+
+    #[test]
+    fn levenshtein_within_agrees_with_levenshtein() {
+        let long = "x".repeat(40);
+        let words =
+            ["", "a", "ab", "kitten", "sitting", "first name", "frist name", "nicolò", "nicolo", &long];
+        for a in words {
+            for b in words {
+                let d = levenshtein(a, b);
+                for max in 0..8 {
+                    assert_eq!(levenshtein_within(a, b, max), (d <= max).then_some(d), "{a:?} {b:?} {max}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,717 @@
+//! Hard limits that keep memory and time bounded on hostile input.
+//!
+//! Partner files are untrusted. Without limits, a file can make csvcheck
+//! exhaust memory long before any rule runs: every record costs a fixed
+//! overhead (its position, its field bounds, its planned operation), so a
+//! 256 MiB file of two-byte records would need tens of gigabytes, and a reader
+//! that never ends (`/dev/zero`, a stuck pipe) would be read forever.
+//! [`Limits`] are data, like the profile: each has a documented default and a
+//! command-line option to raise it, and exceeding one is a typed
+//! [`Error::Limit`] naming the file, the place and the option — never an abort.
+//!
+//! The checks run *before* the allocating parse: [`Limits::read`] stops
+//! reading one byte past the file limit, and [`Limits::check_bytes`] /
+//! [`Limits::check_source`] make one allocation-free pass over the text
+//! ([`scan`]) that counts records and fields, measures cells, and finds a
+//! quote that is never closed.
+//!
+//! ```
+//! use csvcheck::limits::Limits;
+//! use std::path::Path;
+//!
+//! let limits = Limits::default().with_max_columns(3);
+//! let err = limits.check_bytes(Path::new("users.csv"), b"a,b,c,d\n1,2,3,4\n", None).unwrap_err();
+//! assert_eq!(
+//!     err.to_string(),
+//!     "users.csv:1:1: 4 columns, more than the limit of 3 (raise it with --max-columns)"
+//! );
+//! ```
+
+use std::io::Read;
+use std::path::Path;
+
+use encoding_rs::{DecoderResult, Encoding, UTF_8};
+
+use crate::error::{Error, Location, Result};
+use crate::read::Source;
+
+/// Default [`Limits::max_file_bytes`]: 256 MiB.
+///
+/// Control Hub takes at most 20,000 rows per upload; a realistic export row
+/// is under 1 KiB, so a full upload is 5–20 MB. The legacy Control Hub client
+/// accepted up to 250 MB (100,000 rows) with its task manager. 256 MiB stays
+/// above both, so `csvcheck split` can still take the largest file anyone has
+/// been able to produce, while bounding what one file may cost.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Default [`Limits::max_records`]: 1,048,576 records (header included).
+///
+/// This is Excel's row limit: a longer file was never opened in a
+/// spreadsheet, and it is 52 uploads of 20,000 rows. It is the limit that
+/// bounds memory when records are tiny (each record costs a few hundred bytes
+/// of bookkeeping whatever its length), where the file limit cannot.
+pub const DEFAULT_MAX_RECORDS: u64 = 1_048_576;
+
+/// Default [`Limits::max_columns`]: 16,384 fields in a record.
+///
+/// This is Excel's column limit (`XFD`). A Control Hub export has a few dozen
+/// fixed columns plus one per package and subscription, so this leaves ample
+/// room, while a header of 100,000 columns is refused before each of its
+/// titles is classified and before every row is checked cell by cell.
+pub const DEFAULT_MAX_COLUMNS: u64 = 16_384;
+
+/// Default [`Limits::max_cell_bytes`]: 128 KiB.
+///
+/// A spreadsheet cell holds at most 32,767 characters (Excel), which is at
+/// most 131,068 bytes of UTF-8; every Control Hub value is far shorter (names
+/// 64 characters, display names 128). A longer cell is corruption (a quote
+/// that swallowed half the file) or an attack, and every rule, report and
+/// message would otherwise copy it.
+pub const DEFAULT_MAX_CELL_BYTES: u64 = 128 * 1024;
+
+/// The limits a file must stay within to be checked.
+///
+/// `Limits::default()` is what the command line uses unless an option
+/// raises a limit (`--max-file-size`, `--max-records`, `--max-columns`,
+/// `--max-cell-size`). `u64::MAX` disables a limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest input, in bytes as read (before decoding).
+    pub max_file_bytes: u64,
+    /// Most non-blank records, header included.
+    pub max_records: u64,
+    /// Most fields in any one record.
+    pub max_columns: u64,
+    /// Largest field, in bytes of the decoded text (quotes included).
+    pub max_cell_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            max_records: DEFAULT_MAX_RECORDS,
+            max_columns: DEFAULT_MAX_COLUMNS,
+            max_cell_bytes: DEFAULT_MAX_CELL_BYTES,
+        }
+    }
+}
+
+/// What one pass over a CSV text found: the facts the limits are checked
+/// against. Offsets are byte offsets into the scanned text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// Non-blank records, header included: exactly what
+    /// [`Source::records`] yields.
+    pub records: u64,
+    /// The most fields in one record, and where that record starts.
+    pub widest: (u64, usize),
+    /// The largest field in bytes, where it starts, and its 0-based index.
+    pub largest_cell: (u64, usize, usize),
+    /// Where a quote opens that is never closed: the rest of the file after
+    /// it is one field.
+    pub open_quote: Option<usize>,
+}
+
+/// States of RFC 4180 parsing, as `csv-core` has them (quoting on, doubled
+/// quotes, no escape character, no comments, `\r`, `\n` or `\r\n` ends a
+/// record).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    StartRecord,
+    StartField,
+    InField,
+    InQuoted,
+    /// A quote inside a quoted field: either the first of `""` or the close.
+    QuoteInQuoted,
+}
+
+/// Scans CSV text split by `delimiter` without allocating.
+///
+/// It follows the `csv` crate's reader exactly (so that [`Shape::records`]
+/// equals the number of records csvcheck will hold), including its two
+/// quirks: a UTF-8 byte-order mark at the very start is skipped, and a quote
+/// opens a quoted field only as a field's first byte (elsewhere it is text).
+pub fn scan(bytes: &[u8], delimiter: u8) -> Shape {
+    let start = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let mut shape = Shape::default();
+    let mut state = State::StartRecord;
+    let (mut record_start, mut field_start, mut fields) = (start, start, 0u64);
+    // Whether the record's single field, so far, is only whitespace (such a
+    // record is a blank line, and skipped); tracked for the first field only.
+    let mut blank = true;
+    let mut non_ascii = false;
+    let mut i = start;
+    while let Some(&b) = bytes.get(i) {
+        let is_term = b == b'\n' || b == b'\r';
+        match state {
+            State::StartRecord => {
+                if is_term {
+                    i += 1;
+                    continue;
+                }
+                record_start = i;
+                field_start = i;
+                fields = 0;
+                blank = true;
+                non_ascii = false;
+                state = State::StartField;
+                continue;
+            }
+            State::StartField => {
+                field_start = i;
+                if b == b'"' {
+                    state = State::InQuoted;
+                } else if b == delimiter {
+                    end_field(&mut shape, &mut fields, field_start, i, &mut blank);
+                } else if is_term {
+                    end_field(&mut shape, &mut fields, field_start, i, &mut blank);
+                    end_record(&mut shape, bytes, fields, record_start, field_start, i, blank, non_ascii);
+                    state = State::StartRecord;
+                } else {
+                    content(b, fields, &mut blank, &mut non_ascii);
+                    state = State::InField;
+                }
+            }
+            State::InField => {
+                // Fast path: skip ordinary bytes of an unquoted field.
+                let rest = bytes.get(i..).unwrap_or_default();
+                let run = rest.iter().position(|&c| c == delimiter || c == b'\n' || c == b'\r');
+                let stop = run.unwrap_or(rest.len());
+                if fields == 0 && blank {
+                    for &c in rest.get(..stop).unwrap_or_default() {
+                        content(c, fields, &mut blank, &mut non_ascii);
+                    }
+                }
+                i += stop;
+                let Some(&c) = bytes.get(i) else { break };
+                end_field(&mut shape, &mut fields, field_start, i, &mut blank);
+                if c != delimiter {
+                    end_record(&mut shape, bytes, fields, record_start, field_start, i, blank, non_ascii);
+                    state = State::StartRecord;
+                } else {
+                    state = State::StartField;
+                }
+            }
+            State::InQuoted => {
+                let rest = bytes.get(i..).unwrap_or_default();
+                let stop = rest.iter().position(|&c| c == b'"').unwrap_or(rest.len());
+                if fields == 0 && blank {
+                    for &c in rest.get(..stop).unwrap_or_default() {
+                        content(c, fields, &mut blank, &mut non_ascii);
+                    }
+                }
+                i += stop;
+                if i >= bytes.len() {
+                    break;
+                }
+                state = State::QuoteInQuoted;
+            }
+            State::QuoteInQuoted => {
+                if b == b'"' {
+                    // `""`: a literal quote, which is not whitespace.
+                    content(b, fields, &mut blank, &mut non_ascii);
+                    state = State::InQuoted;
+                } else if b == delimiter {
+                    end_field(&mut shape, &mut fields, field_start, i, &mut blank);
+                    state = State::StartField;
+                } else if is_term {
+                    end_field(&mut shape, &mut fields, field_start, i, &mut blank);
+                    end_record(&mut shape, bytes, fields, record_start, field_start, i, blank, non_ascii);
+                    state = State::StartRecord;
+                } else {
+                    content(b, fields, &mut blank, &mut non_ascii);
+                    state = State::InField;
+                }
+            }
+        }
+        i += 1;
+    }
+    let end = bytes.len();
+    match state {
+        State::StartRecord => {}
+        State::InQuoted => {
+            shape.open_quote = Some(field_start);
+            end_field(&mut shape, &mut fields, field_start, end, &mut blank);
+            end_record(&mut shape, bytes, fields, record_start, field_start, end, blank, non_ascii);
+        }
+        State::StartField | State::InField | State::QuoteInQuoted => {
+            end_field(&mut shape, &mut fields, field_start, end, &mut blank);
+            end_record(&mut shape, bytes, fields, record_start, field_start, end, blank, non_ascii);
+        }
+    }
+    shape
+}
+
+/// Notes a content byte of field `fields` (only the first field matters for
+/// blankness).
+#[inline]
+fn content(b: u8, fields: u64, blank: &mut bool, non_ascii: &mut bool) {
+    if fields != 0 {
+        return;
+    }
+    if !b.is_ascii() {
+        *non_ascii = true;
+    } else if !b.is_ascii_whitespace() && b != b'\x0B' {
+        *blank = false;
+    }
+}
+
+#[inline]
+fn end_field(shape: &mut Shape, fields: &mut u64, start: usize, end: usize, blank: &mut bool) {
+    let len = end.saturating_sub(start) as u64;
+    if len > shape.largest_cell.0 {
+        shape.largest_cell = (len, start, *fields as usize);
+    }
+    *fields += 1;
+    if *fields > 1 {
+        *blank = false;
+    }
+}
+
+/// Counts a finished record unless it is blank: one field that holds only
+/// whitespace once parsed (as `Record::is_blank` decides, with Unicode
+/// whitespace and lossy UTF-8).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn end_record(
+    shape: &mut Shape,
+    bytes: &[u8],
+    fields: u64,
+    start: usize,
+    field_start: usize,
+    end: usize,
+    blank: bool,
+    non_ascii: bool,
+) {
+    let is_blank = fields <= 1 && blank && (!non_ascii || unicode_blank(bytes.get(field_start..end)));
+    if is_blank {
+        return;
+    }
+    shape.records += 1;
+    if fields > shape.widest.0 {
+        shape.widest = (fields, start);
+    }
+}
+
+/// Whether a single raw field whose ASCII content is only whitespace is
+/// blank once parsed: every `"` in it is then structural (a literal quote
+/// would have made it non-blank), and its text must be valid UTF-8 (else the
+/// reader substitutes U+FFFD, which is not whitespace).
+fn unicode_blank(raw: Option<&[u8]>) -> bool {
+    raw.unwrap_or_default()
+        .split(|&b| b == b'"')
+        .all(|piece| std::str::from_utf8(piece).is_ok_and(|s| s.trim().is_empty()))
+}
+
+/// Line and column (1-based, in characters) of byte `offset` of `text`,
+/// counting `\n`, `\r\n` and a lone `\r` as line ends, as the reader does.
+pub fn location(text: &[u8], offset: usize) -> Location {
+    let before = text.get(..offset.min(text.len())).unwrap_or_default();
+    let mut line = 1u64;
+    let mut line_start = 0;
+    let mut prev_cr = false;
+    for (i, &b) in before.iter().enumerate() {
+        match b {
+            b'\n' if prev_cr => line_start = i + 1,
+            b'\n' | b'\r' => {
+                line += 1;
+                line_start = i + 1;
+            }
+            _ => {}
+        }
+        prev_cr = b == b'\r';
+    }
+    let mut prefix = before.get(line_start..).unwrap_or_default();
+    if line == 1 {
+        prefix = prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(prefix);
+    }
+    let column = prefix.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64 + 1;
+    Location { line, column }
+}
+
+/// `1234567` → `"1,234,567"`, for messages.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Limits {
+    /// Limits that never trigger (for callers that bound input themselves).
+    pub const UNLIMITED: Limits = Limits {
+        max_file_bytes: u64::MAX,
+        max_records: u64::MAX,
+        max_columns: u64::MAX,
+        max_cell_bytes: u64::MAX,
+    };
+
+    fn error(path: &Path, location: Option<Location>, message: String) -> Error {
+        Error::Limit { path: path.to_owned(), location, message }
+    }
+
+    /// These limits with [`max_file_bytes`](Limits::max_file_bytes) set.
+    pub const fn with_max_file_bytes(mut self, n: u64) -> Limits {
+        self.max_file_bytes = n;
+        self
+    }
+
+    /// These limits with [`max_records`](Limits::max_records) set.
+    pub const fn with_max_records(mut self, n: u64) -> Limits {
+        self.max_records = n;
+        self
+    }
+
+    /// These limits with [`max_columns`](Limits::max_columns) set.
+    pub const fn with_max_columns(mut self, n: u64) -> Limits {
+        self.max_columns = n;
+        self
+    }
+
+    /// These limits with [`max_cell_bytes`](Limits::max_cell_bytes) set.
+    pub const fn with_max_cell_bytes(mut self, n: u64) -> Limits {
+        self.max_cell_bytes = n;
+        self
+    }
+
+    /// Checks a file's size in bytes (before reading it, from its metadata).
+    pub fn check_len(&self, path: &Path, len: u64) -> Result<()> {
+        if len > self.max_file_bytes {
+            return Err(Limits::error(
+                path,
+                None,
+                format!(
+                    "{} bytes, more than the limit of {} (raise it with --max-file-size)",
+                    thousands(len),
+                    thousands(self.max_file_bytes)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads all of `reader`, but never more than one byte past
+    /// [`max_file_bytes`](Limits::max_file_bytes): a reader that never ends
+    /// is an error, not an out-of-memory abort.
+    pub fn read(&self, path: &Path, reader: impl Read) -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        reader
+            .take(self.max_file_bytes.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        if bytes.len() as u64 > self.max_file_bytes {
+            return Err(Limits::error(
+                path,
+                None,
+                format!(
+                    "more than the limit of {} bytes (raise it with --max-file-size)",
+                    thousands(self.max_file_bytes)
+                ),
+            ));
+        }
+        Ok(bytes)
+    }
+
+    /// Reads a file within the limits: its size is checked from its metadata
+    /// first, so that a huge file is refused without reading it.
+    pub fn read_path(&self, path: &Path) -> Result<Vec<u8>> {
+        let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        if let Ok(meta) = file.metadata() {
+            if meta.is_file() {
+                self.check_len(path, meta.len())?;
+            }
+        }
+        self.read(path, file)
+    }
+
+    /// Checks the raw bytes of a CSV file as csvcheck will decode them
+    /// (`encoding` as for [`Source::decode`]): size, encoding, then the
+    /// structure of the decoded text (records, columns, cells, a quote that
+    /// is never closed).
+    ///
+    /// This decodes a copy of `bytes`; inside the checker, call
+    /// [`check_encoding`](Limits::check_encoding) before decoding and
+    /// [`check_source`](Limits::check_source) after, which costs no copy.
+    pub fn check_bytes(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        encoding: Option<&'static Encoding>,
+    ) -> Result<Shape> {
+        self.check_len(path, bytes.len() as u64)?;
+        self.check_encoding(path, bytes, encoding)?;
+        self.check_source(path, &Source::decode(bytes.to_vec(), encoding))
+    }
+
+    /// Refuses a file that is not valid in the encoding it is decoded from,
+    /// when that is not UTF-8 (invalid UTF-8 is F001, a finding): an odd
+    /// trailing byte in UTF-16 is a truncated file, and decoding would hide
+    /// it behind a replacement character. The error names the line and
+    /// column where the text breaks.
+    pub fn check_encoding(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        encoding: Option<&'static Encoding>,
+    ) -> Result<()> {
+        let (encoding, bom_len) = match Encoding::for_bom(bytes) {
+            Some((enc, len)) => (enc, len),
+            None => (encoding.unwrap_or(UTF_8), 0),
+        };
+        if encoding == UTF_8 {
+            return Ok(());
+        }
+        decode_strict(path, encoding, bytes.get(bom_len..).unwrap_or_default())
+    }
+
+    /// Checks a decoded [`Source`]: records, columns, cells and unclosed
+    /// quotes, in one pass that allocates nothing. The place to call it is
+    /// right after [`Source::decode`], before [`Source::records`] allocates
+    /// a record per line.
+    pub fn check_source(&self, path: &Path, source: &Source) -> Result<Shape> {
+        self.check_text(path, source.bytes(), source.delimiter)
+    }
+
+    /// Scans decoded text and turns the first limit it exceeds into an error.
+    fn check_text(&self, path: &Path, text: &[u8], delimiter: u8) -> Result<Shape> {
+        let shape = scan(text, delimiter);
+        let (fields, at) = shape.widest;
+        if fields > self.max_columns {
+            return Err(Limits::error(
+                path,
+                Some(location(text, at)),
+                format!(
+                    "{} columns, more than the limit of {} (raise it with --max-columns)",
+                    thousands(fields),
+                    thousands(self.max_columns)
+                ),
+            ));
+        }
+        let (len, at, index) = shape.largest_cell;
+        if len > self.max_cell_bytes {
+            let title = header_title(text, delimiter, index);
+            let column = match title {
+                Some(t) => format!(" (column {:?})", crate::text::printable(&t)),
+                None => String::new(),
+            };
+            return Err(Limits::error(
+                path,
+                Some(location(text, at)),
+                format!(
+                    "a cell of {} bytes{column}, more than the limit of {} (raise it with --max-cell-size)",
+                    thousands(len),
+                    thousands(self.max_cell_bytes)
+                ),
+            ));
+        }
+        if shape.records > self.max_records {
+            return Err(Limits::error(
+                path,
+                None,
+                format!(
+                    "{} records, more than the limit of {} (raise it with --max-records; \
+                     `csvcheck split` needs the file to fit too)",
+                    thousands(shape.records),
+                    thousands(self.max_records)
+                ),
+            ));
+        }
+        if let Some(at) = shape.open_quote {
+            let lines = location(text, text.len()).line.saturating_sub(location(text, at).line);
+            return Err(Error::Malformed {
+                path: path.to_owned(),
+                location: location(text, at),
+                message: format!(
+                    "this quote is never closed, so everything after it ({} more lines) is one cell; \
+                     close it with `\"` or double it (`\"\"`) if it is part of the value",
+                    thousands(lines)
+                ),
+            });
+        }
+        Ok(shape)
+    }
+}
+
+/// The title of header column `index`, when the cell's record is not the
+/// header itself (for messages only).
+fn header_title(text: &[u8], delimiter: u8, index: usize) -> Option<String> {
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text);
+    let mut record = csv::ByteRecord::new();
+    // The first record may be the culprit: do not copy a huge title.
+    let bounded = DEFAULT_MAX_CELL_BYTES as usize;
+    if reader.read_byte_record(&mut record).ok()? {
+        let title = record.get(index)?;
+        if title.len() <= bounded {
+            return Some(String::from_utf8_lossy(title).into_owned());
+        }
+    }
+    None
+}
+
+/// Decodes `body` (without BOM) from `encoding`, refusing malformed input
+/// with its line and column: an odd trailing byte in UTF-16 is a truncated
+/// file, and the replacement character would hide it.
+fn decode_strict(path: &Path, encoding: &'static Encoding, body: &[u8]) -> Result<()> {
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let capacity = decoder
+        .max_utf8_buffer_length_without_replacement(body.len())
+        .unwrap_or(body.len().saturating_mul(3));
+    let mut text = String::with_capacity(capacity);
+    let (result, read) = decoder.decode_to_string_without_replacement(body, &mut text, true);
+    match result {
+        DecoderResult::InputEmpty => Ok(()),
+        DecoderResult::Malformed(bad, _) => {
+            let what = if encoding.name().starts_with("UTF-16") && body.len() % 2 == 1 && read == body.len() {
+                "ends in half a character (an odd number of bytes): the file was probably cut short"
+                    .to_owned()
+            } else {
+                format!("has {bad} byte(s) that are not valid {}", encoding.name())
+            };
+            Err(Error::Malformed {
+                path: path.to_owned(),
+                location: location(text.as_bytes(), text.len()),
+                message: format!("the file is {} but {what}", encoding.name()),
+            })
+        }
+        // The buffer is sized for the worst case, so this does not happen;
+        // refuse rather than check a truncated text.
+        DecoderResult::OutputFull => Err(Error::Malformed {
+            path: path.to_owned(),
+            location: location(text.as_bytes(), text.len()),
+            message: format!("could not decode the file as {}", encoding.name()),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the reader yields: (records, widest).
+    fn reader_shape(text: &[u8]) -> (u64, u64) {
+        let src = Source::decode(text.to_vec(), None);
+        let records: Vec<_> = src.records().collect();
+        (records.len() as u64, records.iter().map(|r| r.len() as u64).max().unwrap_or(0))
+    }
+
+    #[test]
+    fn scan_counts_what_the_reader_yields() {
+        let cases: &[&[u8]] = &[
+            b"",
+            b"\n\n\r\n",
+            b"a,b\n1,2\n",
+            b"a,b\r\n1,2",
+            b"a,b\r1,2\r\r3,4",
+            b"a\n   \n\t\n\"\"\n\"  \"\n b\n",
+            b"a,b\n\"x\ny\",1\n\n2,3\n",
+            b"a,\"b\"\"c\",d\n",
+            b"a\"b,c\n",
+            b"\"a\"b\"c,d\n",
+            b"\xEF\xBB\xBF\n",
+            b"\xEF\xBB\xBFa,b\n",
+            b"a\n\xC2\xA0\n\xE3\x80\x80\n",
+            b"a\n\xff\n",
+            b"a\n\"\xC2\xA0\"\"\"\n",
+            b",\n,,,\n",
+            b"\"unclosed,\n1,2\n",
+        ];
+        for &case in cases {
+            let shape = scan(case, b',');
+            assert_eq!(
+                (shape.records, shape.widest.0),
+                reader_shape(case),
+                "{:?}",
+                String::from_utf8_lossy(case)
+            );
+        }
+    }
+
+    #[test]
+    fn scan_finds_the_largest_cell_and_the_open_quote() {
+        let text = b"a,b\n1,\"22\"\"2\"\n3,\"4\n5\n";
+        let shape = scan(text, b',');
+        assert_eq!(shape.largest_cell, (7, 6, 1));
+        assert_eq!(shape.open_quote, Some(16));
+        assert_eq!(location(text, 16), Location { line: 3, column: 3 });
+        assert_eq!(scan(b"a,\"b\"\n", b',').open_quote, None);
+        assert_eq!(scan(b"a,b\"\n", b',').open_quote, None);
+    }
+
+    #[test]
+    fn locations_count_every_line_end_and_characters() {
+        let text = "ab\r\ncd\ré,\"x".as_bytes();
+        assert_eq!(location(text, 0), Location { line: 1, column: 1 });
+        assert_eq!(location(text, 4), Location { line: 2, column: 1 });
+        assert_eq!(location(text, 7), Location { line: 3, column: 1 });
+        // 'é' is two bytes, one column.
+        assert_eq!(location(text, 10), Location { line: 3, column: 3 });
+        assert_eq!(location(b"\xEF\xBB\xBFab", 4), Location { line: 1, column: 2 });
+    }
+
+    #[test]
+    fn each_limit_names_its_option() {
+        let path = Path::new("f.csv");
+        let tight = Limits { max_file_bytes: 10, max_records: 2, max_columns: 2, max_cell_bytes: 3 };
+        let err =
+            |bytes: &[u8], limits: Limits| limits.check_bytes(path, bytes, None).unwrap_err().to_string();
+        assert!(err(&[b'a'; 11], tight).contains("--max-file-size"));
+        assert_eq!(
+            err(b"a,b,c\n", Limits::default().with_max_columns(2)),
+            "f.csv:1:1: 3 columns, more than the limit of 2 (raise it with --max-columns)"
+        );
+        assert_eq!(
+            err(b"N,b\nxx,abcd\n", Limits::default().with_max_cell_bytes(3)),
+            "f.csv:2:4: a cell of 4 bytes (column \"b\"), more than the limit of 3 (raise it with --max-cell-size)"
+        );
+        assert!(err(b"a\nb\n\nc\n", Limits::default().with_max_records(2)).contains("3 records"));
+        assert!(Limits::default().with_max_records(3).check_bytes(path, b"a\nb\n\nc\n", None).is_ok());
+    }
+
+    #[test]
+    fn reading_stops_past_the_limit() {
+        let limits = Limits::default().with_max_file_bytes(1000);
+        let err = limits.read(Path::new("-"), std::io::repeat(b'x')).unwrap_err();
+        assert!(matches!(err, Error::Limit { .. }), "{err}");
+        assert_eq!(limits.read(Path::new("-"), &[b'x'; 1000][..]).unwrap().len(), 1000);
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_located_where_it_opens() {
+        let err = Limits::default()
+            .check_bytes(Path::new("f.csv"), b"a,b\n1,2\n3,\"4\n5,6\n7,8\n", None)
+            .unwrap_err();
+        assert_eq!(err.location(), Some(Location { line: 3, column: 3 }));
+        assert!(err.to_string().contains("never closed"), "{err}");
+        assert!(err.to_string().contains("3 more lines"), "{err}");
+    }
+
+    #[test]
+    fn truncated_utf16_is_refused_where_it_breaks() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for c in "a,b\n1,2\n".encode_utf16() {
+            bytes.extend(c.to_le_bytes());
+        }
+        bytes.push(b'3');
+        let err = Limits::default().check_bytes(Path::new("f.csv"), &bytes, None).unwrap_err();
+        assert_eq!(err.location(), Some(Location { line: 3, column: 1 }));
+        assert!(err.to_string().contains("odd number of bytes"), "{err}");
+        bytes.pop();
+        assert_eq!(Limits::default().check_bytes(Path::new("f.csv"), &bytes, None).unwrap().records, 2);
+    }
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(52_428_800), "52,428,800");
+    }
+}
