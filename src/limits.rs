@@ -112,6 +112,11 @@ pub struct Shape {
     /// Where a quote opens that is never closed: the rest of the file after
     /// it is one field.
     pub open_quote: Option<usize>,
+    /// The first quoted field that runs over a line end and whose closing
+    /// quote is followed by more text — the mark of a quote left open
+    /// mid-file, closed by accident by the next field's opening quote:
+    /// (where it opens, where it closes).
+    pub runaway_quote: Option<(usize, usize)>,
 }
 
 /// States of RFC 4180 parsing, as `csv-core` has them (quoting on, doubled
@@ -142,6 +147,8 @@ pub fn scan(bytes: &[u8], delimiter: u8) -> Shape {
     // record is a blank line, and skipped); tracked for the first field only.
     let mut blank = true;
     let mut non_ascii = false;
+    // Whether the current quoted field holds a line end.
+    let mut multiline = false;
     let mut i = start;
     while let Some(&b) = bytes.get(i) {
         let is_term = b == b'\n' || b == b'\r';
@@ -162,6 +169,7 @@ pub fn scan(bytes: &[u8], delimiter: u8) -> Shape {
             State::StartField => {
                 field_start = i;
                 if b == b'"' {
+                    multiline = false;
                     state = State::InQuoted;
                 } else if b == delimiter {
                     end_field(&mut shape, &mut fields, field_start, i, &mut blank);
@@ -180,9 +188,7 @@ pub fn scan(bytes: &[u8], delimiter: u8) -> Shape {
                 let run = rest.iter().position(|&c| c == delimiter || c == b'\n' || c == b'\r');
                 let stop = run.unwrap_or(rest.len());
                 if fields == 0 && blank {
-                    for &c in rest.get(..stop).unwrap_or_default() {
-                        content(c, fields, &mut blank, &mut non_ascii);
-                    }
+                    first_field(rest.get(..stop).unwrap_or_default(), &mut blank, &mut non_ascii);
                 }
                 i += stop;
                 let Some(&c) = bytes.get(i) else { break };
@@ -197,10 +203,12 @@ pub fn scan(bytes: &[u8], delimiter: u8) -> Shape {
             State::InQuoted => {
                 let rest = bytes.get(i..).unwrap_or_default();
                 let stop = rest.iter().position(|&c| c == b'"').unwrap_or(rest.len());
+                let run = rest.get(..stop).unwrap_or_default();
                 if fields == 0 && blank {
-                    for &c in rest.get(..stop).unwrap_or_default() {
-                        content(c, fields, &mut blank, &mut non_ascii);
-                    }
+                    first_field(run, &mut blank, &mut non_ascii);
+                }
+                if !multiline && shape.runaway_quote.is_none() {
+                    multiline = run.iter().any(|&c| c == b'\n' || c == b'\r');
                 }
                 i += stop;
                 if i >= bytes.len() {
@@ -221,6 +229,12 @@ pub fn scan(bytes: &[u8], delimiter: u8) -> Shape {
                     end_record(&mut shape, bytes, fields, record_start, field_start, i, blank, non_ascii);
                     state = State::StartRecord;
                 } else {
+                    // Text after a closing quote: lenient readers keep it,
+                    // but after a line break it means the quote was not
+                    // meant to close here.
+                    if multiline && shape.runaway_quote.is_none() {
+                        shape.runaway_quote = Some((field_start, i.saturating_sub(1)));
+                    }
                     content(b, fields, &mut blank, &mut non_ascii);
                     state = State::InField;
                 }
@@ -255,6 +269,18 @@ fn content(b: u8, fields: u64, blank: &mut bool, non_ascii: &mut bool) {
         *non_ascii = true;
     } else if !b.is_ascii_whitespace() && b != b'\x0B' {
         *blank = false;
+    }
+}
+
+/// Notes a run of content bytes of a record's first field, stopping at the
+/// first byte that makes it non-blank (a 50 MB first cell costs nothing).
+#[inline]
+fn first_field(run: &[u8], blank: &mut bool, non_ascii: &mut bool) {
+    for &c in run {
+        content(c, 0, blank, non_ascii);
+        if !*blank {
+            return;
+        }
     }
 }
 
@@ -482,6 +508,36 @@ impl Limits {
     /// Scans decoded text and turns the first limit it exceeds into an error.
     fn check_text(&self, path: &Path, text: &[u8], delimiter: u8) -> Result<Shape> {
         let shape = scan(text, delimiter);
+        // The cause first: an unclosed quote also makes a huge last cell.
+        if let Some(at) = shape.open_quote {
+            let mut last_line = location(text, text.len()).line;
+            if text.ends_with(b"\n") || text.ends_with(b"\r") {
+                last_line -= 1;
+            }
+            let lines = last_line.saturating_sub(location(text, at).line);
+            return Err(Error::Malformed {
+                path: path.to_owned(),
+                location: location(text, at),
+                message: format!(
+                    "this quote is never closed, so everything after it ({} more lines) is one cell; \
+                     close it with `\"` or double it (`\"\"`) if it is part of the value",
+                    thousands(lines)
+                ),
+            });
+        }
+        if let Some((open, close)) = shape.runaway_quote {
+            let closed = location(text, close);
+            return Err(Error::Malformed {
+                path: path.to_owned(),
+                location: location(text, open),
+                message: format!(
+                    "this quote is not closed on its line: the cell runs on to line {}, column {}, where a quote \
+                     followed by more text ends it; close the quote here, or double it (`\"\"`) if it is part \
+                     of the value",
+                    closed.line, closed.column
+                ),
+            });
+        }
         let (fields, at) = shape.widest;
         if fields > self.max_columns {
             return Err(Limits::error(
@@ -522,18 +578,6 @@ impl Limits {
                     thousands(self.max_records)
                 ),
             ));
-        }
-        if let Some(at) = shape.open_quote {
-            let lines = location(text, text.len()).line.saturating_sub(location(text, at).line);
-            return Err(Error::Malformed {
-                path: path.to_owned(),
-                location: location(text, at),
-                message: format!(
-                    "this quote is never closed, so everything after it ({} more lines) is one cell; \
-                     close it with `\"` or double it (`\"\"`) if it is part of the value",
-                    thousands(lines)
-                ),
-            });
         }
         Ok(shape)
     }
@@ -643,6 +687,10 @@ mod tests {
         assert_eq!(location(text, 16), Location { line: 3, column: 3 });
         assert_eq!(scan(b"a,\"b\"\n", b',').open_quote, None);
         assert_eq!(scan(b"a,b\"\n", b',').open_quote, None);
+        // Text after a closing quote is a runaway only across a line end.
+        assert_eq!(scan(b"a,\"b\"c\n", b',').runaway_quote, None);
+        assert_eq!(scan(b"a,\"b\nc\",d\n", b',').runaway_quote, None);
+        assert_eq!(scan(b"a,\"b\n1,\"c\",d\n", b',').runaway_quote, Some((2, 7)));
     }
 
     #[test]
@@ -690,7 +738,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.location(), Some(Location { line: 3, column: 3 }));
         assert!(err.to_string().contains("never closed"), "{err}");
-        assert!(err.to_string().contains("3 more lines"), "{err}");
+        assert!(err.to_string().contains("2 more lines"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,224 @@
+//! Hostile input (issue 7): every file a partner can send yields a clear
+//! finding or a typed error naming the place — never a panic, an abort or
+//! unbounded memory. Inputs are generated here, not committed.
+//!
+//! Files from outside go through [`csvcheck::guard`], which applies the
+//! [`Limits`] before the check; where the file is within the limits, the
+//! report must also satisfy the shared invariants (nothing lost or altered).
+
+use std::path::Path;
+
+use csvcheck::limits::Limits;
+use csvcheck::{guard, Checker, Error, FileReport, Options};
+
+use crate::invariants::assert_report_invariants;
+
+const HEADER: &str = "User ID/Email (Required),First Name,Display Name,Webex Meetings [Wholesale]";
+
+/// A valid row `i` (1-based), with a quoted comma so quoting is exercised.
+fn row(i: usize) -> String {
+    format!("user{i}@acme.example,Name{i},\"Name{i}, Jr\",TRUE\n")
+}
+
+/// A file of `rows` valid rows.
+fn file(rows: usize) -> String {
+    let mut s = format!("{HEADER}\n");
+    for i in 1..=rows {
+        s.push_str(&row(i));
+    }
+    s
+}
+
+fn checker_with(limits: Limits) -> Checker {
+    let mut options = Options::default();
+    options.limits = limits;
+    Checker::builder().options(options).build()
+}
+
+/// Checks through the guard with the default limits; the report must keep
+/// every record.
+fn check(bytes: impl Into<Vec<u8>>) -> Result<FileReport, Error> {
+    let report = guard::check_bytes(&Checker::builder().build(), "hostile.csv", bytes.into())?;
+    assert_report_invariants(&report);
+    Ok(report)
+}
+
+fn codes(report: &FileReport) -> Vec<(&str, Option<u64>)> {
+    report.diagnostics.iter().map(|d| (d.code.as_str(), d.line)).collect()
+}
+
+#[test]
+fn invalid_utf8_mid_file_is_f001_at_its_line_and_echoed_unchanged() {
+    let mut bytes = file(100).into_bytes();
+    let at = file(49).len() + "user50@acme.example,Na".len();
+    bytes[at] = 0xFF;
+    let report = check(bytes.clone()).unwrap();
+    let f001: Vec<_> = codes(&report).into_iter().filter(|(c, _)| *c == "F001").collect();
+    assert_eq!(f001, [("F001", Some(51))]);
+    assert_eq!(report.rows, 100);
+    assert_eq!(report.summary.rejected, 100, "F001 rejects the whole file");
+    assert!(report.row_raw(50).unwrap().contains(&0xFF), "the invalid byte is echoed as it is");
+}
+
+#[test]
+fn nul_bytes_are_control_characters_at_their_cell() {
+    let csv = format!("{HEADER}\nanna@acme.example,An\0na,Anna,TRUE\n{}", row(2));
+    let report = check(csv).unwrap();
+    let t003 = report.diagnostics.iter().find(|d| d.code.as_str() == "T003").expect("T003 on the NUL");
+    assert_eq!((t003.line, t003.column.as_deref()), (Some(2), Some("First Name")));
+    // A file of nothing but NUL bytes is one strange title, not a crash.
+    let report = check(vec![0u8; 10_000]).unwrap();
+    assert!(codes(&report).contains(&("H001", Some(1))), "{:?}", codes(&report));
+}
+
+#[test]
+fn lone_carriage_returns_end_lines() {
+    let csv = file(3).replace('\n', "\r");
+    let report = check(csv).unwrap();
+    let lines: Vec<u64> = report.operations.iter().map(|o| o.line).collect();
+    assert_eq!(lines, [2, 3, 4]);
+    assert!(!report.has_errors(), "{:?}", codes(&report));
+}
+
+#[test]
+fn an_unterminated_quote_is_blamed_where_it_opens() {
+    // Line 5 is row 4: open a quote in its Display Name and never close it.
+    let line5 = row(4);
+    let broken = line5.replace("\"Name4, Jr\"", "\"Name4, Jr");
+    let column = "user4@acme.example,Name4,".chars().count() as u64 + 1;
+    // The next row's opening quote closes it by accident.
+    let csv = file(20_000).replacen(&line5, &broken, 1);
+    let err = check(csv.clone()).unwrap_err();
+    let Error::Malformed { location, message, .. } = &err else { panic!("{err}") };
+    assert_eq!((location.line, location.column), (5, column), "{err}");
+    assert!(message.contains("not closed on its line") && message.contains("line 6, column 26"), "{err}");
+    // Unguarded, the check still loses nothing the reader saw.
+    assert_report_invariants(&Checker::builder().build().check_bytes("hostile.csv", csv.into_bytes()));
+    // No quote follows: the rest of the file is one cell.
+    let csv = file(20_000).replace("\"Name", "Name").replace(" Jr\"", " Jr").replacen(
+        "Name4, Jr",
+        "\"Name4, Jr",
+        1,
+    );
+    let err = check(csv).unwrap_err();
+    let Error::Malformed { location, message, .. } = &err else { panic!("{err}") };
+    assert_eq!((location.line, location.column), (5, column), "{err}");
+    assert!(message.contains("never closed") && message.contains("19,996 more lines"), "{err}");
+}
+
+#[test]
+fn a_50_mb_cell_is_refused_by_the_cell_limit() {
+    let mut csv = format!("{HEADER}\nanna@acme.example,Anna,");
+    csv.push_str(&"x".repeat(50 * 1024 * 1024));
+    csv.push_str(",TRUE\n");
+    let err = check(csv).unwrap_err();
+    assert!(matches!(err, Error::Limit { .. }), "{err}");
+    assert_eq!(err.location().map(|l| (l.line, l.column)), Some((2, 24)));
+    let text = err.to_string();
+    assert!(text.contains("52,428,800 bytes") && text.contains("Display Name"), "{text}");
+    assert!(text.contains("--max-cell-size"), "{text}");
+}
+
+#[test]
+fn a_raised_cell_limit_lets_a_long_cell_through() {
+    let csv = format!("{HEADER}\nanna@acme.example,Anna,{},TRUE\n", "y".repeat(1 << 20));
+    let checker = checker_with(Limits::default().with_max_cell_bytes(2 << 20));
+    let report = guard::check_bytes(&checker, "long.csv", csv.into_bytes()).unwrap();
+    assert_report_invariants(&report);
+    assert_eq!(report.rows, 1);
+}
+
+#[test]
+fn a_header_of_100000_columns_is_refused_by_the_column_limit() {
+    let titles: Vec<String> = (0..100_000).map(|i| format!("c{i}")).collect();
+    let csv = format!("{}\n", titles.join(","));
+    let err = check(csv.clone()).unwrap_err();
+    assert!(matches!(err, Error::Limit { .. }), "{err}");
+    assert_eq!(err.location().map(|l| l.line), Some(1));
+    assert!(err.to_string().contains("100,000 columns") && err.to_string().contains("--max-columns"));
+    // Raised, the wide header is checked: no email column, every title unknown.
+    let checker = checker_with(Limits::default().with_max_columns(100_000));
+    let report = guard::check_bytes(&checker, "wide.csv", csv.into_bytes()).unwrap();
+    assert!(codes(&report).contains(&("H001", Some(1))));
+    assert_eq!(report.diagnostics.iter().filter(|d| d.code.as_str() == "H003").count(), 100_000);
+}
+
+#[test]
+fn a_million_empty_lines_are_skipped() {
+    let only_blank = "\n".repeat(1_000_000);
+    assert_eq!(codes(&check(only_blank).unwrap()), [("F003", None)]);
+    let mut csv = format!("{HEADER}\n");
+    csv.push_str(&"\r\n".repeat(500_000));
+    csv.push_str(&"  \n".repeat(500_000));
+    csv.push_str(&row(1));
+    let report = check(csv).unwrap();
+    assert_eq!(report.rows, 1);
+    assert_eq!(report.operations[0].line, 1_000_002);
+}
+
+#[test]
+fn a_file_of_only_a_byte_order_mark_is_empty() {
+    for bom in [&b"\xEF\xBB\xBF"[..], b"\xFF\xFE", b"\xFE\xFF", b"\xEF\xBB\xBF\xEF\xBB\xBF"] {
+        let report = check(bom).unwrap();
+        assert_eq!(codes(&report), [("F003", None)], "{bom:?}");
+        assert_eq!(report.rows, 0);
+    }
+}
+
+#[test]
+fn utf16_with_an_odd_byte_count_is_refused_where_it_breaks() {
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in file(3).encode_utf16() {
+        bytes.extend(unit.to_le_bytes());
+    }
+    bytes.push(b'x');
+    let err = check(bytes.clone()).unwrap_err();
+    let Error::Malformed { location, message, .. } = &err else { panic!("{err}") };
+    assert_eq!(location.line, 5, "{err}");
+    assert!(message.contains("UTF-16LE") && message.contains("odd number of bytes"), "{err}");
+    // Unguarded, it is decoded with a replacement character and loses nothing.
+    assert_report_invariants(&Checker::builder().build().check_bytes("odd.csv", bytes));
+}
+
+#[test]
+fn too_many_records_are_refused_before_they_are_held() {
+    let csv = format!("{HEADER}\n{}", "a,b\n".repeat(1_048_576));
+    let err = check(csv).unwrap_err();
+    assert!(err.to_string().contains("1,048,577 records"), "{err}");
+    assert!(err.to_string().contains("--max-records"), "{err}");
+}
+
+#[test]
+fn a_reader_that_never_ends_is_refused_at_the_file_limit() {
+    let checker = checker_with(Limits::default().with_max_file_bytes(1 << 20));
+    let err = guard::check_reader(&checker, "<stdin>", std::io::repeat(b'a')).unwrap_err();
+    assert!(matches!(err, Error::Limit { .. }), "{err}");
+    assert!(err.to_string().contains("--max-file-size"), "{err}");
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_without_reading_it() {
+    let dir = crate::util::TempDir::new("hostile-size");
+    let path = dir.write("big.csv", file(1000));
+    let checker = checker_with(Limits::default().with_max_file_bytes(1000));
+    let err = guard::check_path(&checker, &path).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("bytes, more than the limit of 1,000 (raise it with --max-file-size)"), "{text}");
+    assert!(guard::check_path(&Checker::builder().build(), &path).is_ok());
+}
+
+#[test]
+fn deeply_nested_org_and_profile_files_are_errors_not_stack_overflows() {
+    let depth = 100_000;
+    // Under a known field: a type error at the first bracket too many.
+    let json = format!("{{\"users\": [{{\"email\": {}{}}}]}}", "[".repeat(depth), "]".repeat(depth));
+    let err = csvcheck::OrgState::from_json(json.as_bytes(), Path::new("org.json")).unwrap_err();
+    assert!(matches!(err, Error::Org { .. }), "{err}");
+    // Under an unknown field: skipped, as unknown fields are.
+    let json = format!("{{\"x\": {}{}}}", "[".repeat(depth), "]".repeat(depth));
+    let org = csvcheck::OrgState::from_json(json.as_bytes(), Path::new("org.json")).unwrap();
+    assert!(org.users.is_empty());
+    let toml = format!("a = {}{}", "[".repeat(depth), "]".repeat(depth));
+    let err = csvcheck::Profile::from_toml(&toml, Path::new("p.toml")).unwrap_err();
+    assert!(matches!(err, Error::Profile { .. }), "{err}");
+}
