@@ -44,17 +44,17 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The org-state file (`--org`) is malformed.
-    #[error("{path}:{location}: invalid org state: {message}")]
+    #[error("{path}{}: invalid org state: {message}", at(&Some(*location)))]
     Org {
         /// The org-state file.
         path: PathBuf,
-        /// Where in the file the problem is.
+        /// Where in the file the problem is (line 0 when no one place is).
         location: Location,
         /// What is wrong.
         message: String,
     },
     /// The profile file (`--profile`) is malformed.
-    #[error("{path}:{location}: invalid profile: {message}")]
+    #[error("{path}{}: invalid profile: {message}", at(&Some(*location)))]
     Profile {
         /// The profile file.
         path: PathBuf,
@@ -107,9 +107,10 @@ pub enum Error {
     },
 }
 
-/// `:line:column` for an optional location, for `Display`.
+/// `:line:column` for a location, for `Display`; nothing when there is none
+/// (or its line is 0: the whole file is to blame).
 fn at(location: &Option<Location>) -> String {
-    location.map_or_else(String::new, |l| format!(":{l}"))
+    location.filter(|l| l.line > 0).map_or_else(String::new, |l| format!(":{l}"))
 }
 
 impl Error {
@@ -126,12 +127,12 @@ impl Error {
         }
     }
 
-    /// The position inside the file, when the error has one.
+    /// The position inside the file, when one place is to blame.
     pub fn location(&self) -> Option<Location> {
         match self {
             Error::Org { location, .. }
             | Error::Profile { location, .. }
-            | Error::Malformed { location, .. } => Some(*location),
+            | Error::Malformed { location, .. } => Some(*location).filter(|l| l.line > 0),
             Error::Limit { location, .. } => *location,
             Error::Io { .. } | Error::Encoding { .. } | Error::Usage(_) | Error::Internal { .. } => None,
         }
@@ -175,5 +176,8 @@ mod tests {
             message: "expected `,`".into(),
         };
         assert_eq!(e.to_string(), "org.json:3:7: invalid org state: expected `,`");
+        let e = Error::Profile { path: "p.toml".into(), location: Location::default(), message: "no".into() };
+        assert_eq!(e.to_string(), "p.toml: invalid profile: no");
+        assert_eq!(e.location(), None);
     }
 }

@@ -35,6 +35,7 @@ use crate::text::{clean, email_key};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgUser {
     /// The user's email (the key; matched case-insensitively).
+    #[serde(deserialize_with = "non_empty")]
     pub email: String,
     /// First name.
     #[serde(default)]
@@ -69,6 +70,16 @@ pub struct OrgUser {
     /// Admin role: `full`, another role name, or none.
     #[serde(default)]
     pub admin: Option<String>,
+}
+
+/// An email that is not blank: refused while parsing, so that the error
+/// carries the line and column of the value.
+fn non_empty<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    let email = String::deserialize(d)?;
+    if email.trim().is_empty() {
+        return Err(serde::de::Error::custom("a user's email is empty"));
+    }
+    Ok(email)
 }
 
 impl OrgUser {
@@ -227,15 +238,6 @@ impl OrgState {
             location: Location { line: e.line() as u64, column: e.column() as u64 },
             message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
         })?;
-        for (i, user) in org.users.iter().enumerate() {
-            if user.email.trim().is_empty() {
-                return Err(Error::Org {
-                    path: path.to_owned(),
-                    location: Location::default(),
-                    message: format!("users[{i}] has an empty email"),
-                });
-            }
-        }
         Ok(org.indexed())
     }
 
@@ -333,6 +335,17 @@ mod tests {
         assert_eq!(loc.line, 3);
         assert!(loc.column > 0);
         assert!(err.to_string().starts_with("org.json:3:"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_email_is_refused_where_it_is() {
+        let err = OrgState::from_json(
+            b"{\"users\": [\n {\"email\": \"a@x.example\"},\n {\"email\": \" \"}]}",
+            Path::new("o.json"),
+        )
+        .unwrap_err();
+        assert_eq!(err.location().map(|l| l.line), Some(3), "{err}");
+        assert!(err.to_string().contains("email is empty"), "{err}");
     }
 
     #[test]

@@ -140,9 +140,7 @@ impl Profile {
                     "title {title:?} may not end in (Suspended): that suffix marks suspended columns"
                 ));
             }
-            if let Some(field) =
-                crate::header::Field::ALL.iter().find(|f| f.titles().iter().any(|t| title_key(t) == key))
-            {
+            if let Some(field) = field_with_title(&key) {
                 return Err(format!("title {title:?} is the title of the {} column", field.id()));
             }
             if !titles.insert(key) {
@@ -156,6 +154,9 @@ impl Profile {
             }
             if titles.contains(&key) {
                 return Err(format!("text column {title:?} is also a package or base licence title"));
+            }
+            if let Some(field) = field_with_title(&key) {
+                return Err(format!("text column {title:?} is the title of the {} column", field.id()));
             }
         }
         Ok(())
@@ -201,6 +202,11 @@ impl Profile {
         ids.sort_unstable();
         ids
     }
+}
+
+/// The known field one of whose titles has this key.
+fn field_with_title(key: &str) -> Option<crate::header::Field> {
+    crate::header::Field::ALL.iter().copied().find(|f| f.titles().iter().any(|t| title_key(t) == key))
 }
 
 /// A set of base licences, by index into [`Profile::base_licences`].
@@ -277,6 +283,7 @@ mod tests {
             (package("Webex X (Suspended)"), "(Suspended)"),
             ("text_columns = ['webex  x']\n".to_owned() + &package("Webex X"), "also a package"),
             ("text_columns = [' ']\n".to_owned() + &package("Webex X"), "needs a title"),
+            ("text_columns = ['location']\n".to_owned() + &package("Webex X"), "location column"),
         ] {
             let err = Profile::from_toml(&text, Path::new("p.toml")).unwrap_err();
             assert!(err.to_string().contains(why), "{text}: {err}");
