@@ -155,6 +155,58 @@ pub fn printable(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether a spreadsheet would evaluate text starting like `s` as a
+/// formula: `=`, `@`, tab or carriage return first (some spreadsheets skip
+/// the last two), or `+` or `-` followed by anything but a plain number (a
+/// signed number such as a phone number evaluates to itself, so it is left
+/// readable).
+pub fn starts_formula(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some('=' | '@' | '\t' | '\r') => true,
+        Some('+' | '-') => !chars.as_str().chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '(' | ')' | '-')),
+        _ => false,
+    }
+}
+
+/// Text csvcheck writes into a spreadsheet cell of its own (the `Errors`
+/// column of the CSV report), made inert: where the text, an entry after a
+/// ` | ` separator, or a value quoted in it (`"…"`) starts like a formula
+/// ([`starts_formula`]), a `'` is put in front — spreadsheets read a leading
+/// `'` as "this is text" and do not show it. So a hostile value quoted in a
+/// message is never evaluated, even when the column is split into cells.
+///
+/// Only csvcheck's own text goes through this: cells echoed from the input
+/// stay byte-identical (T004 warns about them instead).
+///
+/// ```
+/// use csvcheck::text::defuse_formula;
+/// assert_eq!(defuse_formula("T004: \"=HYPERLINK(\"x\")\" starts with ="), "T004: \"'=HYPERLINK(\"x\")\" starts with =");
+/// assert_eq!(defuse_formula("@SUM(A1)"), "'@SUM(A1)");
+/// assert_eq!(defuse_formula("N002: \"+390212345678\" has no +"), "N002: \"+390212345678\" has no +");
+/// ```
+pub fn defuse_formula(s: &str) -> Cow<'_, str> {
+    // Places where a cell could begin: the start, after ` | `, after a `"`.
+    let starts = std::iter::once(0)
+        .chain(s.match_indices(" | ").map(|(i, sep)| i + sep.len()))
+        .chain(s.match_indices('"').map(|(i, _)| i + 1));
+    let mut at: Vec<usize> = starts.filter(|&i| s.get(i..).is_some_and(starts_formula)).collect();
+    if at.is_empty() {
+        return Cow::Borrowed(s);
+    }
+    at.sort_unstable();
+    at.dedup();
+    let mut out = String::with_capacity(s.len() + at.len());
+    let mut from = 0;
+    for i in at {
+        out.push_str(s.get(from..i).unwrap_or_default());
+        out.push('\'');
+        from = i;
+    }
+    out.push_str(s.get(from..).unwrap_or_default());
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +252,34 @@ mod tests {
         assert_eq!(levenshtein("kitten", "sitting"), 3);
         assert_eq!(levenshtein("", "abc"), 3);
         assert_eq!(levenshtein("same", "same"), 0);
+    }
+
+    #[test]
+    fn formulas_are_told_from_numbers() {
+        for f in ["=1+1", "@SUM(A1)", "+cmd|' /C calc'!A0", "-2+3*A1", "\tx", "\r=1"] {
+            assert!(starts_formula(f), "{f:?}");
+        }
+        for n in ["+390212345678", "-5", "+39 02 1234-5678", "+(39) 02", "Anna", "", "'=1"] {
+            assert!(!starts_formula(n), "{n:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Defusing only inserts quotes, and afterwards no place where a
+        /// cell could begin starts a formula.
+        #[test]
+        fn defused_text_never_starts_a_formula(s in "[=@+\\-\t\r\"| a-z0-9'()]{0,24}") {
+            let d = defuse_formula(&s);
+            proptest::prop_assert_eq!(d.replace('\'', ""), s.replace('\'', ""));
+            proptest::prop_assert!(!starts_formula(&d));
+            for (i, _) in d.match_indices(" | ").chain(d.match_indices('"')) {
+                let next = if d[i..].starts_with(" | ") { i + 3 } else { i + 1 };
+                proptest::prop_assert!(!starts_formula(&d[next..]), "{:?} at {}", d, next);
+            }
+            if !starts_formula(&s) && !s.contains('"') && !s.contains(" | ") {
+                proptest::prop_assert_eq!(d.as_ref(), s.as_str());
+            }
+        }
     }
 
     #[test]
