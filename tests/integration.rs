@@ -6,3 +6,6 @@ mod util;
 
 // The command line: subcommands, stdin, exit statuses.
 mod cli;
+
+// The plan: operations, changes, import modes, applying a plan.
+mod plan;
