@@ -18,6 +18,9 @@
 //! assert!(org.user("Giulia.Rossi@ACME.example").is_some());
 //! assert_eq!(org.phone_owner("+390212345678"), Some(0));
 //! ```
+//!
+//! [`OrgState::to_export_csv`] writes the export form back out, and
+//! [`OrgState::apply`] gives the org as it will be after an upload.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

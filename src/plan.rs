@@ -4,10 +4,13 @@
 //!
 //! * **delete** — the file has package columns and every one is `FALSE` on
 //!   the row (a delete of an email the org does not have is `unchanged`,
-//!   with P011);
+//!   with P011; without an org the row is still a delete: the file says so);
 //! * **add** — the email is not in the org;
 //! * **modify** — a non-empty cell differs from the org's value; the
-//!   [`Change`]s say which, from what, to what;
+//!   [`Change`]s say which, from what, to what. Names compare after trimming
+//!   and NFC, locations and sites also ignoring case; `REMOVE` in Location is
+//!   the default location (no location in the org state); a user whose base
+//!   licences the org does not give is not claimed to change them;
 //! * **unchanged** — nothing differs;
 //! * **rejected** — the row has an error (decided after the rules ran).
 //!
@@ -156,6 +159,31 @@ impl Operation {
             Operation::Rejected => OpKind::Rejected,
         }
     }
+
+    /// The user's package after the upload, for an add or a modify.
+    pub fn package(&self) -> Option<&str> {
+        match self {
+            Operation::Add { package, .. } | Operation::Modify { package, .. } => package.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The user's base licences after the upload (sorted), for an add or a
+    /// modify; empty otherwise.
+    pub fn base_licenses(&self) -> &[String] {
+        match self {
+            Operation::Add { base_licenses, .. } | Operation::Modify { base_licenses, .. } => base_licenses,
+            _ => &[],
+        }
+    }
+
+    /// The fields a modify changes; empty for every other operation.
+    pub fn changes(&self) -> &[Change] {
+        match self {
+            Operation::Modify { changes, .. } => changes,
+            _ => &[],
+        }
+    }
 }
 
 /// A row's place in the plan: where it is, whose it is, what happens.
@@ -228,7 +256,10 @@ pub enum EffectiveLocation<'a> {
     Named(&'a str),
 }
 
-/// The values a row will have after the upload: its cell, else the org's.
+/// The values a row will have after the upload: its cell, else the org's
+/// (`REMOVE` clears a number; `REMOVE|<number>` clears it only when it is the
+/// user's, and otherwise leaves the user's number in place). The rules that
+/// need a value read it here rather than from the cells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Effective<'a> {
     /// The package (index into the profile).

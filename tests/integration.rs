@@ -9,3 +9,6 @@ mod cli;
 
 // The plan: operations, changes, import modes, applying a plan.
 mod plan;
+
+// Properties of the plan on generated orgs and files (proptest).
+mod properties;
