@@ -6,3 +6,6 @@ mod util;
 
 // The command line: subcommands, stdin, exit statuses.
 mod cli;
+
+// The library embedded as a service would: org in code, plan acted on.
+mod library;
