@@ -20,7 +20,8 @@ fn service_org() -> OrgState {
     org
 }
 
-const CSV: &str = "User ID/Email (Required),Extension,Location,Phone Number,Webex Calling [Wholesale],Basic Messaging\n\
+const CSV: &str =
+    "User ID/Email (Required),Extension,Location,Phone Number,Webex Calling [Wholesale],Basic Messaging\n\
                    giulia.rossi@acme.example,,,,,TRUE\n\
                    anna@acme.example,1003,Milano HQ,+390212345679,TRUE,\n\
                    piero@other.example,1001,Milano HQ,+390212345678,TRUE,\n";
@@ -66,7 +67,8 @@ fn readers_bytes_and_paths_give_the_same_report() {
 #[test]
 fn the_report_serialises_to_the_spec_document() {
     let report = Checker::builder().build().check_bytes("u.csv", CSV.as_bytes().to_vec());
-    let text = serde_json::to_string(&csvcheck::report::Report::new(std::slice::from_ref(&report))).expect("json");
+    let text =
+        serde_json::to_string(&csvcheck::report::Report::new(std::slice::from_ref(&report))).expect("json");
     // Keys in the order SPEC §8 shows them.
     let at = |key: &str| text.find(&format!("\"{key}\":")).unwrap_or(usize::MAX);
     let order = ["version", "files", "path", "rows", "summary", "diagnostics", "operations"].map(at);
@@ -100,7 +102,8 @@ fn a_custom_profile_built_in_code_is_used() {
 fn errors_that_stop_a_check_are_typed_and_positioned() {
     let err = Checker::builder().encoding("klingon").map(|_| ()).expect_err("an unknown label");
     assert!(matches!(err, csvcheck::Error::Encoding { .. }));
-    let err = OrgState::from_json(b"{\"users\": [{}]}", std::path::Path::new("org.json")).expect_err("no email");
+    let err =
+        OrgState::from_json(b"{\"users\": [{}]}", std::path::Path::new("org.json")).expect_err("no email");
     assert_eq!(err.path(), Some(std::path::Path::new("org.json")));
     assert!(err.location().is_some_and(|l| l.line == 1), "{err}");
     let err = Checker::builder().build().check_path("does/not/exist.csv").expect_err("missing file");
