@@ -65,6 +65,11 @@ pub mod row;
 pub mod rules;
 pub mod text;
 
+/// The README's examples, compiled and run as doctests so they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use check::{Checker, CheckerBuilder, FileReport, Summary};
 pub use error::{Error, Result};
 pub use options::{ImportMode, MaxDeletes, Options};

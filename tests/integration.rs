@@ -7,6 +7,9 @@ mod util;
 // The command line: subcommands, stdin, exit statuses.
 mod cli;
 
+// The library embedded as a service would: org in code, plan acted on.
+mod library;
+
 // The plan: operations, changes, import modes, applying a plan.
 mod plan;
 
