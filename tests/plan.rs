@@ -86,6 +86,11 @@ fn an_email_the_org_lacks_is_an_add_with_package_and_every_base_licence() {
         json!({"line": 2, "row": 1, "op": "add", "email": "anna.bianchi@acme.example",
                "package": "webex_meetings", "base_licenses": ["calling", "meetings", "messaging"]})
     );
+    let typed = &r.operations[0].operation;
+    assert_eq!(
+        (typed.package(), typed.base_licenses().len(), typed.changes()),
+        (Some("webex_meetings"), 3, &[][..])
+    );
     // Without an org every row that is not a delete is an add, too.
     assert_eq!(only_op(&check(csv, None))["op"], "add");
 }
@@ -128,8 +133,7 @@ fn every_changing_field_is_keyed_by_its_id_in_export_order() {
     let csv = "User ID/Email (Required),Preferred Webex Site,Location,Display Name,Last Name,First Name\n\
                luca.verdi@acme.example,acme-eu.webex.com,Milano HQ,L. Verdi,Verdi,Luka\n";
     let r = check(csv, Some(ORG));
-    let Operation::Modify { changes: typed, .. } = &r.operations[0].operation else { panic!("{r:?}") };
-    let keys: Vec<&str> = typed.iter().map(|c| c.field).collect();
+    let keys: Vec<&str> = r.operations[0].operation.changes().iter().map(|c| c.field).collect();
     assert_eq!(keys, ["first_name", "display_name", "location", "site"]);
     // The JSON object keeps that order.
     let text = serde_json::to_string(&r.operations[0]).unwrap();
