@@ -6,3 +6,6 @@ mod util;
 
 // The command line: subcommands, stdin, exit statuses.
 mod cli;
+
+// Every rule against fixtures/rules/<CODE>/, and the README's rule table.
+mod rules;

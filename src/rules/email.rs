@@ -174,7 +174,7 @@ fn email_local_too_long(cx: &RowContext<'_>, index: usize, email: &str, out: &mu
         cx.cell_diagnostic(
             Code::E003,
             index,
-            format!("the part before the @ is {len} characters long; Control Hub allows 64"),
+            format!("the part of {email:?} before the @ is {len} characters long; Control Hub allows 64"),
         )
         .help("shorten the user name, or use an alias address of the user"),
     );
@@ -289,7 +289,7 @@ fn foreign_domain(cx: &RowContext<'_>, email: &str, out: &mut Vec<Diagnostic>) {
         cx.field_diagnostic(
             Code::E005,
             Field::Email,
-            format!("the new user's domain {domain} is not one of the org's domains ({domains})"),
+            format!("{email:?} adds a user in {domain}, which is not one of the org's domains ({domains})"),
         )
         .help("check for a typo in the domain; an external user cannot be given a Wholesale package"),
     );

@@ -44,11 +44,13 @@ Org: niccolo.bianchi@acme.example already exists (the row is a modify).
 /// F001: the file is not UTF-8 (and no `--encoding` was given).
 pub(crate) fn not_utf8(source: &Source) -> Option<Diagnostic> {
     let bad = source.invalid_utf8?;
+    let byte = usize::try_from(bad.byte).ok().and_then(|at| source.bytes().get(at));
+    let what = byte.map_or_else(String::new, |b| format!(" 0x{b:02X}"));
     Some(
         Diagnostic::new(
             Code::F001,
             format!(
-                "the file is not valid UTF-8: the first bad byte is on line {} (byte {})",
+                "the file is not valid UTF-8: the first bad byte{what} is on line {} (byte offset {})",
                 bad.line, bad.byte
             ),
         )

@@ -56,6 +56,11 @@ fn missing_email_column(header: &Header, out: &mut Vec<Diagnostic>) {
         .help("add the column `User ID/Email (Required)` exactly as Control Hub exports it: it identifies every row");
     if let Some(i) = near {
         d = d.in_column(i, header.title(i)).value(header.title(i));
+        d.message = format!(
+            "the header has no `User ID/Email (Required)` column; column {} {:?} comes close",
+            i + 1,
+            header.title(i)
+        );
         d.help = format!(
             "rename the column {:?} to `User ID/Email (Required)`: Control Hub needs that exact title",
             header.title(i)

@@ -108,10 +108,12 @@ pub(crate) struct RowFacts {
     pub extension_column: Option<usize>,
     /// A valid Phone Number the row sets.
     pub phone: Option<String>,
-    /// A valid Extension the row sets, with the key of its effective location.
+    /// A valid Extension the row sets, with the key of its effective
+    /// location (`None` when that location is unknown to the org: L001).
     pub extension: Option<(String, String)>,
-    /// Whether the row deletes its user or replaces/removes its number or
-    /// extension, so the org's current values no longer block others.
+    /// Whether the row is an org user's and deletes them, or removes or
+    /// replaces their number (or extension, or moves them to another
+    /// location), so the org's current value no longer blocks others.
     pub releases_phone: bool,
     pub releases_extension: bool,
 }
@@ -135,8 +137,8 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
     }
     let email_ok = email::check(cx, out);
     let numbers = number::check(cx, out);
-    package::check(cx, out);
-    location::check(cx, out);
+    package::check(cx, email_ok, out);
+    let location_known = location::check(cx, out);
     read_only::check(cx, out);
     base_licence::check(cx, out);
     text::check(cx, out);
@@ -145,19 +147,40 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
         facts.valid_key = Some(cx.key.to_owned());
     }
     facts.phone = numbers.phone;
-    if let Some(ext) = numbers.extension {
+    if let (Some(ext), true) = (numbers.extension, location_known) {
         let location = match cx.intent.effective.location {
             EffectiveLocation::Named(l) => Some(l),
             EffectiveLocation::Default | EffectiveLocation::None => None,
         };
         facts.extension = Some((crate::org::location_key(location), ext));
     }
-    let deletes = cx.intent.operation.kind() == crate::plan::OpKind::Delete;
-    facts.releases_phone = deletes || cx.row.number(Field::PhoneNumber) != NumberCell::Empty;
-    facts.releases_extension = deletes
-        || cx.row.number(Field::Extension) != NumberCell::Empty
-        || cx.row.text(Field::Location).is_some();
+    if let Some(user) = cx.intent.existing {
+        let deletes = cx.intent.operation.kind() == crate::plan::OpKind::Delete;
+        let moves = match cx.row.text(Field::Location) {
+            None => false,
+            Some(l) if l.eq_ignore_ascii_case("remove") => user.location.is_some(),
+            Some(l) => !user.location.as_deref().is_some_and(|c| crate::text::eq_folded(c, l)),
+        };
+        facts.releases_phone = deletes || releases(cx.row.number(Field::PhoneNumber), &user.phone_number);
+        facts.releases_extension =
+            deletes || moves || releases(cx.row.number(Field::Extension), &user.extension);
+    }
     facts
+}
+
+/// Whether a Phone Number or Extension cell gives up the user's `current`
+/// value: it removes it, or replaces it with another. Writing the current
+/// value again keeps it.
+fn releases(cell: NumberCell<'_>, current: &Option<String>) -> bool {
+    let Some(current) = current.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+        return false;
+    };
+    match cell {
+        NumberCell::Empty => false,
+        NumberCell::Remove => true,
+        NumberCell::RemoveValue(v) => v == current,
+        NumberCell::Value(v) => v != current,
+    }
 }
 
 /// Runs the cross-row rules; `out[i]` receives row `i`'s findings.

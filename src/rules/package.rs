@@ -4,10 +4,11 @@
 use super::{Code, Diagnostic, RowContext};
 use crate::header::Field;
 use crate::plan::{EffectiveLocation, OpKind};
-use crate::row::Flag;
+use crate::row::{Flag, NumberCell};
 
-/// Runs every package rule on one row.
-pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
+/// Runs every package rule on one row; `email_ok` says whether the row's
+/// email is valid (an invalid one is not also reported as unknown, P011).
+pub(crate) fn check(cx: &RowContext<'_>, email_ok: bool, out: &mut Vec<Diagnostic>) {
     let invalid_package_cell = invalid_boolean(cx, out);
     several_packages(cx, out);
     suspended_package(cx, out);
@@ -20,7 +21,9 @@ pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
     calling_needs_number(cx, out);
     meetings_needs_site(cx, out);
     unknown_site(cx, out);
-    delete_unknown_user(cx, out);
+    if email_ok {
+        delete_unknown_user(cx, out);
+    }
     delete_admin(cx, out);
 }
 
@@ -226,7 +229,11 @@ fn package_not_subscribed(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
                 cx.cell_diagnostic(
                     Code::P004,
                     index,
-                    format!("the org's subscription does not offer {} (it offers: {offered})", package.title),
+                    format!(
+                        "TRUE in {:?}, but the org's subscription does not offer {} (it offers: {offered})",
+                        cx.row.header.title(index),
+                        package.title
+                    ),
                 )
                 .help("pick one of the packages the org offers, or have the partner add this package to the subscription"),
             );
@@ -340,8 +347,11 @@ fn admin_downgrade(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
                 Code::P006,
                 index,
                 format!(
-                    "{} is a full administrator; {} is below the org's package {}",
-                    cx.key, new.title, org_package.title
+                    "TRUE in {:?} moves {}, a full administrator, to {}, below the org's package {}",
+                    cx.row.header.title(index),
+                    cx.key,
+                    new.title,
+                    org_package.title
                 ),
             )
             .help(format!("keep the administrator on {} or higher", org_package.title)),
@@ -439,12 +449,22 @@ fn calling_needs_number(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
     }
     let field =
         if cx.row.header.field(Field::PhoneNumber).is_some() { Field::PhoneNumber } else { Field::Extension };
+    let removed: Vec<&str> = [Field::PhoneNumber, Field::Extension]
+        .into_iter()
+        .filter(|&f| matches!(cx.row.number(f), NumberCell::Remove | NumberCell::RemoveValue(_)))
+        .filter_map(|f| cx.row.raw(f).map(str::trim))
+        .collect();
+    let why = if removed.is_empty() {
+        String::new()
+    } else {
+        format!(" after {}", removed.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>().join(" and "))
+    };
     out.push(
         cx.field_diagnostic(
             Code::P008,
             field,
             format!(
-                "{} includes calling, but the user has neither a phone number nor an extension",
+                "{} includes calling, but the user has neither a phone number nor an extension{why}",
                 package.title
             ),
         )
@@ -543,8 +563,9 @@ fn unknown_site(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
 /// Documentation of P011: what it checks, why Control Hub cares, how to fix it.
 pub(crate) const P011: &str = r#"## What it checks
 Every package cell of the row is `FALSE` (a delete), but the org file has no
-user with that email; the row is planned `unchanged`. Needs `--org`;
-skipped without it. Warning: rejects nothing.
+user with that email; the row is planned `unchanged`. An empty or invalid
+email (E001-E003) is reported by those rules only. Needs `--org`; skipped
+without it. Warning: rejects nothing.
 
 ## Why Control Hub cares
 Deleting an unknown user does nothing, which usually means the email is

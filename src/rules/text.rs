@@ -3,7 +3,7 @@
 
 use super::{Code, Diagnostic, RowContext};
 use crate::header::{ColumnKind, Field};
-use crate::text::{is_nfc, nfc, printable};
+use crate::text::{is_nfc, nfc};
 
 /// Runs the text rules on every cell of one row.
 pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
@@ -68,7 +68,7 @@ fn untrimmed(cx: &RowContext<'_>, index: usize, cell: &str, out: &mut Vec<Diagno
         _ => "trailing",
     };
     out.push(
-        cx.cell_diagnostic(Code::T001, index, format!("{:?} has {where} whitespace", printable(cell)))
+        cx.cell_diagnostic(Code::T001, index, format!("{cell:?} has {where} whitespace"))
             .help(format!("remove the spaces: {:?} (`csvcheck fix` trims every cell)", cell.trim())),
     );
 }
@@ -162,7 +162,7 @@ fn control_character(cx: &RowContext<'_>, index: usize, cell: &str, out: &mut Ve
         c => format!("the control character U+{:04X}", u32::from(c)),
     };
     out.push(
-        cx.cell_diagnostic(Code::T003, index, format!("{:?} contains {what}", printable(cell)))
+        cx.cell_diagnostic(Code::T003, index, format!("{cell:?} contains {what}"))
             .help("remove the character; values must be one line of printable text"),
     );
 }
@@ -210,7 +210,7 @@ fn formula_prefix(cx: &RowContext<'_>, index: usize, cell: &str, out: &mut Vec<D
         cx.cell_diagnostic(
             Code::T004,
             index,
-            format!("{:?} starts with {first:?}: a spreadsheet would run it as a formula", printable(cell)),
+            format!("{cell:?} starts with {first:?}: a spreadsheet would run it as a formula"),
         )
         .help("remove the leading character, or if it is really part of the value, make sure nobody opens the file in a spreadsheet"),
     );
@@ -255,7 +255,7 @@ fn too_long(cx: &RowContext<'_>, index: usize, field: Field, cell: &str, out: &m
         cx.cell_diagnostic(
             Code::T005,
             index,
-            format!("{} is {len} characters long; Control Hub allows {max}", field.title()),
+            format!("{} {cell:?} is {len} characters long; Control Hub allows {max}", field.title()),
         )
         .help(format!("shorten it to at most {max} characters")),
     );
