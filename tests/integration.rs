@@ -9,3 +9,6 @@ mod cli;
 
 // Every rule against fixtures/rules/<CODE>/, and the README's rule table.
 mod rules;
+
+// The same report whatever the thread count; diagnostics in total order.
+mod determinism;

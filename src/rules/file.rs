@@ -271,4 +271,13 @@ mod tests {
         let src = Source::decode(b"a,b\n1,2\n".to_vec(), None);
         assert!(not_utf8(&src).is_none() && wrong_delimiter(&src, 1, b"a,b").is_none());
     }
+
+    #[test]
+    fn f001_names_the_byte_and_an_explicit_encoding_silences_it() {
+        let bytes = b"a,b\nNiccol\xf2,1\n".to_vec();
+        let d = not_utf8(&Source::decode(bytes.clone(), None)).unwrap();
+        assert!(d.message.contains("0xF2 is on line 2"), "{}", d.message);
+        let windows_1252 = crate::read::encoding_for_label("windows-1252");
+        assert!(not_utf8(&Source::decode(bytes, windows_1252)).is_none());
+    }
 }

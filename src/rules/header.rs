@@ -210,6 +210,15 @@ mod tests {
     }
 
     #[test]
+    fn h001_names_the_near_miss() {
+        let mut out = Vec::new();
+        check(&Header::parse(&["First Name", "User ID/E-mail (Required)"], 1, &Profile::default()), &mut out);
+        let h001 = out.iter().find(|d| d.code == Code::H001).unwrap();
+        assert!(h001.message.contains("column 2 \"User ID/E-mail (Required)\""), "{}", h001.message);
+        assert!(h001.help.starts_with("rename the column \"User ID/E-mail (Required)\""), "{}", h001.help);
+    }
+
+    #[test]
     fn h002_fires_on_the_repeat_only() {
         assert_eq!(
             codes(&[

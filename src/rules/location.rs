@@ -147,3 +147,32 @@ fn calling_location_change(cx: &RowContext<'_>, location: &str, remove: bool, ou
         .help("leave Location as it is (or empty); move calling users between locations in Control Hub's calling settings"),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, found, lines, ORG};
+    use super::*;
+
+    const H: &str = "User ID/Email (Required),Location\n";
+
+    #[test]
+    fn l001_suggests_the_closest_location() {
+        let report = check(&format!("{H}anna@acme.example,Milano\nbruna@acme.example,Torino\n"), Some(ORG));
+        let l001 = found(&report, Code::L001);
+        assert!(l001[0].help.starts_with("did you mean \"Milano HQ\"?"), "{}", l001[0].help);
+        assert_eq!(l001[1].help, "use one of the org's locations: Milano HQ, Roma");
+        assert!(lines(&format!("{H}anna@acme.example,Milano\n"), None, Code::L001).is_empty());
+    }
+
+    #[test]
+    fn l002_is_only_for_calling_users_and_not_an_echo_of_l001() {
+        let csv = format!(
+            "{H}marco.bianchi@acme.example,Roma\nmarco.bianchi@acme.example,Napoli\nmarco.bianchi@acme.example, MILANO HQ\nlucia.ferri@acme.example,REMOVE\ngiulia.rossi@acme.example,remove\n"
+        );
+        assert_eq!(lines(&csv, Some(ORG), Code::L002), [2, 6]);
+        assert_eq!(lines(&csv, Some(ORG), Code::L001), [3]);
+        // A delete does not move anybody.
+        let csv = "User ID/Email (Required),Location,Webex Calling\nmarco.bianchi@acme.example,Roma,FALSE\n";
+        assert!(lines(csv, Some(ORG), Code::L002).is_empty());
+    }
+}

@@ -188,3 +188,57 @@ pub(crate) fn check_rows(facts: &[RowFacts], org: Option<&OrgState>, out: &mut [
     email::check_duplicates(facts, out);
     number::check_duplicates(facts, org, out);
 }
+
+/// Helpers for the rules' unit tests: check a small file and pick out one
+/// code's findings.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    use super::{Code, Diagnostic};
+    use crate::{Checker, FileReport, ImportMode, OrgState};
+
+    /// An org with the users the family tests refer to: giulia (full admin,
+    /// Webex Calling, Milano HQ, +390212345678, 1001), marco (Webex Calling,
+    /// Milano HQ, +390212345680, 1002) and lucia (Webex Meetings, Roma).
+    pub const ORG: &str = r#"{
+        "package": "webex_calling",
+        "packages": ["webex_calling", "webex_suite", "webex_meetings"],
+        "domains": ["acme.example"],
+        "locations": ["Milano HQ", "Roma"],
+        "sites": ["acme.webex.com"],
+        "users": [
+          {"email": "giulia.rossi@acme.example", "status": "Active", "package": "webex_calling",
+           "location": "Milano HQ", "phone_number": "+390212345678", "extension": "1001", "admin": "full"},
+          {"email": "marco.bianchi@acme.example", "status": "Active", "package": "webex_calling",
+           "location": "Milano HQ", "phone_number": "+390212345680", "extension": "1002"},
+          {"email": "lucia.ferri@acme.example", "package": "webex_meetings", "location": "Roma",
+           "site": "acme.webex.com"}
+        ]
+    }"#;
+
+    /// Checks `csv` (without an org, or against `org` JSON) in `mode`.
+    pub fn check_in(csv: &str, org: Option<&str>, mode: ImportMode) -> FileReport {
+        let mut builder = Checker::builder();
+        if let Some(json) = org {
+            builder
+                .org(OrgState::from_json(json.as_bytes(), Path::new("org.json")).expect("test org parses"));
+        }
+        builder.mode(mode).build().check_bytes("test.csv", csv.as_bytes().to_vec())
+    }
+
+    /// Checks `csv` in the default mode.
+    pub fn check(csv: &str, org: Option<&str>) -> FileReport {
+        check_in(csv, org, ImportMode::AddServices)
+    }
+
+    /// The findings of `code`.
+    pub fn found(report: &FileReport, code: Code) -> Vec<&Diagnostic> {
+        report.diagnostics.iter().filter(|d| d.code == code).collect()
+    }
+
+    /// The lines on which `code` fires.
+    pub fn lines(csv: &str, org: Option<&str>, code: Code) -> Vec<u64> {
+        found(&check(csv, org), code).iter().filter_map(|d| d.line).collect()
+    }
+}

@@ -460,3 +460,141 @@ fn duplicate_extension(f: &RowFacts, ext: &str, other: String) -> Diagnostic {
     )
     .help("extensions must be unique within a location: pick another one")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, found, lines, ORG};
+    use super::*;
+
+    const H: &str =
+        "User ID/Email (Required),Phone Number,Extension,Caller ID Number,Location,Webex Calling\n";
+
+    fn phone_code(value: &str) -> Vec<Code> {
+        let csv = format!("{H}anna@acme.example,\"{value}\",1001,,Roma,TRUE\n");
+        check(&csv, None)
+            .diagnostics
+            .iter()
+            .filter(|d| d.column.as_deref() == Some("Phone Number") && d.code.as_str().starts_with('N'))
+            .map(|d| d.code)
+            .collect()
+    }
+
+    #[test]
+    fn n001_to_n003_split_the_invalid_numbers() {
+        for sci in ["3.90212E+11", "3,90212E+11", "3.90212e11", "+3.90212E+11", "3E11", "4.4203E+11"] {
+            assert_eq!(phone_code(sci), [Code::N003], "{sci}");
+        }
+        for plus in ["390212345678", "0212345678", "00390212345678", "12345678", "123456789012345"] {
+            assert_eq!(phone_code(plus), [Code::N002], "{plus}");
+        }
+        for bad in
+            ["+39 02 1234 5678", "1234567", "1234567890123456", "+0212345678", "3.9E+111", "E+11", "n/a"]
+        {
+            assert_eq!(phone_code(bad), [Code::N001], "{bad}");
+        }
+        for ok in ["+390212345678", "REMOVE", "remove|+390212345678", "", "  "] {
+            assert!(phone_code(ok).is_empty(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn helps_suggest_the_number_when_only_the_form_is_wrong() {
+        let csv = format!(
+            "{H}anna@acme.example,+39 02 1234 5678,1001,00390212345679,Roma,TRUE\n\
+             bruna@acme.example,0212345670,1002,,Roma,TRUE\n"
+        );
+        let report = check(&csv, None);
+        let n001 = found(&report, Code::N001);
+        assert!(n001[0].help.ends_with("did you mean +390212345678?"), "{}", n001[0].help);
+        let n002 = found(&report, Code::N002);
+        assert_eq!(n002[0].column.as_deref(), Some("Caller ID Number"));
+        assert!(n002[0].help.ends_with("did you mean +390212345679?"), "{}", n002[0].help);
+        // A national number cannot be completed without its country code.
+        assert!(!n002[1].help.contains("did you mean"), "{}", n002[1].help);
+    }
+
+    #[test]
+    fn n004_says_why() {
+        let csv = format!("{H}anna@acme.example,,1,,Roma,TRUE\nbruna@acme.example,,12345678901,,Roma,TRUE\ncarla@acme.example,,10 01,,Roma,TRUE\n");
+        let report = check(&csv, None);
+        let why: Vec<&str> = found(&report, Code::N004).iter().map(|d| d.message.as_str()).collect();
+        assert!(why[0].ends_with("shorter than 2 digits"), "{why:?}");
+        assert!(why[1].ends_with("longer than 10 digits"), "{why:?}");
+        assert!(why[2].ends_with("other than digits"), "{why:?}");
+    }
+
+    #[test]
+    fn n005_compares_only_valid_phone_numbers_of_different_users() {
+        let csv = format!(
+            "{H}anna@acme.example,+390212345679,1001,,Roma,TRUE\n\
+             bruna@acme.example,390212345679,1002,,Roma,TRUE\n\
+             Anna@acme.example,+390212345679,1003,,Roma,TRUE\n\
+             carla@acme.example,+390212345679,1004,+390212345679,Roma,TRUE\n"
+        );
+        let report = check(&csv, None);
+        // Bruna's number is N002, the repeated Anna is E004: only Carla
+        // shares Anna's number, and her caller ID may be anyone's.
+        let n005 = found(&report, Code::N005);
+        assert_eq!(n005.iter().map(|d| d.line).collect::<Vec<_>>(), [Some(5)]);
+        assert!(n005[0].message.contains("on line 2"));
+        assert_eq!(lines(&csv, None, Code::E004), [4]);
+    }
+
+    #[test]
+    fn n006_frees_a_number_only_when_its_owner_gives_it_up() {
+        let h = "User ID/Email (Required),Phone Number,Extension\n";
+        let takes = "anna.bianchi@acme.example,+390212345680,1005\n";
+        // Marco keeps his number (written again, or not mentioned).
+        for marco in ["marco.bianchi@acme.example,+390212345680,\n", ""] {
+            let csv = format!("{h}{takes}{marco}");
+            assert_eq!(lines(&csv, Some(ORG), Code::N006), [2], "{csv}");
+            // The row refused the number does not hold it against its owner.
+            assert!(lines(&csv, Some(ORG), Code::N005).is_empty(), "{csv}");
+        }
+        // Marco gives it up: removed, replaced, or deleted; before or after.
+        for marco in [
+            "marco.bianchi@acme.example,REMOVE,\n",
+            "marco.bianchi@acme.example,REMOVE|+390212345680,\n",
+            "marco.bianchi@acme.example,+390212345681,\n",
+        ] {
+            assert!(lines(&format!("{h}{takes}{marco}"), Some(ORG), Code::N006).is_empty(), "{marco}");
+            assert!(lines(&format!("{h}{marco}{takes}"), Some(ORG), Code::N006).is_empty(), "{marco}");
+        }
+        // Removing a number he does not have frees nothing.
+        let csv = format!("{h}{takes}marco.bianchi@acme.example,REMOVE|+390212345699,\n");
+        assert_eq!(lines(&csv, Some(ORG), Code::N006), [2]);
+        // A row Control Hub refuses gives nothing up.
+        let csv = format!("{h}{takes}marco.bianchi@acme.example,+390212345681,1\n");
+        assert_eq!(lines(&csv, Some(ORG), Code::N006), [2]);
+        // Without the org there is nobody to own it.
+        assert!(lines(&format!("{h}{takes}"), None, Code::N006).is_empty());
+    }
+
+    #[test]
+    fn n007_is_per_location_and_only_in_real_locations() {
+        let h = "User ID/Email (Required),Extension,Location,Webex Calling\n";
+        let csv = format!(
+            "{h}anna@acme.example,1005,Milano HQ,TRUE\n\
+             bruna@acme.example,1005,Roma,TRUE\n\
+             carla@acme.example,1005,MILANO hq,TRUE\n\
+             dario@acme.example,1005,Napoli,TRUE\n\
+             elena@acme.example,1005,Napoli,TRUE\n\
+             fabio@acme.example,1002,Milano HQ,TRUE\n\
+             gino@acme.example,1002,Roma,TRUE\n"
+        );
+        // Carla repeats Anna; Napoli is not a location (L001), so Dario and
+        // Elena are not compared; Fabio takes Marco's extension.
+        let report = check(&csv, Some(ORG));
+        let n007 = found(&report, Code::N007);
+        assert_eq!(n007.iter().map(|d| d.line).collect::<Vec<_>>(), [Some(4), Some(7)]);
+        assert!(n007[0].message.contains("line 2"), "{}", n007[0].message);
+        assert!(n007[1].message.contains("marco.bianchi@acme.example"), "{}", n007[1].message);
+        assert_eq!(lines(&csv, Some(ORG), Code::L001), [5, 6]);
+        // Marco's row giving up his extension frees it.
+        let csv = format!("{h}fabio@acme.example,1002,Milano HQ,TRUE\nmarco.bianchi@acme.example,REMOVE,,\n");
+        assert!(lines(&csv, Some(ORG), Code::N007).is_empty());
+        // An org user's row keeping their extension is not a duplicate.
+        let csv = format!("{h}giulia.rossi@acme.example,1001,,\n");
+        assert!(lines(&csv, Some(ORG), Code::N007).is_empty());
+    }
+}
