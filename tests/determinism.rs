@@ -57,7 +57,7 @@ fn json_args(corpus: &Corpus, files: &[&str]) -> Vec<String> {
 
 #[test]
 fn the_report_is_byte_identical_whatever_the_thread_count() {
-    let corpus = Corpus::new(6_000, 7);
+    let corpus = Corpus::new(4_000, 7);
     let args = json_args(&corpus, &["users.csv"]);
     let one = run_with_threads(Some("1"), &args);
     for threads in [None, Some("2"), Some("7")] {
@@ -90,7 +90,7 @@ fn several_files_are_reported_in_argument_order_whatever_the_thread_count() {
 
 #[test]
 fn diagnostics_are_in_total_order_and_every_row_has_its_operation() {
-    let corpus = Corpus::new(6_000, 7);
+    let corpus = Corpus::new(4_000, 7);
     let out = run_with_threads(None, &json_args(&corpus, &["users.csv"]));
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
     let file = &doc["files"][0];

@@ -1,5 +1,5 @@
 //! Stage 5: the rules. Every check has a stable code ([`Code`]) in the
-//! [registry](registry), and lives with its documentation and tests in the
+//! [`registry`], and lives with its documentation and tests in the
 //! file of its family:
 //!
 //! | family | file | codes |
@@ -16,8 +16,8 @@
 //! | text | `text.rs` | T001–T005 |
 //!
 //! Stages before this one only record facts; rules turn facts into
-//! [`Diagnostic`]s. Per-row rules see a [`RowContext`] and run in parallel;
-//! cross-row rules (E004, N005–N007) run once over every row's [`RowFacts`],
+//! [`Diagnostic`]s. Per-row rules see a `RowContext` and run in parallel;
+//! cross-row rules (E004, N005–N007) run once over every row's `RowFacts`,
 //! in input order, so "the earlier row" is always the lower line.
 
 pub(crate) mod base_licence;
