@@ -15,3 +15,9 @@ mod plan;
 
 // Properties of the plan on generated orgs and files (proptest).
 mod properties;
+
+// Every rule against fixtures/rules/<CODE>/, and the README's rule table.
+mod rules;
+
+// The same report whatever the thread count; diagnostics in total order.
+mod determinism;
