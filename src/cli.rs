@@ -357,9 +357,10 @@ fn fix(args: FixArgs) -> Result<ExitStatus, Error> {
         let target = if to_stdout { "<stdout>".to_owned() } else { args.output.display().to_string() };
         write!(
             out,
-            "wrote {}: {} rows; {applied} {} changed in {rows} {}",
+            "wrote {}: {} {}; {applied} {} changed in {rows} {}",
             printable(&target),
             fixed.rows,
+            plural(fixed.rows as usize, "row", "rows"),
             if applied == 1 { "cell" } else { "cells" },
             if rows == 1 { "record" } else { "records" },
         )?;

@@ -6,3 +6,12 @@ mod util;
 
 // The command line: subcommands, stdin, exit statuses.
 mod cli;
+
+// Machine formats: JSON/JSONL typed and strict, SARIF shape, CSV echo.
+mod formats;
+
+// The text report, rendered and compared with snapshots.
+mod text;
+
+// `csvcheck fix` and `csvcheck split`.
+mod fix_split;
