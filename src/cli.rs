@@ -445,6 +445,9 @@ fn split(args: SplitArgs) -> Result<ExitStatus, Error> {
                 writeln!(out)?;
             }
         }
+        if source.encoding != "UTF-8" {
+            writeln!(out, "note: {} input; the parts are written in UTF-8", source.encoding)?;
+        }
         let rows: u64 = parts.iter().map(crate::split::Part::len).sum();
         writeln!(
             out,

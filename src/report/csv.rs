@@ -23,6 +23,8 @@
 //! * The cell always starts with a code (a letter), never with `=`, `+`, `-`
 //!   or `@`, so a spreadsheet never evaluates a value quoted in a message.
 //!   Control characters in messages are escaped, so one row stays one line.
+//! * A record with more or fewer fields than the header (R001) still gets
+//!   `Errors` as its last field, so the cell may not sit under the title.
 //! * A record that ends inside an open quote (an unterminated quoted cell)
 //!   gets the closing quote before the `Errors` cell, so the report stays
 //!   parseable; that is the only byte csvcheck adds to a record.
