@@ -54,6 +54,7 @@
 mod check;
 pub mod cli;
 pub mod error;
+pub mod fix;
 pub mod header;
 pub mod options;
 pub mod org;
@@ -63,6 +64,7 @@ pub mod read;
 pub mod report;
 pub mod row;
 pub mod rules;
+pub mod split;
 pub mod text;
 
 /// The README's examples, compiled and run as doctests so they cannot drift.

@@ -10,8 +10,7 @@ use serde_json::Value;
 
 use crate::util::{csvcheck, TempDir};
 
-#[path = "../benches/gen/mod.rs"]
-mod gen;
+use crate::util::gen;
 
 /// A generated org and users file on disk.
 struct Corpus {

@@ -21,3 +21,12 @@ mod rules;
 
 // The same report whatever the thread count; diagnostics in total order.
 mod determinism;
+
+// Machine formats: JSON/JSONL typed and strict, SARIF shape, CSV echo.
+mod formats;
+
+// The text report, rendered and compared with snapshots.
+mod text;
+
+// `csvcheck fix` and `csvcheck split`.
+mod fix_split;

@@ -94,10 +94,14 @@ fn names(message: &str, value: &str) -> bool {
     let v = value.trim();
     let escaped = format!("{v:?}");
     let escaped = &escaped[1..escaped.len() - 1];
+    // A long value is elided in the middle (`start…end`): its first
+    // characters, as quoted, must still be there.
+    let start: String = escaped.chars().take(30).collect();
     v.is_empty()
         || message.contains(v)
         || message.contains(escaped)
         || message.to_lowercase().contains(&v.to_lowercase())
+        || (escaped.chars().count() > 60 && message.contains(start.as_str()) && message.contains('…'))
 }
 
 /// What every diagnostic of a report must satisfy; returns the failures.
