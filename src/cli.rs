@@ -218,6 +218,11 @@ pub fn checker(args: &CheckArgs) -> Result<Checker, Error> {
         Some(path) => Profile::from_path(path)?,
         None => Profile::default(),
     };
+    if matches!(args.max_deletes, Some(MaxDeletes::Percent(_))) && args.org.is_none() {
+        // A percentage of an unknown org would silently be no limit at all:
+        // an unattended pipeline asking for a safeguard must get one.
+        return Err(Error::Usage("--max-deletes N% is a share of the org's users: it needs --org".into()));
+    }
     let mut builder = Checker::builder();
     if let Some(path) = &args.org {
         builder.org(OrgState::from_path(path, &profile)?);

@@ -129,3 +129,12 @@ fn a_closed_pipe_ends_quietly_with_success() {
         assert!(o.stderr.is_empty(), "{format}: {}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+#[test]
+fn a_percentage_of_deletes_needs_an_org() {
+    let o = run(&["check", "--max-deletes", "5%", USERS], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("needs --org"));
+    let o = run(&["check", "--org", ORG, "--max-deletes", "0", USERS], None);
+    assert!(stdout(&o).contains("error[F005]"), "{}", stdout(&o));
+}
