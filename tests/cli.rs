@@ -138,3 +138,17 @@ fn a_percentage_of_deletes_needs_an_org() {
     let o = run(&["check", "--org", ORG, "--max-deletes", "0", USERS], None);
     assert!(stdout(&o).contains("error[F005]"), "{}", stdout(&o));
 }
+
+#[test]
+fn the_readme_quick_start_output_is_what_the_command_prints() {
+    let readme = std::fs::read_to_string(crate::util::root().join("README.md")).expect("README");
+    let shown = readme
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the quick start shows the output in the first text block");
+    let out = stdout(&run(&["check", "--org", ORG, USERS], None));
+    for line in shown.lines() {
+        assert!(out.lines().any(|l| l.trim_end() == line.trim_end()), "README line not printed: {line:?}\n{out}");
+    }
+}
