@@ -4,6 +4,8 @@
 //! ```text
 //! csvcheck [check] [OPTIONS] FILE...     check files (default subcommand)
 //! csvcheck plan    [OPTIONS] FILE        the operations, one per row
+//! csvcheck fix     [OPTIONS] FILE -o OUT write an upload-ready copy (safe fixes)
+//! csvcheck split   FILE --rows N -o DIR  split into uploads of at most N rows
 //! csvcheck rules | explain CODE
 //! ```
 
@@ -18,6 +20,7 @@ use crate::error::Error;
 use crate::options::{ImportMode, MaxDeletes, Options, DEFAULT_MAX_ROWS};
 use crate::report::{self, Format, RenderOptions};
 use crate::rules::{registry, RULES};
+use crate::text::printable;
 use crate::{Checker, FileReport, OrgState, Profile};
 
 /// Exit status: 0 clean (warnings allowed), 1 findings, 2 usage or I/O failure.
@@ -47,6 +50,11 @@ pub enum Command {
     Check(CheckArgs),
     /// Show the operations the upload will perform, one per row.
     Plan(CheckArgs),
+    /// Write an upload-ready copy of FILE: UTF-8, comma-separated, cells
+    /// trimmed and in NFC, TRUE/FALSE in capitals; print every change.
+    Fix(FixArgs),
+    /// Split FILE into uploads of at most N data rows, each with the header.
+    Split(SplitArgs),
     /// List every rule.
     Rules {
         /// Output format: text or json.
@@ -101,7 +109,50 @@ pub struct CheckArgs {
     pub quiet: bool,
 }
 
-const SUBCOMMANDS: &[&str] = &["check", "plan", "rules", "explain", "help"];
+/// Options of `fix`.
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// The CSV file to fix; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Where to write the fixed copy (may be FILE itself; `-` is standard
+    /// output, and the changes then go to standard error).
+    #[arg(short = 'o', long = "output", value_name = "OUT", required = true)]
+    pub output: PathBuf,
+    /// Also apply the guesses: restore a stripped `+` on phone numbers,
+    /// remove separators from numbers, read yes/no as TRUE/FALSE.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Decode input with this WHATWG encoding label (e.g. windows-1252).
+    #[arg(long, value_name = "LABEL")]
+    pub encoding: Option<String>,
+    /// Package profile (TOML) replacing the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Print only the summary, not each change.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Options of `split`.
+#[derive(Debug, Args)]
+pub struct SplitArgs {
+    /// The CSV file to split; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Most data rows per part.
+    #[arg(long, value_name = "N", default_value_t = crate::split::DEFAULT_ROWS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub rows: u64,
+    /// The directory to write the parts to (created if missing).
+    #[arg(short = 'o', long = "output", value_name = "DIR", required = true)]
+    pub output: PathBuf,
+    /// Print only the summary, not each part.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+const SUBCOMMANDS: &[&str] = &["check", "plan", "fix", "split", "rules", "explain", "help"];
 
 /// Inserts the default `check` subcommand when none is given.
 pub fn with_default_subcommand(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
@@ -154,6 +205,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
     match cli.command {
         Command::Check(args) => check(args, false),
         Command::Plan(args) => check(args, true),
+        Command::Fix(args) => fix(args),
+        Command::Split(args) => split(args),
         Command::Rules { format } => print_rules(&format),
         Command::Explain { code, format } => explain(&code, &format),
     }
@@ -165,6 +218,11 @@ pub fn checker(args: &CheckArgs) -> Result<Checker, Error> {
         Some(path) => Profile::from_path(path)?,
         None => Profile::default(),
     };
+    if matches!(args.max_deletes, Some(MaxDeletes::Percent(_))) && args.org.is_none() {
+        // A percentage of an unknown org would silently be no limit at all:
+        // an unattended pipeline asking for a safeguard must get one.
+        return Err(Error::Usage("--max-deletes N% is a share of the org's users: it needs --org".into()));
+    }
     let mut builder = Checker::builder();
     if let Some(path) = &args.org {
         builder.org(OrgState::from_path(path, &profile)?);
@@ -187,6 +245,10 @@ fn check(args: CheckArgs, plan: bool) -> Result<ExitStatus, Error> {
     if plan && args.files.len() != 1 {
         return Err(Error::Usage("`csvcheck plan` takes exactly one FILE".into()));
     }
+    if args.format == Format::Csv && args.files.len() != 1 {
+        // One CSV stream cannot hold several files with different headers.
+        return Err(Error::Usage("`--format csv` reports one FILE at a time".into()));
+    }
     let results: Vec<Result<FileReport, Error>> =
         args.files.par_iter().map(|p| checker.check_path(p)).collect();
     let mut status = ExitStatus::Clean;
@@ -200,10 +262,10 @@ fn check(args: CheckArgs, plan: bool) -> Result<ExitStatus, Error> {
             }
         }
     }
-    let color = args.output.is_none()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && io::stdout().is_terminal();
-    let options = RenderOptions { color, quiet: args.quiet };
+    let terminal = args.output.is_none() && io::stdout().is_terminal();
+    let color = use_color(terminal, std::env::var_os("NO_COLOR").as_deref());
+    let width = if terminal { terminal_width() } else { report::DEFAULT_WIDTH };
+    let options = RenderOptions { color, quiet: args.quiet, width };
     with_output(args.output.as_deref(), |out| {
         if plan {
             report::plan::write(out, args.format, &reports, &options)
@@ -217,6 +279,191 @@ fn check(args: CheckArgs, plan: bool) -> Result<ExitStatus, Error> {
         }
     }
     Ok(status)
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set to anything
+/// but the empty string (<https://no-color.org>).
+fn use_color(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// The terminal's width as the shell exports it (`COLUMNS`), else the default.
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&w| w >= 40)
+        .unwrap_or(report::DEFAULT_WIDTH)
+}
+
+/// Reads a whole input file, or standard input for `-`; returns the name to
+/// show for it.
+fn read_input(path: &Path) -> Result<(String, Vec<u8>), Error> {
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes)
+            .map_err(|source| Error::Io { path: "<stdin>".into(), source })?;
+        return Ok(("<stdin>".into(), bytes));
+    }
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    Ok((path.display().to_string(), bytes))
+}
+
+/// Writes `bytes` to `path` all at once: to a temporary file beside it, then
+/// renamed, so a reader never sees half a file and `-o` may name the input.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let io_error = |source| Error::Io { path: path.to_owned(), source };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".csvcheck-{}.tmp", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io_error)
+}
+
+fn fix(args: FixArgs) -> Result<ExitStatus, Error> {
+    let profile = match &args.profile {
+        Some(path) => Profile::from_path(path)?,
+        None => Profile::default(),
+    };
+    let encoding = match &args.encoding {
+        Some(label) => Some(
+            crate::read::encoding_for_label(label).ok_or_else(|| Error::Encoding { label: label.clone() })?,
+        ),
+        None => None,
+    };
+    let (name, bytes) = read_input(&args.file)?;
+    let source = crate::read::Source::decode(bytes, encoding);
+    let options = crate::fix::FixOptions::with_unsafe_fixes(args.unsafe_fixes);
+    let fixed = crate::fix::fix(&name, &source, &profile, &options)?;
+    let to_stdout = args.output == Path::new("-");
+    if to_stdout {
+        with_output(None, |out| out.write_all(&fixed.bytes))?;
+    } else {
+        write_atomically(&args.output, &fixed.bytes)?;
+    }
+    let print = |out: &mut dyn Write| -> io::Result<()> {
+        if !args.quiet {
+            for f in &fixed.file_fixes {
+                writeln!(out, "{f}")?;
+            }
+            for e in &fixed.edits {
+                writeln!(out, "{e}")?;
+            }
+        }
+        let applied = fixed.applied().count();
+        let rows = {
+            let mut lines: Vec<u64> = fixed.applied().map(|e| e.line).collect();
+            lines.dedup();
+            lines.len()
+        };
+        let target = if to_stdout { "<stdout>".to_owned() } else { args.output.display().to_string() };
+        write!(
+            out,
+            "wrote {}: {} {}; {applied} {} changed in {rows} {}",
+            printable(&target),
+            fixed.rows,
+            plural(fixed.rows as usize, "row", "rows"),
+            if applied == 1 { "cell" } else { "cells" },
+            if rows == 1 { "record" } else { "records" },
+        )?;
+        if !fixed.file_fixes.is_empty() {
+            write!(
+                out,
+                "; {} file-level {}",
+                fixed.file_fixes.len(),
+                plural(fixed.file_fixes.len(), "fix", "fixes")
+            )?;
+        }
+        let suggested = fixed.suggested().count();
+        if suggested > 0 {
+            write!(
+                out,
+                "; {suggested} unsafe {} not applied (--unsafe-fixes applies them)",
+                plural(suggested, "fix", "fixes")
+            )?;
+        }
+        writeln!(out)
+    };
+    if to_stdout {
+        let stderr = io::stderr();
+        print(&mut stderr.lock()).map_err(|source| Error::Io { path: "<stderr>".into(), source })?;
+    } else {
+        with_output(None, print)?;
+    }
+    Ok(ExitStatus::Clean)
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+fn split(args: SplitArgs) -> Result<ExitStatus, Error> {
+    let (name, bytes) = read_input(&args.file)?;
+    let stem = if args.file == Path::new("-") {
+        "stdin".to_owned()
+    } else {
+        args.file.file_stem().map_or_else(|| "part".to_owned(), |s| s.to_string_lossy().into_owned())
+    };
+    let source = crate::read::Source::decode(bytes, None);
+    let split = crate::split::Split::new(&stem, &source, args.rows).map_err(|e| match e {
+        Error::Usage(m) => Error::Usage(format!("{name}: {m}")),
+        e => e,
+    })?;
+    std::fs::create_dir_all(&args.output)
+        .map_err(|source| Error::Io { path: args.output.clone(), source })?;
+    let parts = split.parts();
+    let mut written = Vec::with_capacity(parts.len());
+    for part in &parts {
+        let path = args.output.join(&part.file_name);
+        let mut bytes = Vec::new();
+        split.write(part, &mut bytes).map_err(|source| Error::Io { path: path.clone(), source })?;
+        write_atomically(&path, &bytes)?;
+        written.push(path);
+    }
+    with_output(None, |out| {
+        if !args.quiet {
+            for (part, path) in parts.iter().zip(&written) {
+                let n = part.len();
+                write!(
+                    out,
+                    "{}: {n} {}",
+                    printable(&path.display().to_string()),
+                    plural(n as usize, "row", "rows")
+                )?;
+                if let Some(lines) = &part.lines {
+                    write!(
+                        out,
+                        " (rows {}-{}, lines {}-{})",
+                        part.rows.start,
+                        part.rows.end - 1,
+                        lines.start(),
+                        lines.end()
+                    )?;
+                }
+                writeln!(out)?;
+            }
+        }
+        if source.encoding != "UTF-8" {
+            writeln!(out, "note: {} input; the parts are written in UTF-8", source.encoding)?;
+        }
+        let rows: u64 = parts.iter().map(crate::split::Part::len).sum();
+        writeln!(
+            out,
+            "split {} into {} {} of at most {} rows ({rows} rows in all)",
+            printable(&name),
+            parts.len(),
+            plural(parts.len(), "part", "parts"),
+            args.rows
+        )
+    })?;
+    Ok(ExitStatus::Clean)
 }
 
 /// Runs `write` on standard output or the `-o` file, buffered.
@@ -325,6 +572,30 @@ mod tests {
             args(&["csvcheck", "plan", "a.csv"])
         );
         assert_eq!(with_default_subcommand(args(&["csvcheck", "--help"])), args(&["csvcheck", "--help"]));
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(use_color(true, None));
+        assert!(use_color(true, Some(OsStr::new(""))));
+        assert!(!use_color(true, Some(OsStr::new("1"))));
+        assert!(!use_color(false, None));
+    }
+
+    #[test]
+    fn fix_and_split_parse() {
+        let cli = Cli::try_parse_from(args(&["csvcheck", "fix", "a.csv", "-o", "b.csv", "--unsafe-fixes"]))
+            .unwrap();
+        let Command::Fix(a) = cli.command else { panic!() };
+        assert!(a.unsafe_fixes);
+        assert!(Cli::try_parse_from(args(&["csvcheck", "fix", "a.csv"])).is_err(), "-o is required");
+        let cli = Cli::try_parse_from(args(&["csvcheck", "split", "a.csv", "-o", "parts"])).unwrap();
+        let Command::Split(a) = cli.command else { panic!() };
+        assert_eq!(a.rows, 20_000);
+        assert!(Cli::try_parse_from(args(&["csvcheck", "split", "a.csv", "--rows", "0", "-o", "p"])).is_err());
+        assert_eq!(with_default_subcommand(args(&["csvcheck", "fix", "a.csv"]))[1], "fix");
+        assert_eq!(with_default_subcommand(args(&["csvcheck", "split", "a.csv"]))[1], "split");
     }
 
     #[test]

@@ -58,6 +58,7 @@
 mod check;
 pub mod cli;
 pub mod error;
+pub mod fix;
 pub mod guard;
 pub mod header;
 pub mod limits;
@@ -69,7 +70,13 @@ pub mod read;
 pub mod report;
 pub mod row;
 pub mod rules;
+pub mod split;
 pub mod text;
+
+/// The README's examples, compiled and run as doctests so they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub use check::{Checker, CheckerBuilder, FileReport, Summary};
 pub use error::{Error, Result};

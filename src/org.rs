@@ -18,12 +18,16 @@
 //! assert!(org.user("Giulia.Rossi@ACME.example").is_some());
 //! assert_eq!(org.phone_owner("+390212345678"), Some(0));
 //! ```
+//!
+//! [`OrgState::to_export_csv`] writes the export form back out, and
+//! [`OrgState::apply`] gives the org as it will be after an upload.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::FileReport;
 use crate::error::{location_of, Error, Location, Result};
 use crate::header::{Field, Header};
 use crate::profile::Profile;
@@ -92,7 +96,67 @@ impl OrgUser {
     pub fn is_full_admin(&self) -> bool {
         self.admin.as_deref().is_some_and(|a| a.trim().eq_ignore_ascii_case("full"))
     }
+
+    /// The user's value of a known field, as the org state holds it; `None`
+    /// for fields the org state does not keep (caller ID, last access, …).
+    ///
+    /// ```
+    /// use csvcheck::{header::Field, OrgUser};
+    /// let user = OrgUser { extension: Some("1001".into()), ..OrgUser::new("a@acme.example") };
+    /// assert_eq!(user.value(Field::Extension), Some("1001"));
+    /// assert_eq!(user.value(Field::Email), Some("a@acme.example"));
+    /// assert_eq!(user.value(Field::CallerIdNumber), None);
+    /// ```
+    pub fn value(&self, field: Field) -> Option<&str> {
+        match field {
+            Field::Email => Some(&self.email),
+            _ => self.slot(field)?.as_deref(),
+        }
+    }
+
+    fn slot(&self, field: Field) -> Option<&Option<String>> {
+        Some(match field {
+            Field::FirstName => &self.first_name,
+            Field::LastName => &self.last_name,
+            Field::DisplayName => &self.display_name,
+            Field::Status => &self.status,
+            Field::PhoneNumber => &self.phone_number,
+            Field::Extension => &self.extension,
+            Field::Location => &self.location,
+            Field::Site => &self.site,
+            _ => return None,
+        })
+    }
+
+    /// The optional field the org state keeps for `field`, to set it.
+    pub(crate) fn value_mut(&mut self, field: Field) -> Option<&mut Option<String>> {
+        Some(match field {
+            Field::FirstName => &mut self.first_name,
+            Field::LastName => &mut self.last_name,
+            Field::DisplayName => &mut self.display_name,
+            Field::Status => &mut self.status,
+            Field::PhoneNumber => &mut self.phone_number,
+            Field::Extension => &mut self.extension,
+            Field::Location => &mut self.location,
+            Field::Site => &mut self.site,
+            _ => return None,
+        })
+    }
 }
+
+/// The known columns of an export, in the order [`OrgState::to_export_csv`]
+/// writes them.
+const EXPORT_FIELDS: [Field; 9] = [
+    Field::Email,
+    Field::FirstName,
+    Field::LastName,
+    Field::DisplayName,
+    Field::Status,
+    Field::PhoneNumber,
+    Field::Extension,
+    Field::Location,
+    Field::Site,
+];
 
 /// The organisation: its subscription, domains, locations, sites and users.
 ///
@@ -213,6 +277,65 @@ impl OrgState {
         Some(self.packages.as_ref()?.iter().any(|p| p.trim().eq_ignore_ascii_case(id)))
     }
 
+    /// The org as it will be after uploading a checked file (see
+    /// [`plan::apply`](crate::plan::apply)); `profile` is the one the file
+    /// was checked with.
+    pub fn apply(&self, report: &FileReport, profile: &Profile) -> OrgState {
+        crate::plan::apply(self, report, profile)
+    }
+
+    /// Renders the users as a Control Hub user export CSV — what Control
+    /// Hub's "Export" gives for this org, and the usual starting point of a
+    /// file to upload. [`OrgState::from_export_csv`] reads it back.
+    ///
+    /// Columns: email, first, last and display name, User Status, Phone
+    /// Number, Extension, Location, Preferred Webex Site, then one
+    /// `<Title> [Wholesale]` column per package of `profile` and one column per
+    /// base licence. A package cell is `TRUE` for the user's package and
+    /// `FALSE` for the others; a user whose package is unknown (none, or an id
+    /// the profile lacks) gets empty package cells, since all `FALSE` would
+    /// delete the user. Base-licence cells are `TRUE`/`FALSE`, or empty when
+    /// the org does not say which base licences the user has. Fields are quoted
+    /// as RFC 4180 requires; lines end in `\n`.
+    ///
+    /// ```
+    /// use csvcheck::{OrgState, OrgUser, Profile};
+    /// let mut org = OrgState::default();
+    /// org.users.push(OrgUser {
+    ///     display_name: Some("Rossi, Giulia".into()),
+    ///     package: Some("webex_meetings".into()),
+    ///     ..OrgUser::new("giulia@acme.example")
+    /// });
+    /// let csv = org.to_export_csv(&Profile::default());
+    /// let mut lines = csv.lines();
+    /// assert!(lines.next().unwrap().starts_with("User ID/Email (Required),First Name,"));
+    /// assert_eq!(
+    ///     lines.next(),
+    ///     Some(r#"giulia@acme.example,,,"Rossi, Giulia",,,,,,FALSE,FALSE,TRUE,FALSE,FALSE,,,"#)
+    /// );
+    /// ```
+    pub fn to_export_csv(&self, profile: &Profile) -> String {
+        let mut out = String::new();
+        let mut titles: Vec<String> = EXPORT_FIELDS.iter().map(|f| f.title().to_owned()).collect();
+        titles.extend(profile.packages.iter().map(|p| format!("{} [Wholesale]", p.title)));
+        titles.extend(profile.base_licences.iter().map(|b| b.title.clone()));
+        push_record(&mut out, titles.iter().map(String::as_str));
+        let flag = |on: bool| if on { "TRUE" } else { "FALSE" };
+        for user in &self.users {
+            let package = user.package.as_deref().and_then(|id| profile.package_index(id));
+            let cells = EXPORT_FIELDS
+                .iter()
+                .map(|&f| user.value(f).unwrap_or(""))
+                .chain((0..profile.packages.len()).map(|i| package.map_or("", |p| flag(p == i))))
+                .chain(profile.base_licences.iter().map(|b| match &user.base_licenses {
+                    Some(ids) => flag(ids.iter().any(|id| id.trim().eq_ignore_ascii_case(&b.id))),
+                    None => "",
+                }));
+            push_record(&mut out, cells);
+        }
+        out
+    }
+
     /// Reads an org file: JSON when it starts with `{`, else an export CSV.
     pub fn from_path(path: impl AsRef<Path>, profile: &Profile) -> Result<OrgState> {
         let path = path.as_ref();
@@ -320,6 +443,23 @@ impl OrgState {
         org.sites = Some(sites);
         Ok(org.indexed())
     }
+}
+
+/// Appends one CSV record, quoting the fields that need it (RFC 4180).
+fn push_record<'a>(out: &mut String, fields: impl Iterator<Item = &'a str>) {
+    for (i, field) in fields.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if field.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&field.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(field);
+        }
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]

@@ -4,26 +4,54 @@
 //!
 //! * **delete** — the file has package columns and every one is `FALSE` on
 //!   the row (a delete of an email the org does not have is `unchanged`,
-//!   with P011);
+//!   with P011; without an org the row is still a delete: the file says so);
 //! * **add** — the email is not in the org;
 //! * **modify** — a non-empty cell differs from the org's value; the
-//!   [`Change`]s say which, from what, to what;
+//!   [`Change`]s say which, from what, to what. Names compare after trimming
+//!   and NFC, locations and sites also ignoring case; `REMOVE` in Location is
+//!   the default location (no location in the org state); a user whose base
+//!   licences the org does not give is not claimed to change them;
 //! * **unchanged** — nothing differs;
 //! * **rejected** — the row has an error (decided after the rules ran).
 //!
 //! The plan also works out each row's *effective* values — the row's cell,
 //! else the org's current value — which the rules read instead of deriving
 //! them again ([`Effective`]).
+//!
+//! [`apply`] (also [`OrgState::apply`]) plays a checked file's plan onto an
+//! org state: the organisation as it will be after the upload.
+//!
+//! ```
+//! use csvcheck::{Checker, OpKind, OrgState, OrgUser};
+//!
+//! let mut org = OrgState::default();
+//! org.users.push(OrgUser { package: Some("webex_meetings".into()), ..OrgUser::new("luca@acme.example") });
+//! let checker = Checker::builder().org(org.clone()).build();
+//! let csv = "User ID/Email (Required),First Name,Webex Meetings [Wholesale]\n\
+//!            anna@acme.example,Anna,TRUE\n\
+//!            luca@acme.example,,FALSE\n";
+//! let report = checker.check_bytes("users.csv", csv.as_bytes().to_vec());
+//! let after = org.apply(&report, checker.profile());
+//! assert!(after.user("luca@acme.example").is_none());
+//! assert_eq!(after.user("anna@acme.example").unwrap().first_name.as_deref(), Some("Anna"));
+//!
+//! // The upload is idempotent: planned again, the same file changes nothing.
+//! let again = Checker::builder().org(after).build().check_bytes("users.csv", csv.as_bytes().to_vec());
+//! assert!(again.operations.iter().all(|o| o.operation.kind() == OpKind::Unchanged));
+//! ```
+
+use std::collections::HashMap;
 
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 
-use crate::header::Field;
+use crate::check::FileReport;
+use crate::header::{Field, Header};
 use crate::options::ImportMode;
 use crate::org::{OrgState, OrgUser};
 use crate::profile::{BaseLicences, Profile};
 use crate::row::{Flag, NumberCell, Row};
-use crate::text::{clean, eq_clean, eq_folded};
+use crate::text::{clean, email_key, eq_clean, eq_folded};
 
 /// The kind of an operation, as the reports name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -131,6 +159,31 @@ impl Operation {
             Operation::Rejected => OpKind::Rejected,
         }
     }
+
+    /// The user's package after the upload, for an add or a modify.
+    pub fn package(&self) -> Option<&str> {
+        match self {
+            Operation::Add { package, .. } | Operation::Modify { package, .. } => package.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The user's base licences after the upload (sorted), for an add or a
+    /// modify; empty otherwise.
+    pub fn base_licenses(&self) -> &[String] {
+        match self {
+            Operation::Add { base_licenses, .. } | Operation::Modify { base_licenses, .. } => base_licenses,
+            _ => &[],
+        }
+    }
+
+    /// The fields a modify changes; empty for every other operation.
+    pub fn changes(&self) -> &[Change] {
+        match self {
+            Operation::Modify { changes, .. } => changes,
+            _ => &[],
+        }
+    }
 }
 
 /// A row's place in the plan: where it is, whose it is, what happens.
@@ -203,7 +256,10 @@ pub enum EffectiveLocation<'a> {
     Named(&'a str),
 }
 
-/// The values a row will have after the upload: its cell, else the org's.
+/// The values a row will have after the upload: its cell, else the org's
+/// (`REMOVE` clears a number; `REMOVE|<number>` clears it only when it is the
+/// user's, and otherwise leaves the user's number in place). The rules that
+/// need a value read it here rather than from the cells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Effective<'a> {
     /// The package (index into the profile).
@@ -242,6 +298,22 @@ pub struct PlanContext<'a> {
     pub mode: ImportMode,
 }
 
+/// The fields of a user that a row's cells set, in export column order.
+const USER_FIELDS: [Field; 7] = [
+    Field::FirstName,
+    Field::LastName,
+    Field::DisplayName,
+    Field::PhoneNumber,
+    Field::Extension,
+    Field::Location,
+    Field::Site,
+];
+
+/// The `changes` key of a package change.
+const PACKAGE: &str = "package";
+/// The `changes` key of a base-licence change.
+const BASE_LICENSES: &str = "base_licenses";
+
 /// Plans one row whose key is `key`.
 pub fn plan_row<'a>(row: &Row<'a>, key: &str, cx: &PlanContext<'a>) -> Intent<'a> {
     let existing = cx.org.and_then(|org| org.user_index(key).and_then(|i| org.users.get(i)));
@@ -258,6 +330,8 @@ pub fn plan_row<'a>(row: &Row<'a>, key: &str, cx: &PlanContext<'a>) -> Intent<'a
     let operation = if key.is_empty() || !row.is_well_formed() {
         Operation::Rejected
     } else if all_packages_false {
+        // Without an org the file alone says "delete": plan it so (and let
+        // --max-deletes count it) rather than call it an add.
         match (cx.org, existing) {
             (Some(_), None) => Operation::Unchanged,
             _ => Operation::Delete,
@@ -265,42 +339,98 @@ pub fn plan_row<'a>(row: &Row<'a>, key: &str, cx: &PlanContext<'a>) -> Intent<'a
     } else if let Some(user) = existing {
         modify(row, user, new_package, current_package, cx)
     } else {
-        let mut base = match cx.mode {
+        let start = match cx.mode {
             ImportMode::AddServices => cx.profile.all_base_licences(),
             ImportMode::AddRemoveServices => BaseLicences::EMPTY,
         };
-        for (_, licence, flag) in row.base_licences() {
-            if flag == Flag::True {
-                base.insert(licence);
-            }
-        }
         Operation::Add {
             package: new_package.and_then(|p| cx.profile.packages.get(p)).map(|p| p.id.clone()),
-            base_licenses: cx.profile.base_licence_ids(base),
+            base_licenses: cx.profile.base_licence_ids(base_after(row, start, cx.mode)),
         }
     };
     Intent { operation, existing, effective, all_packages_false }
 }
 
+/// Whether a Location cell is the `REMOVE` marker (the default location).
+fn is_remove(cell: &str) -> bool {
+    cell.trim().eq_ignore_ascii_case("remove")
+}
+
+/// A current value as the plan compares it: trimmed, empty meaning none.
+fn present(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
 fn effective<'a>(row: &Row<'a>, existing: Option<&'a OrgUser>, package: Option<usize>) -> Effective<'a> {
-    let current = |f: fn(&OrgUser) -> &Option<String>| existing.and_then(|u| f(u).as_deref());
-    let number = |field: Field, cur: Option<&'a str>| match row.number(field) {
-        NumberCell::Value(v) => Some(v),
-        NumberCell::Remove | NumberCell::RemoveValue(_) => None,
-        NumberCell::Empty => cur,
+    let current = |field: Field| present(existing.and_then(|u| u.value(field)));
+    let number = |field: Field| {
+        let current = current(field);
+        match row.number(field) {
+            NumberCell::Value(v) => Some(v),
+            NumberCell::Remove => None,
+            NumberCell::RemoveValue(v) if current == Some(v) => None,
+            // Removing a number the user does not have leaves the one it has.
+            NumberCell::RemoveValue(_) | NumberCell::Empty => current,
+        }
     };
     let location = match row.text(Field::Location) {
-        Some(l) if l.eq_ignore_ascii_case("remove") => EffectiveLocation::Default,
+        Some(l) if is_remove(l) => EffectiveLocation::Default,
         Some(l) => EffectiveLocation::Named(l),
-        None => current(|u| &u.location).map_or(EffectiveLocation::None, EffectiveLocation::Named),
+        None => current(Field::Location).map_or(EffectiveLocation::None, EffectiveLocation::Named),
     };
     Effective {
         package,
         location,
-        phone_number: number(Field::PhoneNumber, current(|u| &u.phone_number)),
-        extension: number(Field::Extension, current(|u| &u.extension)),
-        site: row.text(Field::Site).or_else(|| current(|u| &u.site)),
+        phone_number: number(Field::PhoneNumber),
+        extension: number(Field::Extension),
+        site: row.text(Field::Site).or_else(|| current(Field::Site)),
     }
+}
+
+/// What the row's cell sets `field` to on a user whose value is `current`:
+/// `None` when the cell changes nothing — it is empty, it equals the current
+/// value, or it is `REMOVE|<number>` of a number the user does not have.
+///
+/// Names are compared after trimming and NFC (a stray space is T001's
+/// business, not a change), locations and sites also ignoring case, numbers
+/// exactly.
+fn target(row: &Row<'_>, field: Field, current: Option<&str>) -> Option<ChangeValue> {
+    let current = present(current);
+    let set = match field {
+        Field::PhoneNumber | Field::Extension => match row.number(field) {
+            NumberCell::Empty => return None,
+            NumberCell::Value(v) => Some(v.to_owned()),
+            NumberCell::Remove => None,
+            NumberCell::RemoveValue(v) if current == Some(v) => None,
+            NumberCell::RemoveValue(_) => return None,
+        },
+        Field::Location if row.text(field).is_some_and(is_remove) => None,
+        _ => Some(clean(row.text(field)?).into_owned()),
+    };
+    let same = match (current, set.as_deref()) {
+        (None, None) => true,
+        (Some(c), Some(s)) => match field {
+            Field::Location | Field::Site => eq_folded(c, s),
+            Field::PhoneNumber | Field::Extension => c == s,
+            _ => eq_clean(c, s),
+        },
+        _ => false,
+    };
+    (!same).then(|| set.map_or(ChangeValue::None, ChangeValue::Text))
+}
+
+/// `start` with the row's base-licence cells applied: `TRUE` adds; `FALSE`
+/// removes only in add-remove-services mode (add-services ignores it, B001).
+fn base_after(row: &Row<'_>, start: BaseLicences, mode: ImportMode) -> BaseLicences {
+    let mut base = start;
+    for (_, licence, flag) in row.base_licences() {
+        match (flag, mode) {
+            (Flag::True, _) => base.insert(licence),
+            (Flag::False, ImportMode::AddRemoveServices) => base.remove(licence),
+            _ => {}
+        }
+    }
+    base
 }
 
 fn modify(
@@ -311,86 +441,40 @@ fn modify(
     cx: &PlanContext<'_>,
 ) -> Operation {
     let mut changes = Vec::new();
-    let mut text_change = |field: Field, current: &Option<String>, eq: fn(&str, &str) -> bool| {
-        if let Some(cell) = row.text(field) {
-            if !current.as_deref().is_some_and(|c| eq(c, cell)) {
-                changes.push(Change {
-                    field: field.id(),
-                    from: current.as_deref().into(),
-                    to: ChangeValue::Text(clean(cell).into_owned()),
-                });
-            }
-        }
-    };
-    text_change(Field::FirstName, &user.first_name, eq_clean);
-    text_change(Field::LastName, &user.last_name, eq_clean);
-    text_change(Field::DisplayName, &user.display_name, eq_clean);
-    for (field, current) in [(Field::PhoneNumber, &user.phone_number), (Field::Extension, &user.extension)] {
-        let current = current.as_deref().map(str::trim).filter(|c| !c.is_empty());
-        let to = match row.number(field) {
-            NumberCell::Empty => continue,
-            NumberCell::Value(v) => Some(v),
-            NumberCell::Remove => None,
-            // Removing a number the user does not have changes nothing.
-            NumberCell::RemoveValue(v) if current != Some(v) => continue,
-            NumberCell::RemoveValue(_) => None,
-        };
-        if to != current {
-            changes.push(Change { field: field.id(), from: current.into(), to: to.into() });
-        }
-    }
-    if let Some(cell) = row.text(Field::Location) {
-        let current = user.location.as_deref();
-        if cell.eq_ignore_ascii_case("remove") {
-            if current.is_some() {
-                changes.push(Change { field: "location", from: current.into(), to: ChangeValue::None });
-            }
-        } else if !current.is_some_and(|c| eq_folded(c, cell)) {
-            changes.push(Change {
-                field: "location",
-                from: current.into(),
-                to: ChangeValue::Text(clean(cell).into_owned()),
-            });
-        }
-    }
-    if let Some(cell) = row.text(Field::Site) {
-        let current = user.site.as_deref();
-        if !current.is_some_and(|c| eq_folded(c, cell)) {
-            changes.push(Change {
-                field: "site",
-                from: current.into(),
-                to: ChangeValue::Text(clean(cell).into_owned()),
-            });
+    for field in USER_FIELDS {
+        let from = present(user.value(field));
+        if let Some(to) = target(row, field, from) {
+            changes.push(Change { field: field.id(), from: from.into(), to });
         }
     }
     let package = new_package.or(current_package);
     if new_package.is_some() && new_package != current_package {
         let id = |p: Option<usize>| p.and_then(|p| cx.profile.packages.get(p)).map(|p| p.id.as_str());
-        let from = id(current_package).or(user.package.as_deref());
-        changes.push(Change { field: "package", from: from.into(), to: id(new_package).into() });
+        // A package id the profile does not know is still shown as it is.
+        let from = id(current_package).or(present(user.package.as_deref()));
+        changes.push(Change { field: PACKAGE, from: from.into(), to: id(new_package).into() });
     }
-    let mut current_base = BaseLicences::EMPTY;
-    for id in user.base_licenses.iter().flatten() {
-        if let Some(i) = cx.profile.base_licence_index(id) {
-            current_base.insert(i);
+    let base_licenses = match &user.base_licenses {
+        Some(ids) => {
+            let mut current = BaseLicences::EMPTY;
+            for i in ids.iter().filter_map(|id| cx.profile.base_licence_index(id)) {
+                current.insert(i);
+            }
+            let base = base_after(row, current, cx.mode);
+            let ids = cx.profile.base_licence_ids(base);
+            if base != current {
+                changes.push(Change {
+                    field: BASE_LICENSES,
+                    from: ChangeValue::List(cx.profile.base_licence_ids(current)),
+                    to: ChangeValue::List(ids.clone()),
+                });
+            }
+            ids
         }
-    }
-    let mut base = current_base;
-    for (_, licence, flag) in row.base_licences() {
-        match (flag, cx.mode) {
-            (Flag::True, _) => base.insert(licence),
-            (Flag::False, ImportMode::AddRemoveServices) => base.remove(licence),
-            _ => {}
-        }
-    }
-    let base_licenses = cx.profile.base_licence_ids(base);
-    if base != current_base {
-        changes.push(Change {
-            field: "base_licenses",
-            from: ChangeValue::List(cx.profile.base_licence_ids(current_base)),
-            to: ChangeValue::List(base_licenses.clone()),
-        });
-    }
+        // The org file does not say which base licences the user has: the
+        // row's TRUE cells are all that is known, and no change is claimed.
+        None => cx.profile.base_licence_ids(base_after(row, BaseLicences::EMPTY, cx.mode)),
+    };
     if changes.is_empty() {
         return Operation::Unchanged;
     }
@@ -398,5 +482,107 @@ fn modify(
         package: package.and_then(|p| cx.profile.packages.get(p)).map(|p| p.id.clone()),
         base_licenses,
         changes,
+    }
+}
+
+/// The org as it will be after uploading a checked file: each row's
+/// operation applied in input order.
+///
+/// * `add` creates the user with the row's email (trimmed, NFC), its non-empty
+///   names, numbers, location and site, and the operation's `package` and
+///   `base_licenses` (an add of an email the org already has replaces that
+///   user, as the plan was made without it);
+/// * `modify` applies its [`Change`]s (`REMOVE` leaves the field empty: the
+///   default location, no number);
+/// * `delete` removes the user;
+/// * `unchanged` and `rejected` rows change nothing — so a file with a file
+///   error (every row rejected) leaves the org as it is.
+///
+/// The org's name, subscription, domains, locations and sites are kept: an
+/// upload does not change them. `profile` must be the one the file was
+/// checked with (it tells the file's columns apart). Planning the same file
+/// against the result gives only `unchanged` and `rejected` rows.
+pub fn apply(org: &OrgState, report: &FileReport, profile: &Profile) -> OrgState {
+    let mut next = org.clone();
+    let mut users: Vec<Option<OrgUser>> = std::mem::take(&mut next.users).into_iter().map(Some).collect();
+    let mut by_key: HashMap<String, usize> = HashMap::with_capacity(users.len());
+    for (i, user) in users.iter().enumerate() {
+        if let Some(user) = user {
+            by_key.entry(email_key(&user.email)).or_insert(i);
+        }
+    }
+    let mut records = report.source().records();
+    let header = records.next().map(|h| Header::parse(&h.fields.iter().collect::<Vec<_>>(), h.line, profile));
+    if let Some(header) = &header {
+        for (planned, record) in report.operations.iter().zip(records) {
+            let row = Row { line: record.line, row: planned.row, record: &record, header };
+            let slot = by_key.get(&planned.email).and_then(|&i| users.get_mut(i)).and_then(Option::as_mut);
+            match (&planned.operation, slot) {
+                (Operation::Add { package, base_licenses }, slot) => {
+                    let user = added_user(&row, &planned.email, package, base_licenses);
+                    match slot {
+                        Some(existing) => *existing = user,
+                        None => {
+                            by_key.insert(planned.email.clone(), users.len());
+                            users.push(Some(user));
+                        }
+                    }
+                }
+                (Operation::Modify { changes, .. }, Some(user)) => {
+                    changes.iter().for_each(|c| apply_change(user, c));
+                }
+                (Operation::Delete, Some(_)) => {
+                    if let Some(i) = by_key.remove(&planned.email) {
+                        if let Some(slot) = users.get_mut(i) {
+                            *slot = None;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    next.users = users.into_iter().flatten().collect();
+    next.indexed()
+}
+
+/// The user an `add` row creates.
+fn added_user(row: &Row<'_>, key: &str, package: &Option<String>, base_licenses: &[String]) -> OrgUser {
+    let email = row.text(Field::Email).map_or_else(|| key.to_owned(), |e| clean(e).into_owned());
+    let mut user = OrgUser {
+        package: package.clone(),
+        base_licenses: Some(base_licenses.to_vec()),
+        ..OrgUser::new(email)
+    };
+    for field in USER_FIELDS {
+        if let (Some(ChangeValue::Text(value)), Some(slot)) =
+            (target(row, field, None), user.value_mut(field))
+        {
+            *slot = Some(value);
+        }
+    }
+    user
+}
+
+/// Sets the field a change names to the change's `to`.
+fn apply_change(user: &mut OrgUser, change: &Change) {
+    let text = |v: &ChangeValue| match v {
+        ChangeValue::Text(t) => Some(t.clone()),
+        ChangeValue::None | ChangeValue::List(_) => None,
+    };
+    match change.field {
+        PACKAGE => user.package = text(&change.to),
+        BASE_LICENSES => {
+            user.base_licenses = Some(match &change.to {
+                ChangeValue::List(ids) => ids.clone(),
+                other => text(other).into_iter().collect(),
+            });
+        }
+        id => {
+            let field = Field::ALL.iter().copied().find(|f| f.id() == id);
+            if let Some(slot) = field.and_then(|f| user.value_mut(f)) {
+                *slot = text(&change.to);
+            }
+        }
     }
 }

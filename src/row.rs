@@ -144,8 +144,10 @@ pub fn classify_phone(s: &str) -> PhoneClass {
 }
 
 /// `3.90212E+11`, `3,9E11`, `4.4203E+11`: what a spreadsheet makes of a long
-/// number it thinks is numeric.
+/// number it thinks is numeric; also with the `+` typed back in front
+/// (`+3.90212E+11`), which does not bring the lost digits back.
 fn is_scientific(s: &str) -> bool {
+    let s = s.strip_prefix('+').unwrap_or(s);
     let Some(e) = s.find(['e', 'E']) else {
         return false;
     };
@@ -255,6 +257,9 @@ mod tests {
     fn phone_classes() {
         assert_eq!(classify_phone("4.4203E+11"), PhoneClass::Scientific);
         assert_eq!(classify_phone("3,90212E11"), PhoneClass::Scientific);
+        assert_eq!(classify_phone("+3.90212E+11"), PhoneClass::Scientific);
+        assert_eq!(classify_phone("3E+11"), PhoneClass::Scientific);
+        assert_eq!(classify_phone("3.9E+111"), PhoneClass::Invalid { suggestion: None });
         assert_eq!(
             classify_phone("+39 02 1234 5678"),
             PhoneClass::Invalid { suggestion: Some("+390212345678".into()) }

@@ -55,3 +55,100 @@ fn rules_and_explain() {
     assert!(stdout(&o).contains("## Why Control Hub cares"));
     assert_eq!(run(&["explain", "Z999"], None).status.code(), Some(2));
 }
+
+#[test]
+fn several_files_keep_argument_order_and_an_unreadable_one_is_exit_2() {
+    let dir = crate::util::TempDir::new("multi");
+    let clean = dir.write("clean.csv", "User ID/Email (Required),Webex Meetings\nanna@acme.example,TRUE\n");
+    // Files of very different sizes finish out of order when checked in parallel.
+    let big: String = std::iter::once("User ID/Email (Required),Webex Meetings\n".to_owned())
+        .chain((0..3000).map(|i| format!("user{i}@acme.example,TRUE\n")))
+        .collect();
+    let big = dir.write("big.csv", big);
+    let (clean, big) = (clean.to_str().unwrap(), big.to_str().unwrap());
+    let args = [big, USERS, "no/such/file.csv", clean, big, USERS];
+    let o = run(&[&["--format", "json"], &args[..]].concat(), None);
+    assert_eq!(o.status.code(), Some(2), "an unreadable file is exit 2");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/file.csv"));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("the others are reported");
+    let paths: Vec<&str> =
+        report["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, [big, USERS, clean, big, USERS]);
+
+    let o = run(&args, None);
+    assert_eq!(o.status.code(), Some(2));
+    let text = stdout(&o);
+    let summaries: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(" rows: ") || l.contains(" row: "))
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
+    assert_eq!(summaries, [big, USERS, clean, big, USERS, "total (5 files)"]);
+}
+
+#[test]
+fn output_goes_to_the_o_file_and_quiet_prints_only_summaries() {
+    let dir = crate::util::TempDir::new("output");
+    let report = dir.path().join("report.sarif");
+    let o = run(&["--org", ORG, "--format", "sarif", "-o", report.to_str().unwrap(), USERS], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    let direct = run(&["--org", ORG, "--format", "sarif", USERS], None);
+    assert_eq!(std::fs::read(&report).unwrap(), direct.stdout);
+
+    let o = run(&["--org", ORG, "--quiet", USERS], None);
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "{USERS}: 5 rows: 1 add, 1 modify, 1 delete, 1 unchanged, 1 rejected; 2 errors, 0 warnings\n"
+        )
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_success() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let dir = crate::util::TempDir::new("pipe");
+    // Thousands of findings: far more output than a pipe buffers.
+    let csv: String = std::iter::once("User ID/Email (Required),Webex Meetings\n".to_owned())
+        .chain((0..5000).map(|i| format!("user{i}@,TRUE\n")))
+        .collect();
+    let path = dir.write("many.csv", csv);
+    for format in ["text", "jsonl", "csv"] {
+        let mut child = crate::util::csvcheck()
+            .args(["--format", format, path.to_str().unwrap()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut head = [0; 256];
+        child.stdout.take().unwrap().read_exact(&mut head).unwrap(); // then dropped: `| head -c 256`
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{format}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(o.stderr.is_empty(), "{format}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+}
+
+#[test]
+fn a_percentage_of_deletes_needs_an_org() {
+    let o = run(&["check", "--max-deletes", "5%", USERS], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("needs --org"));
+    let o = run(&["check", "--org", ORG, "--max-deletes", "0", USERS], None);
+    assert!(stdout(&o).contains("error[F005]"), "{}", stdout(&o));
+}
+
+#[test]
+fn the_readme_quick_start_output_is_what_the_command_prints() {
+    let readme = std::fs::read_to_string(crate::util::root().join("README.md")).expect("README");
+    let shown = readme
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the quick start shows the output in the first text block");
+    let out = stdout(&run(&["check", "--org", ORG, USERS], None));
+    for line in shown.lines() {
+        assert!(out.lines().any(|l| l.trim_end() == line.trim_end()), "README line not printed: {line:?}\n{out}");
+    }
+}

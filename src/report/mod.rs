@@ -6,8 +6,10 @@
 //! * [`Format::Sarif`] — SARIF 2.1.0, one result per diagnostic.
 //! * [`Format::Csv`] — the input echoed row for row, plus an `Errors` column.
 
+pub mod csv;
 pub mod json;
 pub mod plan;
+pub mod sarif;
 pub mod text;
 
 use std::io::{self, Write};
@@ -67,13 +69,26 @@ impl<'a> Report<'a> {
     }
 }
 
+/// The text report's width when none is given: wide enough for a typical
+/// Control Hub record's neighbourhood, narrow enough for a terminal.
+pub const DEFAULT_WIDTH: usize = 100;
+
 /// How to render.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RenderOptions {
-    /// Use ANSI colours (text only).
+    /// Use ANSI colours (text only; default off).
     pub color: bool,
-    /// Print only the summary.
+    /// Print only the summary (default off).
     pub quiet: bool,
+    /// Columns of the text report; longer records are cut around the cell
+    /// (default [`DEFAULT_WIDTH`]).
+    pub width: usize,
+}
+
+impl Default for RenderOptions {
+    fn default() -> RenderOptions {
+        RenderOptions { color: false, quiet: false, width: DEFAULT_WIDTH }
+    }
 }
 
 /// Writes `files` in `format` to `out`.
@@ -87,8 +102,7 @@ pub fn write(
         Format::Text => text::write(out, files, options),
         Format::Json => json::write_document(out, files, options),
         Format::Jsonl => json::write_lines(out, files, options),
-        Format::Sarif | Format::Csv => {
-            Err(io::Error::new(io::ErrorKind::Unsupported, "this output format is not available yet"))
-        }
+        Format::Sarif => sarif::write(out, files, options),
+        Format::Csv => csv::write(out, files, options),
     }
 }

@@ -61,3 +61,19 @@ fn base_licence_ignored(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check_in, found};
+    use super::*;
+
+    #[test]
+    fn b001_only_in_add_services_mode() {
+        let csv = "User ID/Email (Required),Basic Messaging,Basic Calling,Webex Meetings\n\
+                   anna@acme.example,FALSE,false,TRUE\nbruna@acme.example,TRUE,,TRUE\n";
+        let report = check_in(csv, None, ImportMode::AddServices);
+        let at: Vec<_> = found(&report, Code::B001).iter().map(|d| (d.line, d.column.clone())).collect();
+        assert_eq!(at, [(Some(2), Some("Basic Messaging".into())), (Some(2), Some("Basic Calling".into()))]);
+        assert!(found(&check_in(csv, None, ImportMode::AddRemoveServices), Code::B001).is_empty());
+    }
+}

@@ -39,14 +39,14 @@ impl Diagnostic {
             column: None,
             column_index: None,
             value: None,
-            message: message.into(),
+            message: elide_quoted(message.into()),
             help: String::new(),
         }
     }
 
     /// Sets the help text.
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
-        self.help = help.into();
+        self.help = elide_quoted(help.into());
         self
     }
 
@@ -99,5 +99,77 @@ impl Serialize for Diagnostic {
         st.serialize_field("message", &self.message)?;
         st.serialize_field("help", &self.help)?;
         st.end()
+    }
+}
+
+/// Longest quoted value kept whole inside a message, in characters.
+const MAX_QUOTED: usize = 60;
+
+/// Shortens every `"…"`-quoted value longer than [`MAX_QUOTED`] characters
+/// to its start and end around a `…`, so that a message stays one readable
+/// line whatever the cell holds (the whole value is in [`Diagnostic::value`]).
+fn elide_quoted(text: String) -> String {
+    if text.len() <= MAX_QUOTED {
+        return text;
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len().min(4 * MAX_QUOTED));
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        out.push(c);
+        i += 1;
+        if c != '"' {
+            continue;
+        }
+        // Find the closing quote, skipping escaped characters.
+        let start = i;
+        let mut end = None;
+        let mut j = i;
+        while let Some(&d) = chars.get(j) {
+            match d {
+                '\\' => j += 2,
+                '"' => {
+                    end = Some(j);
+                    break;
+                }
+                _ => j += 1,
+            }
+        }
+        let Some(end) = end else {
+            continue;
+        };
+        let inner = chars.get(start..end).unwrap_or_default();
+        if inner.len() > MAX_QUOTED {
+            let keep = MAX_QUOTED / 2;
+            out.extend(inner.iter().take(keep));
+            out.push('…');
+            out.extend(inner.iter().skip(inner.len() - keep));
+        } else {
+            out.extend(inner);
+        }
+        out.push('"');
+        i = end + 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_quoted_values_are_elided_short_ones_kept() {
+        let long = "x".repeat(200);
+        let d = Diagnostic::new(
+            Code::E003,
+            format!("the part of {long:?} before the @ is too long; see \"short\""),
+        );
+        assert!(d.message.chars().count() < 120, "{}", d.message);
+        assert!(d.message.contains('…') && d.message.ends_with("see \"short\""), "{}", d.message);
+        let escaped = format!("{:?} and more", format!("{}\"{}", "a".repeat(70), "b".repeat(70)));
+        let d = Diagnostic::new(Code::T001, escaped);
+        assert!(d.message.ends_with("\" and more"), "{}", d.message);
+        let plain = "no quotes but a rather long message that goes on and on for more than sixty characters";
+        assert_eq!(Diagnostic::new(Code::T001, plain).message, plain);
     }
 }

@@ -65,8 +65,11 @@ fn missing_email(cx: &RowContext<'_>, index: usize, out: &mut Vec<Diagnostic>) {
 pub(crate) const E002: &str = r#"## What it checks
 The email is not a valid address: it fails the `email_address` syntax rules
 (e.g. no `@`, two `@`, a space, nothing after `@`), or its domain has no
-dot, as in `lucia.ferri@acme`. The value is checked after trimming; an empty
-cell is E001 and a local part over 64 characters is E003.
+dot, as in `lucia.ferri@acme`. The value is checked after trimming and NFC
+normalisation (an accent typed as a combining mark is T002); an empty cell
+is E001 and a local part over 64 characters is E003. The `email_address`
+rules are looser than Webex Calling's character lists: a quoted local part
+such as `"giulia rossi"@acme.example` passes.
 Error: rejects the row.
 
 ## Why Control Hub cares
@@ -95,7 +98,9 @@ Use instead:
 /// E002: not a valid address, or a domain without a dot.
 fn invalid_email(cx: &RowContext<'_>, index: usize, email: &str, out: &mut Vec<Diagnostic>) -> bool {
     let options = EmailOptions::default().with_required_tld().without_display_text().without_domain_literal();
-    let problem = match EmailAddress::parse_with_options(email, options) {
+    // The address is compared in NFC (the key), so it is checked in NFC:
+    // an accent typed as a combining mark is T002's warning, not a bad address.
+    let problem = match EmailAddress::parse_with_options(&crate::text::nfc(email), options) {
         Ok(_) => return false,
         Err(e) => describe(e, email),
     };
@@ -126,10 +131,10 @@ fn describe(e: email_address::Error, email: &str) -> String {
 }
 
 fn email_help(email: &str) -> String {
-    if email.contains(char::is_whitespace) {
-        "remove the spaces inside the address".into()
-    } else if email.contains(['<', '>']) {
+    if email.contains(['<', '>']) {
         "keep only the address itself, e.g. giulia.rossi@acme.example".into()
+    } else if email.contains(char::is_whitespace) {
+        "remove the spaces inside the address".into()
     } else {
         "write the address as name@domain.tld, e.g. giulia.rossi@acme.example".into()
     }
@@ -138,7 +143,8 @@ fn email_help(email: &str) -> String {
 /// Documentation of E003: what it checks, why Control Hub cares, how to fix it.
 pub(crate) const E003: &str = r#"## What it checks
 The part of the email before `@` is longer than 64 characters (counted after
-trimming; the domain does not count). Error: rejects the row.
+trimming and NFC normalisation, so an accented letter counts once; the
+domain does not count). Error: rejects the row.
 
 ## Why Control Hub cares
 Control Hub's CSV reference limits the user ID to 64 characters before
@@ -166,7 +172,7 @@ fn email_local_too_long(cx: &RowContext<'_>, index: usize, email: &str, out: &mu
     let Some((local, _)) = email.rsplit_once('@') else {
         return false;
     };
-    let len = local.chars().count();
+    let len = crate::text::nfc(local).chars().count();
     if len <= 64 {
         return false;
     }
@@ -174,7 +180,7 @@ fn email_local_too_long(cx: &RowContext<'_>, index: usize, email: &str, out: &mu
         cx.cell_diagnostic(
             Code::E003,
             index,
-            format!("the part before the @ is {len} characters long; Control Hub allows 64"),
+            format!("the part of {email:?} before the @ is {len} characters long; Control Hub allows 64"),
         )
         .help("shorten the user name, or use an alias address of the user"),
     );
@@ -289,8 +295,85 @@ fn foreign_domain(cx: &RowContext<'_>, email: &str, out: &mut Vec<Diagnostic>) {
         cx.field_diagnostic(
             Code::E005,
             Field::Email,
-            format!("the new user's domain {domain} is not one of the org's domains ({domains})"),
+            format!("{email:?} adds a user in {domain}, which is not one of the org's domains ({domains})"),
         )
         .help("check for a typo in the domain; an external user cannot be given a Wholesale package"),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, found, lines, ORG};
+    use super::*;
+
+    const H: &str = "User ID/Email (Required),Webex Meetings\n";
+
+    fn e002(email: &str) -> Option<Diagnostic> {
+        let csv = format!("{H}\"{email}\",TRUE\n");
+        found(&check(&csv, None), Code::E002).first().map(|d| (*d).clone())
+    }
+
+    #[test]
+    fn e002_says_what_is_wrong_and_what_to_do() {
+        let d = e002("Giulia Rossi <giulia.rossi@acme.example>").unwrap();
+        assert!(d.message.contains("display name"), "{}", d.message);
+        assert!(d.help.starts_with("keep only the address"), "{}", d.help);
+        let d = e002("giulia rossi@acme.example").unwrap();
+        assert_eq!(d.help, "remove the spaces inside the address");
+        assert!(e002("giulia.rossi@acme").unwrap().message.ends_with("the domain has no dot"));
+        assert!(e002("mario.rossi@").unwrap().message.ends_with("nothing after the @"));
+        assert!(e002("@acme.example").unwrap().message.ends_with("nothing before the @"));
+        assert!(e002("giulia.rossi.acme.example").unwrap().message.ends_with("it has no @"));
+        assert!(e002("giulia@rossi@acme.example").unwrap().message.ends_with("more than one @"));
+        assert!(e002("giulia@acme..example").unwrap().message.contains("empty part"));
+        assert!(e002("giulia..rossi@acme.example").is_some());
+    }
+
+    #[test]
+    fn e002_accepts_what_the_email_address_rules_accept() {
+        // Surrounding spaces are T001's business, plus tags and non-ASCII.
+        for ok in [" giulia.rossi@acme.example ", "giulia+fax@acme.example", "niccolò@acme.example"] {
+            assert!(e002(ok).is_none(), "{ok}");
+        }
+        // Looser than Webex Calling, whose character lists (WXC-4901,
+        // WXC-4801) have no quote or space: SPEC §6 fixes the rules.
+        assert!(e002("\"\"giulia rossi\"\"@acme.example").is_none());
+    }
+
+    #[test]
+    fn e003_counts_characters_and_takes_the_place_of_e002() {
+        let row = |local: &str| format!("{H}{local}@acme.example,TRUE\n");
+        // 64 two-byte letters: 128 bytes, 64 characters.
+        assert!(lines(&row(&"è".repeat(64)), None, Code::E003).is_empty());
+        assert!(lines(&row(&"e\u{300}".repeat(64)), None, Code::E003).is_empty());
+        let report = check(&row(&"è".repeat(65)), None);
+        assert_eq!(found(&report, Code::E003).len(), 1);
+        assert!(found(&report, Code::E003)[0].message.contains("65 characters"));
+        assert!(found(&report, Code::E002).is_empty());
+    }
+
+    #[test]
+    fn e004_names_the_first_row_and_folds_case_and_form() {
+        let csv = format!(
+            "{H}élise@acme.example,TRUE\nE\u{301}LISE@acme.example,TRUE\n,TRUE\n,TRUE\n Élise@ACME.example,TRUE\n"
+        );
+        let report = check(&csv, None);
+        let e004 = found(&report, Code::E004);
+        assert_eq!(e004.iter().map(|d| d.line).collect::<Vec<_>>(), [Some(3), Some(6)]);
+        assert!(e004.iter().all(|d| d.message.contains("on line 2")), "{e004:?}");
+        assert!(e004.iter().all(|d| d.help.contains("line 2")), "{e004:?}");
+        // Empty emails (E001) are not duplicates of each other.
+        assert_eq!(found(&report, Code::E001).len(), 2);
+    }
+
+    #[test]
+    fn e005_is_for_adds_in_an_org_with_domains() {
+        let csv = format!("{H}anna@other.example,TRUE\ngiulia.rossi@acme.example,\n");
+        assert_eq!(lines(&csv, Some(ORG), Code::E005), [2]);
+        assert!(lines(&csv, None, Code::E005).is_empty());
+        assert!(lines(&csv, Some(r#"{"users": []}"#), Code::E005).is_empty());
+        let org_user_elsewhere =
+            r#"{"domains": ["acme.example"], "users": [{"email": "anna@other.example"}]}"#;
+        assert!(lines(&csv, Some(org_user_elsewhere), Code::E005).is_empty());
+    }
 }

@@ -44,11 +44,13 @@ Org: niccolo.bianchi@acme.example already exists (the row is a modify).
 /// F001: the file is not UTF-8 (and no `--encoding` was given).
 pub(crate) fn not_utf8(source: &Source) -> Option<Diagnostic> {
     let bad = source.invalid_utf8?;
+    let byte = usize::try_from(bad.byte).ok().and_then(|at| source.bytes().get(at));
+    let what = byte.map_or_else(String::new, |b| format!(" 0x{b:02X}"));
     Some(
         Diagnostic::new(
             Code::F001,
             format!(
-                "the file is not valid UTF-8: the first bad byte is on line {} (byte {})",
+                "the file is not valid UTF-8: the first bad byte{what} is on line {} (byte offset {})",
                 bad.line, bad.byte
             ),
         )
@@ -268,5 +270,14 @@ mod tests {
         assert_eq!(wrong_delimiter(&src, 1, b"a;b").unwrap().code, Code::F002);
         let src = Source::decode(b"a,b\n1,2\n".to_vec(), None);
         assert!(not_utf8(&src).is_none() && wrong_delimiter(&src, 1, b"a,b").is_none());
+    }
+
+    #[test]
+    fn f001_names_the_byte_and_an_explicit_encoding_silences_it() {
+        let bytes = b"a,b\nNiccol\xf2,1\n".to_vec();
+        let d = not_utf8(&Source::decode(bytes.clone(), None)).unwrap();
+        assert!(d.message.contains("0xF2 is on line 2"), "{}", d.message);
+        let windows_1252 = crate::read::encoding_for_label("windows-1252");
+        assert!(not_utf8(&Source::decode(bytes, windows_1252)).is_none());
     }
 }

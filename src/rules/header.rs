@@ -56,6 +56,11 @@ fn missing_email_column(header: &Header, out: &mut Vec<Diagnostic>) {
         .help("add the column `User ID/Email (Required)` exactly as Control Hub exports it: it identifies every row");
     if let Some(i) = near {
         d = d.in_column(i, header.title(i)).value(header.title(i));
+        d.message = format!(
+            "the header has no `User ID/Email (Required)` column; column {} {:?} comes close",
+            i + 1,
+            header.title(i)
+        );
         d.help = format!(
             "rename the column {:?} to `User ID/Email (Required)`: Control Hub needs that exact title",
             header.title(i)
@@ -202,6 +207,15 @@ mod tests {
         assert_eq!(codes(&["First Name"]), [(Code::H001, None)]);
         assert_eq!(codes(&["UserID/Email (Required)"]), [(Code::H001, Some(0)), (Code::H003, Some(0))]);
         assert!(codes(&["User ID/Email (Required)"]).is_empty());
+    }
+
+    #[test]
+    fn h001_names_the_near_miss() {
+        let mut out = Vec::new();
+        check(&Header::parse(&["First Name", "User ID/E-mail (Required)"], 1, &Profile::default()), &mut out);
+        let h001 = out.iter().find(|d| d.code == Code::H001).unwrap();
+        assert!(h001.message.contains("column 2 \"User ID/E-mail (Required)\""), "{}", h001.message);
+        assert!(h001.help.starts_with("rename the column \"User ID/E-mail (Required)\""), "{}", h001.help);
     }
 
     #[test]

@@ -5,16 +5,21 @@ use crate::header::Field;
 use crate::plan::OpKind;
 use crate::text::eq_folded;
 
-/// Runs the location rules on one row.
-pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
+/// Runs the location rules on one row; returns whether the row's location
+/// is one the org has (or cannot be checked), so that the extension
+/// uniqueness check (N007) compares only extensions in real locations.
+pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> bool {
     let Some(location) = cx.row.text(Field::Location) else {
-        return;
+        return true;
     };
     let remove = location.eq_ignore_ascii_case("remove");
-    if !remove {
-        unknown_location(cx, location, out);
+    if !remove && unknown_location(cx, location, out) {
+        // Moving to a location that does not exist is one mistake: L001
+        // reports it, and L002 would only echo it.
+        return false;
     }
     calling_location_change(cx, location, remove, out);
+    true
 }
 
 /// Documentation of L001: what it checks, why Control Hub cares, how to fix it.
@@ -48,13 +53,13 @@ Use instead:
     User ID/Email (Required),Extension,Location,Webex Calling [Wholesale]
     marco.bianchi@acme.example,1002,Milano HQ,TRUE
 "#;
-/// L001: a Location the org does not have.
-fn unknown_location(cx: &RowContext<'_>, location: &str, out: &mut Vec<Diagnostic>) {
+/// L001: a Location the org does not have. Returns whether it fired.
+fn unknown_location(cx: &RowContext<'_>, location: &str, out: &mut Vec<Diagnostic>) -> bool {
     let Some(org) = cx.org else {
-        return;
+        return false;
     };
     if org.has_location(location) != Some(false) {
-        return;
+        return false;
     }
     let known = org.locations.as_deref().unwrap_or_default();
     let closest = known
@@ -75,14 +80,17 @@ fn unknown_location(cx: &RowContext<'_>, location: &str, out: &mut Vec<Diagnosti
         )
         .help(help),
     );
+    true
 }
 
 /// Documentation of L002: what it checks, why Control Hub cares, how to fix it.
 pub(crate) const L002: &str = r#"## What it checks
 The row changes the Location of a user who has a calling package now (Common
 Area Calling, Webex Voice, Webex Calling or Webex Suite, per the org file).
-An empty cell, or the user's current location, is no change. Needs `--org`;
-skipped without it. Error: rejects the row.
+An empty cell, or the user's current location, is no change; `REMOVE`
+(the default location) is a change. A location the org does not have is
+reported as L001 only. Needs `--org`; skipped without it.
+Error: rejects the row.
 
 ## Why Control Hub cares
 The user CSV cannot change the location of a Webex Calling user
@@ -124,17 +132,47 @@ fn calling_location_change(cx: &RowContext<'_>, location: &str, remove: bool, ou
     if !changes {
         return;
     }
+    let target =
+        if remove { format!("{location:?} (the default location)") } else { format!("{location:?}") };
     out.push(
         cx.field_diagnostic(
             Code::L002,
             Field::Location,
             format!(
-                "{} has calling in location {:?}; the CSV cannot move a calling user to {:?}",
+                "{} has calling in location {:?}; the CSV cannot move a calling user to {target}",
                 cx.key,
                 current.unwrap_or("(none)"),
-                if remove { "the default location" } else { location }
             ),
         )
         .help("leave Location as it is (or empty); move calling users between locations in Control Hub's calling settings"),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, found, lines, ORG};
+    use super::*;
+
+    const H: &str = "User ID/Email (Required),Location\n";
+
+    #[test]
+    fn l001_suggests_the_closest_location() {
+        let report = check(&format!("{H}anna@acme.example,Milano\nbruna@acme.example,Torino\n"), Some(ORG));
+        let l001 = found(&report, Code::L001);
+        assert!(l001[0].help.starts_with("did you mean \"Milano HQ\"?"), "{}", l001[0].help);
+        assert_eq!(l001[1].help, "use one of the org's locations: Milano HQ, Roma");
+        assert!(lines(&format!("{H}anna@acme.example,Milano\n"), None, Code::L001).is_empty());
+    }
+
+    #[test]
+    fn l002_is_only_for_calling_users_and_not_an_echo_of_l001() {
+        let csv = format!(
+            "{H}marco.bianchi@acme.example,Roma\nmarco.bianchi@acme.example,Napoli\nmarco.bianchi@acme.example, MILANO HQ\nlucia.ferri@acme.example,REMOVE\ngiulia.rossi@acme.example,remove\n"
+        );
+        assert_eq!(lines(&csv, Some(ORG), Code::L002), [2, 6]);
+        assert_eq!(lines(&csv, Some(ORG), Code::L001), [3]);
+        // A delete does not move anybody.
+        let csv = "User ID/Email (Required),Location,Webex Calling\nmarco.bianchi@acme.example,Roma,FALSE\n";
+        assert!(lines(csv, Some(ORG), Code::L002).is_empty());
+    }
 }

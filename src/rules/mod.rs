@@ -1,5 +1,5 @@
 //! Stage 5: the rules. Every check has a stable code ([`Code`]) in the
-//! [registry](registry), and lives with its documentation and tests in the
+//! [`registry`], and lives with its documentation and tests in the
 //! file of its family:
 //!
 //! | family | file | codes |
@@ -16,8 +16,8 @@
 //! | text | `text.rs` | T001–T005 |
 //!
 //! Stages before this one only record facts; rules turn facts into
-//! [`Diagnostic`]s. Per-row rules see a [`RowContext`] and run in parallel;
-//! cross-row rules (E004, N005–N007) run once over every row's [`RowFacts`],
+//! [`Diagnostic`]s. Per-row rules see a `RowContext` and run in parallel;
+//! cross-row rules (E004, N005–N007) run once over every row's `RowFacts`,
 //! in input order, so "the earlier row" is always the lower line.
 
 pub(crate) mod base_licence;
@@ -108,10 +108,12 @@ pub(crate) struct RowFacts {
     pub extension_column: Option<usize>,
     /// A valid Phone Number the row sets.
     pub phone: Option<String>,
-    /// A valid Extension the row sets, with the key of its effective location.
+    /// A valid Extension the row sets, with the key of its effective
+    /// location (`None` when that location is unknown to the org: L001).
     pub extension: Option<(String, String)>,
-    /// Whether the row deletes its user or replaces/removes its number or
-    /// extension, so the org's current values no longer block others.
+    /// Whether the row is an org user's and deletes them, or removes or
+    /// replaces their number (or extension, or moves them to another
+    /// location), so the org's current value no longer blocks others.
     pub releases_phone: bool,
     pub releases_extension: bool,
 }
@@ -135,8 +137,8 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
     }
     let email_ok = email::check(cx, out);
     let numbers = number::check(cx, out);
-    package::check(cx, out);
-    location::check(cx, out);
+    package::check(cx, email_ok, out);
+    let location_known = location::check(cx, out);
     read_only::check(cx, out);
     base_licence::check(cx, out);
     text::check(cx, out);
@@ -145,23 +147,98 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
         facts.valid_key = Some(cx.key.to_owned());
     }
     facts.phone = numbers.phone;
-    if let Some(ext) = numbers.extension {
+    if let (Some(ext), true) = (numbers.extension, location_known) {
         let location = match cx.intent.effective.location {
             EffectiveLocation::Named(l) => Some(l),
             EffectiveLocation::Default | EffectiveLocation::None => None,
         };
         facts.extension = Some((crate::org::location_key(location), ext));
     }
-    let deletes = cx.intent.operation.kind() == crate::plan::OpKind::Delete;
-    facts.releases_phone = deletes || cx.row.number(Field::PhoneNumber) != NumberCell::Empty;
-    facts.releases_extension = deletes
-        || cx.row.number(Field::Extension) != NumberCell::Empty
-        || cx.row.text(Field::Location).is_some();
+    if let Some(user) = cx.intent.existing {
+        let deletes = cx.intent.operation.kind() == crate::plan::OpKind::Delete;
+        let moves = match cx.row.text(Field::Location) {
+            None => false,
+            Some(l) if l.eq_ignore_ascii_case("remove") => user.location.is_some(),
+            Some(l) => !user.location.as_deref().is_some_and(|c| crate::text::eq_folded(c, l)),
+        };
+        facts.releases_phone = deletes || releases(cx.row.number(Field::PhoneNumber), &user.phone_number);
+        facts.releases_extension =
+            deletes || moves || releases(cx.row.number(Field::Extension), &user.extension);
+    }
     facts
+}
+
+/// Whether a Phone Number or Extension cell gives up the user's `current`
+/// value: it removes it, or replaces it with another. Writing the current
+/// value again keeps it.
+fn releases(cell: NumberCell<'_>, current: &Option<String>) -> bool {
+    let Some(current) = current.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+        return false;
+    };
+    match cell {
+        NumberCell::Empty => false,
+        NumberCell::Remove => true,
+        NumberCell::RemoveValue(v) => v == current,
+        NumberCell::Value(v) => v != current,
+    }
 }
 
 /// Runs the cross-row rules; `out[i]` receives row `i`'s findings.
 pub(crate) fn check_rows(facts: &[RowFacts], org: Option<&OrgState>, out: &mut [Vec<Diagnostic>]) {
     email::check_duplicates(facts, out);
     number::check_duplicates(facts, org, out);
+}
+
+/// Helpers for the rules' unit tests: check a small file and pick out one
+/// code's findings.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    use super::{Code, Diagnostic};
+    use crate::{Checker, FileReport, ImportMode, OrgState};
+
+    /// An org with the users the family tests refer to: giulia (full admin,
+    /// Webex Calling, Milano HQ, +390212345678, 1001), marco (Webex Calling,
+    /// Milano HQ, +390212345680, 1002) and lucia (Webex Meetings, Roma).
+    pub const ORG: &str = r#"{
+        "package": "webex_calling",
+        "packages": ["webex_calling", "webex_suite", "webex_meetings"],
+        "domains": ["acme.example"],
+        "locations": ["Milano HQ", "Roma"],
+        "sites": ["acme.webex.com"],
+        "users": [
+          {"email": "giulia.rossi@acme.example", "status": "Active", "package": "webex_calling",
+           "location": "Milano HQ", "phone_number": "+390212345678", "extension": "1001", "admin": "full"},
+          {"email": "marco.bianchi@acme.example", "status": "Active", "package": "webex_calling",
+           "location": "Milano HQ", "phone_number": "+390212345680", "extension": "1002"},
+          {"email": "lucia.ferri@acme.example", "package": "webex_meetings", "location": "Roma",
+           "site": "acme.webex.com"}
+        ]
+    }"#;
+
+    /// Checks `csv` (without an org, or against `org` JSON) in `mode`.
+    pub fn check_in(csv: &str, org: Option<&str>, mode: ImportMode) -> FileReport {
+        let mut builder = Checker::builder();
+        if let Some(json) = org {
+            builder
+                .org(OrgState::from_json(json.as_bytes(), Path::new("org.json")).expect("test org parses"));
+        }
+        builder.mode(mode).build().check_bytes("test.csv", csv.as_bytes().to_vec())
+    }
+
+    /// Checks `csv` in the default mode.
+    pub fn check(csv: &str, org: Option<&str>) -> FileReport {
+        check_in(csv, org, ImportMode::AddServices)
+    }
+
+    /// The findings of `code`.
+    pub fn found(report: &FileReport, code: Code) -> Vec<&Diagnostic> {
+        report.diagnostics.iter().filter(|d| d.code == code).collect()
+    }
+
+    /// The lines on which `code` fires.
+    pub fn lines(csv: &str, org: Option<&str>, code: Code) -> Vec<u64> {
+        found(&check(csv, org), code).iter().filter_map(|d| d.line).collect()
+    }
 }

@@ -155,7 +155,9 @@ fn phone_missing_plus(
 /// Documentation of N003: what it checks, why Control Hub cares, how to fix it.
 pub(crate) const N003: &str = r#"## What it checks
 A `Phone Number` or `Caller ID Number` mangled into scientific notation, such
-as `3.90212E+11`. Error: rejects the row.
+as `3.90212E+11`: digits, a decimal point or comma, `E` and an exponent of
+at most two digits, with or without a `+` typed back in front
+(`+3.90212E+11`, `3,90212E+11`, `3E11`). Error: rejects the row.
 
 ## Why Control Hub cares
 Spreadsheets display long numbers in scientific notation and can save them
@@ -245,13 +247,23 @@ fn invalid_extension(cx: &RowContext<'_>, value: &str, out: &mut Vec<Diagnostic>
 }
 
 /// Runs N005–N007 over every row, in order.
+///
+/// Each number is held by the first row that claims it and is not refused
+/// for it: a row that takes an org user's number gets N006 (or N007) but
+/// does not hold the number, so the owner's own row later in the file is
+/// not blamed as well. Rows with the same email are one user repeated
+/// (E004), not two users sharing a number.
 pub(crate) fn check_duplicates(facts: &[RowFacts], org: Option<&OrgState>, out: &mut [Vec<Diagnostic>]) {
     // Org users whose row in this file gives up their number or extension:
-    // their current values no longer block anybody.
+    // their current values no longer block anybody. Only a row Control Hub
+    // accepts gives anything up, so rows with an error so far do not count.
     let mut released_phone = HashSet::new();
     let mut released_extension = HashSet::new();
     if let Some(org) = org {
-        for f in facts {
+        for (f, diags) in facts.iter().zip(out.iter()) {
+            if diags.iter().any(Diagnostic::is_error) {
+                continue;
+            }
             if let Some(i) = org.user_index(&f.key) {
                 if f.releases_phone {
                     released_phone.insert(i);
@@ -262,37 +274,48 @@ pub(crate) fn check_duplicates(facts: &[RowFacts], org: Option<&OrgState>, out: 
             }
         }
     }
-    let mut phones: HashMap<&str, u64> = HashMap::new();
-    let mut extensions: HashMap<(&str, &str), u64> = HashMap::new();
+    // The first holder of each number: (line, key).
+    let mut phones: HashMap<&str, (u64, &str)> = HashMap::new();
+    let mut extensions: HashMap<(&str, &str), (u64, &str)> = HashMap::new();
     for (f, diags) in facts.iter().zip(out.iter_mut()) {
         let me = org.and_then(|o| o.user_index(&f.key));
         if let Some(phone) = f.phone.as_deref() {
-            if let Some(&line) = phones.get(phone) {
-                diags.push(duplicate_phone(f, phone, line));
-            } else {
-                phones.insert(phone, f.line);
-                let owner = org.and_then(|o| o.phone_owner(phone).map(|i| (o, i)));
-                if let Some((org, owner)) = owner {
-                    if Some(owner) != me && !released_phone.contains(&owner) {
-                        diags.push(phone_taken(f, phone, org, owner));
+            match phones.get(phone) {
+                Some(&(_, key)) if key == f.key => {}
+                Some(&(line, _)) => diags.push(duplicate_phone(f, phone, line)),
+                None => {
+                    let owner = org.and_then(|o| o.phone_owner(phone).map(|i| (o, i)));
+                    match owner {
+                        Some((org, owner)) if Some(owner) != me && !released_phone.contains(&owner) => {
+                            diags.push(phone_taken(f, phone, org, owner));
+                        }
+                        _ => {
+                            phones.insert(phone, (f.line, &f.key));
+                        }
                     }
                 }
             }
         }
         if let Some((location, ext)) = &f.extension {
             let key = (location.as_str(), ext.as_str());
-            if let Some(&line) = extensions.get(&key) {
-                diags.push(duplicate_extension(f, ext, format!("line {line} of this file")));
-            } else {
-                extensions.insert(key, f.line);
-                let owner = org.and_then(|o| {
-                    let loc = (!location.is_empty()).then_some(location.as_str());
-                    o.extension_owner(loc, ext).map(|i| (o, i))
-                });
-                if let Some((org, owner)) = owner {
-                    if Some(owner) != me && !released_extension.contains(&owner) {
-                        let who = org.users.get(owner).map_or("", |u| u.email.as_str());
-                        diags.push(duplicate_extension(f, ext, format!("{who}, a user of the org")));
+            match extensions.get(&key) {
+                Some(&(_, user)) if user == f.key => {}
+                Some(&(line, _)) => {
+                    diags.push(duplicate_extension(f, ext, format!("the user on line {line} of this file")));
+                }
+                None => {
+                    let owner = org.and_then(|o| {
+                        let loc = (!location.is_empty()).then_some(location.as_str());
+                        o.extension_owner(loc, ext).map(|i| (o, i))
+                    });
+                    match owner {
+                        Some((org, owner)) if Some(owner) != me && !released_extension.contains(&owner) => {
+                            let who = org.users.get(owner).map_or("", |u| u.email.as_str());
+                            diags.push(duplicate_extension(f, ext, format!("{who}, a user of the org")));
+                        }
+                        _ => {
+                            extensions.insert(key, (f.line, &f.key));
+                        }
                     }
                 }
             }
@@ -309,7 +332,9 @@ pub(crate) const N005: &str = r#"## What it checks
 The row's `Phone Number` equals that of an earlier row; the message names the
 earlier row's line, and the first row is not reported. Only valid E.164
 numbers are compared: empty cells, `REMOVE` and cells with N001-N003 take no
-part. Error: rejects the row.
+part, nor does a row refused the number as another org user's (N006). Two
+rows with the same email are one user repeated (E004), not a shared number.
+Error: rejects the row.
 
 ## Why Control Hub cares
 A phone number belongs to one user only; Webex Calling refuses to assign a
@@ -347,9 +372,10 @@ fn duplicate_phone(f: &RowFacts, phone: &str, line: u64) -> Diagnostic {
 /// Documentation of N006: what it checks, why Control Hub cares, how to fix it.
 pub(crate) const N006: &str = r#"## What it checks
 The row's `Phone Number` is currently assigned to a different user in the
-org file; keeping a user's own number does not fire. Only valid E.164
-numbers are compared. Needs `--org`; skipped without it.
-Error: rejects the row.
+org file; keeping a user's own number does not fire. The owner's number is
+free when the owner's own row in this file, without errors, removes or
+replaces it or deletes the owner. Only valid E.164 numbers are compared.
+Needs `--org`; skipped without it. Error: rejects the row.
 
 ## Why Control Hub cares
 A number belongs to one user only; Webex Calling rejects a number already in
@@ -358,10 +384,11 @@ number must also be unassigned and in the user's location is inferred, not
 stated in the CSV documentation.
 
 ## How to fix
-Choose a free number. To move a number from one user to another, first
-upload a file that removes it (`REMOVE` in the current owner's Phone
-Number), wait for that task to finish, then assign it: the order in which
-Control Hub processes the rows of one file is not documented.
+Choose a free number. To move a number from one user to another, remove
+it from the current owner (`REMOVE` in their Phone Number). csvcheck
+accepts both rows in one file, but the order in which Control Hub
+processes the rows of one file is not documented: if the assignment fails,
+upload the removal first, wait for that task to finish, then assign it.
 
 ## Example
 Org: marco.bianchi@acme.example has +390212345678; giulia.rossi@acme.example
@@ -380,8 +407,9 @@ fn phone_taken(f: &RowFacts, phone: &str, org: &OrgState, owner: usize) -> Diagn
     let who = org.users.get(owner).map_or("", |u| u.email.as_str());
     number_diagnostic(f, Code::N006, f.phone_column, format!("{phone} already belongs to {who}")).help(
         format!(
-        "pick a free number, or in the same file remove it from {who} first (REMOVE in their Phone Number)"
-    ),
+            "pick a free number, or to move it, remove it from {who} (REMOVE in their Phone Number), \
+         ideally in an earlier upload"
+        ),
     )
 }
 
@@ -390,8 +418,12 @@ pub(crate) const N007: &str = r#"## What it checks
 The row's `Extension` is already used in the same location, by an earlier
 row or by another user in the org file. The location is the row's effective
 one (its Location cell, else the user's current location); the same
-extension in another location is fine. Only valid extensions are compared,
-and the org part needs `--org`. Error: rejects the row.
+extension in another location is fine. Only valid extensions in locations
+the org has (no L001) are compared; a row refused an org user's extension
+does not hold it for later rows, and two rows with the same email (E004)
+are not compared. The org part needs `--org`; an org user's extension is
+free when their own row, without errors, changes or removes it, moves them
+to another location, or deletes them. Error: rejects the row.
 
 ## Why Control Hub cares
 Extensions are unique within a location; Webex Calling rejects a duplicate
@@ -427,4 +459,142 @@ fn duplicate_extension(f: &RowFacts, ext: &str, other: String) -> Diagnostic {
         format!("extension {ext} is already used in this location by {other}"),
     )
     .help("extensions must be unique within a location: pick another one")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, found, lines, ORG};
+    use super::*;
+
+    const H: &str =
+        "User ID/Email (Required),Phone Number,Extension,Caller ID Number,Location,Webex Calling\n";
+
+    fn phone_code(value: &str) -> Vec<Code> {
+        let csv = format!("{H}anna@acme.example,\"{value}\",1001,,Roma,TRUE\n");
+        check(&csv, None)
+            .diagnostics
+            .iter()
+            .filter(|d| d.column.as_deref() == Some("Phone Number") && d.code.as_str().starts_with('N'))
+            .map(|d| d.code)
+            .collect()
+    }
+
+    #[test]
+    fn n001_to_n003_split_the_invalid_numbers() {
+        for sci in ["3.90212E+11", "3,90212E+11", "3.90212e11", "+3.90212E+11", "3E11", "4.4203E+11"] {
+            assert_eq!(phone_code(sci), [Code::N003], "{sci}");
+        }
+        for plus in ["390212345678", "0212345678", "00390212345678", "12345678", "123456789012345"] {
+            assert_eq!(phone_code(plus), [Code::N002], "{plus}");
+        }
+        for bad in
+            ["+39 02 1234 5678", "1234567", "1234567890123456", "+0212345678", "3.9E+111", "E+11", "n/a"]
+        {
+            assert_eq!(phone_code(bad), [Code::N001], "{bad}");
+        }
+        for ok in ["+390212345678", "REMOVE", "remove|+390212345678", "", "  "] {
+            assert!(phone_code(ok).is_empty(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn helps_suggest_the_number_when_only_the_form_is_wrong() {
+        let csv = format!(
+            "{H}anna@acme.example,+39 02 1234 5678,1001,00390212345679,Roma,TRUE\n\
+             bruna@acme.example,0212345670,1002,,Roma,TRUE\n"
+        );
+        let report = check(&csv, None);
+        let n001 = found(&report, Code::N001);
+        assert!(n001[0].help.ends_with("did you mean +390212345678?"), "{}", n001[0].help);
+        let n002 = found(&report, Code::N002);
+        assert_eq!(n002[0].column.as_deref(), Some("Caller ID Number"));
+        assert!(n002[0].help.ends_with("did you mean +390212345679?"), "{}", n002[0].help);
+        // A national number cannot be completed without its country code.
+        assert!(!n002[1].help.contains("did you mean"), "{}", n002[1].help);
+    }
+
+    #[test]
+    fn n004_says_why() {
+        let csv = format!("{H}anna@acme.example,,1,,Roma,TRUE\nbruna@acme.example,,12345678901,,Roma,TRUE\ncarla@acme.example,,10 01,,Roma,TRUE\n");
+        let report = check(&csv, None);
+        let why: Vec<&str> = found(&report, Code::N004).iter().map(|d| d.message.as_str()).collect();
+        assert!(why[0].ends_with("shorter than 2 digits"), "{why:?}");
+        assert!(why[1].ends_with("longer than 10 digits"), "{why:?}");
+        assert!(why[2].ends_with("other than digits"), "{why:?}");
+    }
+
+    #[test]
+    fn n005_compares_only_valid_phone_numbers_of_different_users() {
+        let csv = format!(
+            "{H}anna@acme.example,+390212345679,1001,,Roma,TRUE\n\
+             bruna@acme.example,390212345679,1002,,Roma,TRUE\n\
+             Anna@acme.example,+390212345679,1003,,Roma,TRUE\n\
+             carla@acme.example,+390212345679,1004,+390212345679,Roma,TRUE\n"
+        );
+        let report = check(&csv, None);
+        // Bruna's number is N002, the repeated Anna is E004: only Carla
+        // shares Anna's number, and her caller ID may be anyone's.
+        let n005 = found(&report, Code::N005);
+        assert_eq!(n005.iter().map(|d| d.line).collect::<Vec<_>>(), [Some(5)]);
+        assert!(n005[0].message.contains("on line 2"));
+        assert_eq!(lines(&csv, None, Code::E004), [4]);
+    }
+
+    #[test]
+    fn n006_frees_a_number_only_when_its_owner_gives_it_up() {
+        let h = "User ID/Email (Required),Phone Number,Extension\n";
+        let takes = "anna.bianchi@acme.example,+390212345680,1005\n";
+        // Marco keeps his number (written again, or not mentioned).
+        for marco in ["marco.bianchi@acme.example,+390212345680,\n", ""] {
+            let csv = format!("{h}{takes}{marco}");
+            assert_eq!(lines(&csv, Some(ORG), Code::N006), [2], "{csv}");
+            // The row refused the number does not hold it against its owner.
+            assert!(lines(&csv, Some(ORG), Code::N005).is_empty(), "{csv}");
+        }
+        // Marco gives it up: removed, replaced, or deleted; before or after.
+        for marco in [
+            "marco.bianchi@acme.example,REMOVE,\n",
+            "marco.bianchi@acme.example,REMOVE|+390212345680,\n",
+            "marco.bianchi@acme.example,+390212345681,\n",
+        ] {
+            assert!(lines(&format!("{h}{takes}{marco}"), Some(ORG), Code::N006).is_empty(), "{marco}");
+            assert!(lines(&format!("{h}{marco}{takes}"), Some(ORG), Code::N006).is_empty(), "{marco}");
+        }
+        // Removing a number he does not have frees nothing.
+        let csv = format!("{h}{takes}marco.bianchi@acme.example,REMOVE|+390212345699,\n");
+        assert_eq!(lines(&csv, Some(ORG), Code::N006), [2]);
+        // A row Control Hub refuses gives nothing up.
+        let csv = format!("{h}{takes}marco.bianchi@acme.example,+390212345681,1\n");
+        assert_eq!(lines(&csv, Some(ORG), Code::N006), [2]);
+        // Without the org there is nobody to own it.
+        assert!(lines(&format!("{h}{takes}"), None, Code::N006).is_empty());
+    }
+
+    #[test]
+    fn n007_is_per_location_and_only_in_real_locations() {
+        let h = "User ID/Email (Required),Extension,Location,Webex Calling\n";
+        let csv = format!(
+            "{h}anna@acme.example,1005,Milano HQ,TRUE\n\
+             bruna@acme.example,1005,Roma,TRUE\n\
+             carla@acme.example,1005,MILANO hq,TRUE\n\
+             dario@acme.example,1005,Napoli,TRUE\n\
+             elena@acme.example,1005,Napoli,TRUE\n\
+             fabio@acme.example,1002,Milano HQ,TRUE\n\
+             gino@acme.example,1002,Roma,TRUE\n"
+        );
+        // Carla repeats Anna; Napoli is not a location (L001), so Dario and
+        // Elena are not compared; Fabio takes Marco's extension.
+        let report = check(&csv, Some(ORG));
+        let n007 = found(&report, Code::N007);
+        assert_eq!(n007.iter().map(|d| d.line).collect::<Vec<_>>(), [Some(4), Some(7)]);
+        assert!(n007[0].message.contains("line 2"), "{}", n007[0].message);
+        assert!(n007[1].message.contains("marco.bianchi@acme.example"), "{}", n007[1].message);
+        assert_eq!(lines(&csv, Some(ORG), Code::L001), [5, 6]);
+        // Marco's row giving up his extension frees it.
+        let csv = format!("{h}fabio@acme.example,1002,Milano HQ,TRUE\nmarco.bianchi@acme.example,REMOVE,,\n");
+        assert!(lines(&csv, Some(ORG), Code::N007).is_empty());
+        // An org user's row keeping their extension is not a duplicate.
+        let csv = format!("{h}giulia.rossi@acme.example,1001,,\n");
+        assert!(lines(&csv, Some(ORG), Code::N007).is_empty());
+    }
 }

@@ -4,10 +4,11 @@
 use super::{Code, Diagnostic, RowContext};
 use crate::header::Field;
 use crate::plan::{EffectiveLocation, OpKind};
-use crate::row::Flag;
+use crate::row::{Flag, NumberCell};
 
-/// Runs every package rule on one row.
-pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
+/// Runs every package rule on one row; `email_ok` says whether the row's
+/// email is valid (an invalid one is not also reported as unknown, P011).
+pub(crate) fn check(cx: &RowContext<'_>, email_ok: bool, out: &mut Vec<Diagnostic>) {
     let invalid_package_cell = invalid_boolean(cx, out);
     several_packages(cx, out);
     suspended_package(cx, out);
@@ -20,7 +21,9 @@ pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
     calling_needs_number(cx, out);
     meetings_needs_site(cx, out);
     unknown_site(cx, out);
-    delete_unknown_user(cx, out);
+    if email_ok {
+        delete_unknown_user(cx, out);
+    }
     delete_admin(cx, out);
 }
 
@@ -226,7 +229,11 @@ fn package_not_subscribed(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
                 cx.cell_diagnostic(
                     Code::P004,
                     index,
-                    format!("the org's subscription does not offer {} (it offers: {offered})", package.title),
+                    format!(
+                        "TRUE in {:?}, but the org's subscription does not offer {} (it offers: {offered})",
+                        cx.row.header.title(index),
+                        package.title
+                    ),
                 )
                 .help("pick one of the packages the org offers, or have the partner add this package to the subscription"),
             );
@@ -340,8 +347,11 @@ fn admin_downgrade(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
                 Code::P006,
                 index,
                 format!(
-                    "{} is a full administrator; {} is below the org's package {}",
-                    cx.key, new.title, org_package.title
+                    "TRUE in {:?} moves {}, a full administrator, to {}, below the org's package {}",
+                    cx.row.header.title(index),
+                    cx.key,
+                    new.title,
+                    org_package.title
                 ),
             )
             .help(format!("keep the administrator on {} or higher", org_package.title)),
@@ -439,12 +449,22 @@ fn calling_needs_number(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
     }
     let field =
         if cx.row.header.field(Field::PhoneNumber).is_some() { Field::PhoneNumber } else { Field::Extension };
+    let removed: Vec<&str> = [Field::PhoneNumber, Field::Extension]
+        .into_iter()
+        .filter(|&f| matches!(cx.row.number(f), NumberCell::Remove | NumberCell::RemoveValue(_)))
+        .filter_map(|f| cx.row.raw(f).map(str::trim))
+        .collect();
+    let why = if removed.is_empty() {
+        String::new()
+    } else {
+        format!(" after {}", removed.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>().join(" and "))
+    };
     out.push(
         cx.field_diagnostic(
             Code::P008,
             field,
             format!(
-                "{} includes calling, but the user has neither a phone number nor an extension",
+                "{} includes calling, but the user has neither a phone number nor an extension{why}",
                 package.title
             ),
         )
@@ -543,8 +563,9 @@ fn unknown_site(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
 /// Documentation of P011: what it checks, why Control Hub cares, how to fix it.
 pub(crate) const P011: &str = r#"## What it checks
 Every package cell of the row is `FALSE` (a delete), but the org file has no
-user with that email; the row is planned `unchanged`. Needs `--org`;
-skipped without it. Warning: rejects nothing.
+user with that email; the row is planned `unchanged`. An empty or invalid
+email (E001-E003) is reported by those rules only. Needs `--org`; skipped
+without it. Warning: rejects nothing.
 
 ## Why Control Hub cares
 Deleting an unknown user does nothing, which usually means the email is
@@ -624,4 +645,122 @@ fn delete_admin(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
         cx.field_diagnostic(Code::P012, Field::Email, format!("this row deletes {}, a full administrator", cx.key))
             .help("make sure another full administrator remains; if the delete is a mistake, set the user's package TRUE"),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, found, lines, ORG};
+    use super::*;
+
+    #[test]
+    fn p001_accepts_any_case_and_spaces_and_guesses_yes_and_no() {
+        let h = "User ID/Email (Required),Extension,Location,Webex Calling,Basic Calling\n";
+        let csv = format!(
+            "{h}anna@acme.example,1001,Roma, True ,true\nbruna@acme.example,1002,Roma,yes,0\ncarla@acme.example,1003,Roma,VERO,\n"
+        );
+        let report = check(&csv, None);
+        let p001 = found(&report, Code::P001);
+        let at: Vec<_> = p001.iter().map(|d| (d.line, d.column.as_deref())).collect();
+        assert_eq!(
+            at,
+            [
+                (Some(3), Some("Webex Calling")),
+                (Some(3), Some("Basic Calling")),
+                (Some(4), Some("Webex Calling"))
+            ]
+        );
+        assert!(p001[0].help.contains("did you mean TRUE"), "{}", p001[0].help);
+        assert!(p001[1].help.contains("did you mean FALSE"), "{}", p001[1].help);
+        assert!(!p001[2].help.contains("did you mean"), "{}", p001[2].help);
+        // Causes, not echoes: no P005 where the package cell is P001.
+        assert!(found(&report, Code::P005).is_empty());
+    }
+
+    #[test]
+    fn p002_points_at_the_second_true_package_only() {
+        let h = "User ID/Email (Required),Webex Meetings,Basic Meetings,Webex Suite,Webex Calling\n";
+        let csv = format!("{h}anna@acme.example,TRUE,TRUE,TRUE,\nbruna@acme.example,,TRUE,TRUE,FALSE\n");
+        let report = check(&csv, None);
+        let p002 = found(&report, Code::P002);
+        assert_eq!(p002.len(), 1);
+        assert_eq!((p002[0].line, p002[0].column.as_deref()), (Some(2), Some("Webex Suite")));
+        assert!(p002[0].message.starts_with("2 packages are TRUE (Webex Meetings, Webex Suite)"));
+    }
+
+    #[test]
+    fn p004_checks_every_true_package_column_even_suspended_ones() {
+        let h = "User ID/Email (Required),Webex Voice [W] (Suspended),Webex Calling [W]\n";
+        let csv = format!("{h}giulia.rossi@acme.example,TRUE,\nmarco.bianchi@acme.example,FALSE,TRUE\n");
+        assert_eq!(lines(&csv, Some(ORG), Code::P004), [2]);
+        assert_eq!(lines(&csv, Some(ORG), Code::P003), [2]);
+        assert!(lines(&csv, None, Code::P004).is_empty());
+    }
+
+    #[test]
+    fn p005_reads_the_plan() {
+        let h = "User ID/Email (Required),Extension,Location,Webex Calling\n";
+        // An org user, a delete, and an add without a package.
+        let csv = format!("{h}giulia.rossi@acme.example,,,\nmarco.bianchi@acme.example,,,FALSE\nanna@acme.example,1005,Roma,\n");
+        assert_eq!(lines(&csv, Some(ORG), Code::P005), [4]);
+        // Without the org every row is an add (or a delete).
+        assert_eq!(lines(&csv, None, Code::P005), [2, 4]);
+        let report = check("User ID/Email (Required),First Name\nanna@acme.example,Anna\n", None);
+        assert!(found(&report, Code::P005)[0].message.ends_with("the file has no package column"));
+    }
+
+    #[test]
+    fn p006_only_when_a_full_admin_goes_below_the_org_tier() {
+        let h = "User ID/Email (Required),Webex Meetings,Webex Suite,Webex Calling\n";
+        let csv = format!(
+            "{h}giulia.rossi@acme.example,TRUE,,\nmarco.bianchi@acme.example,TRUE,,\ngiulia.rossi@acme.example,,TRUE,\n"
+        );
+        assert_eq!(lines(&csv, Some(ORG), Code::P006), [2]);
+        // An admin already on the low package is not moved.
+        let org = ORG.replace(
+            r#""package": "webex_calling",
+           "location": "Milano HQ", "phone_number": "+390212345678""#,
+            r#""package": "webex_meetings",
+           "location": "Milano HQ", "phone_number": "+390212345678""#,
+        );
+        assert_ne!(org, ORG);
+        assert!(lines(&csv, Some(&org), Code::P006).is_empty());
+    }
+
+    #[test]
+    fn p007_and_p008_use_the_org_values_of_existing_users() {
+        let h = "User ID/Email (Required),Phone Number,Extension,Location,Webex Suite\n";
+        // Giulia keeps her location and numbers; Lucia (no number) moves up
+        // to a calling package; Anna is new and has nothing.
+        let csv = format!(
+            "{h}giulia.rossi@acme.example,,,,TRUE\nlucia.ferri@acme.example,,,,TRUE\nanna@acme.example,,,,TRUE\n"
+        );
+        assert_eq!(lines(&csv, Some(ORG), Code::P007), [4]);
+        assert_eq!(lines(&csv, Some(ORG), Code::P008), [3, 4]);
+        // Unchanged and deleted users are not provisioned, so not checked.
+        let csv =
+            format!("{h}lucia.ferri@acme.example,,,,\nmarco.bianchi@acme.example,REMOVE,REMOVE,,FALSE\n");
+        assert!(lines(&csv, Some(ORG), Code::P008).is_empty());
+    }
+
+    #[test]
+    fn p009_wants_a_site_for_meetings_packages() {
+        let h = "User ID/Email (Required),Preferred Webex Site,Webex Meetings,Webex Calling\n";
+        let csv = format!(
+            "{h}anna@acme.example,,TRUE,\nlucia.ferri@acme.example,,TRUE,\nbruna@acme.example,,,TRUE\n"
+        );
+        // Lucia has a site in the org; Bruna's package has no meetings.
+        assert_eq!(lines(&csv, Some(ORG), Code::P009), [2]);
+    }
+
+    #[test]
+    fn p011_and_p012_need_the_org_and_a_valid_email() {
+        let h = "User ID/Email (Required),Webex Calling,Webex Meetings\n";
+        let csv = format!(
+            "{h}nobody@acme.example,FALSE,FALSE\nnobody@,FALSE,FALSE\ngiulia.rossi@acme.example,FALSE,FALSE\nmarco.bianchi@acme.example,FALSE,FALSE\nlucia.ferri@acme.example,FALSE,\n"
+        );
+        assert_eq!(lines(&csv, Some(ORG), Code::P011), [2]);
+        assert_eq!(lines(&csv, Some(ORG), Code::P012), [4]);
+        assert!(lines(&csv, None, Code::P011).is_empty());
+        assert!(lines(&csv, None, Code::P012).is_empty());
+    }
 }

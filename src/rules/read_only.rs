@@ -61,3 +61,19 @@ fn read_only_changed(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
         )),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::lines;
+    use super::*;
+
+    #[test]
+    fn o001_compares_the_status_with_the_org() {
+        let org = r#"{"users": [{"email": "giulia@acme.example", "status": "Active"}, {"email": "marco@acme.example"}]}"#;
+        let csv = "User ID/Email (Required),User Status\n\
+                   giulia@acme.example,Inactive\ngiulia@acme.example, ACTIVE \ngiulia@acme.example,\n\
+                   marco@acme.example,Inactive\nanna@acme.example,Inactive\n";
+        assert_eq!(lines(csv, Some(org), Code::O001), [2]);
+        assert!(lines(csv, None, Code::O001).is_empty());
+    }
+}

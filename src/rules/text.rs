@@ -3,7 +3,7 @@
 
 use super::{Code, Diagnostic, RowContext};
 use crate::header::{ColumnKind, Field};
-use crate::text::{is_nfc, nfc, printable};
+use crate::text::{is_nfc, nfc};
 
 /// Runs the text rules on every cell of one row.
 pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
@@ -68,7 +68,7 @@ fn untrimmed(cx: &RowContext<'_>, index: usize, cell: &str, out: &mut Vec<Diagno
         _ => "trailing",
     };
     out.push(
-        cx.cell_diagnostic(Code::T001, index, format!("{:?} has {where} whitespace", printable(cell)))
+        cx.cell_diagnostic(Code::T001, index, format!("{cell:?} has {where} whitespace"))
             .help(format!("remove the spaces: {:?} (`csvcheck fix` trims every cell)", cell.trim())),
     );
 }
@@ -162,7 +162,7 @@ fn control_character(cx: &RowContext<'_>, index: usize, cell: &str, out: &mut Ve
         c => format!("the control character U+{:04X}", u32::from(c)),
     };
     out.push(
-        cx.cell_diagnostic(Code::T003, index, format!("{:?} contains {what}", printable(cell)))
+        cx.cell_diagnostic(Code::T003, index, format!("{cell:?} contains {what}"))
             .help("remove the character; values must be one line of printable text"),
     );
 }
@@ -210,7 +210,7 @@ fn formula_prefix(cx: &RowContext<'_>, index: usize, cell: &str, out: &mut Vec<D
         cx.cell_diagnostic(
             Code::T004,
             index,
-            format!("{:?} starts with {first:?}: a spreadsheet would run it as a formula", printable(cell)),
+            format!("{cell:?} starts with {first:?}: a spreadsheet would run it as a formula"),
         )
         .help("remove the leading character, or if it is really part of the value, make sure nobody opens the file in a spreadsheet"),
     );
@@ -255,8 +255,79 @@ fn too_long(cx: &RowContext<'_>, index: usize, field: Field, cell: &str, out: &m
         cx.cell_diagnostic(
             Code::T005,
             index,
-            format!("{} is {len} characters long; Control Hub allows {max}", field.title()),
+            format!("{} {cell:?} is {len} characters long; Control Hub allows {max}", field.title()),
         )
         .help(format!("shorten it to at most {max} characters")),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, found};
+    use super::*;
+
+    fn at(csv: &str, code: Code) -> Vec<(u64, String)> {
+        found(&check(csv, None), code)
+            .iter()
+            .map(|d| (d.line.unwrap_or(0), d.column.clone().unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn t001_sees_every_kind_of_whitespace_but_not_inner_spaces() {
+        let csv = "User ID/Email (Required),First Name,Department,Webex Meetings\n\
+                   anna@acme.example,Anna Maria,\u{a0}Vendite, TRUE\n";
+        let got = at(csv, Code::T001);
+        assert_eq!(got, [(2, "Department".to_owned()), (2, "Webex Meetings".to_owned())]);
+        let report = check(csv, None);
+        assert_eq!(found(&report, Code::T001)[0].message, "\"\\u{a0}Vendite\" has leading whitespace");
+    }
+
+    #[test]
+    fn t003_allows_tabs_and_escapes_what_it_shows() {
+        let csv = "User ID/Email (Required),Title,Department\n\
+                   anna@acme.example,\"Capo\r\nUfficio\",IT\tNord\n\
+                   bruna@acme.example,Capo\u{1b}[2J,\u{0}\n";
+        assert_eq!(
+            at(csv, Code::T003),
+            [(2, "Title".to_owned()), (4, "Title".to_owned()), (4, "Department".to_owned())]
+        );
+        let report = check(csv, None);
+        let t003 = found(&report, Code::T003);
+        assert_eq!(t003[0].message, "\"Capo\\r\\nUfficio\" contains a line break");
+        assert_eq!(t003[1].message, "\"Capo\\u{1b}[2J\" contains the control character U+001B");
+        assert_eq!(t003[2].message, "\"\\0\" contains a NUL byte");
+    }
+
+    #[test]
+    fn t004_only_on_name_and_text_columns() {
+        let csv = "User ID/Email (Required),Display Name,Department,Phone Number,Extension,Location,Notes,Webex Meetings\n\
+                   anna@acme.example,=1+1,@ops,+390212345678,1001,-Roma,=HYPERLINK(1),TRUE\n\
+                   bruna@acme.example,Bruna -,  -Ufficio,,,,,\n";
+        // Phone, extension, location and unknown columns are not text.
+        assert_eq!(
+            at(csv, Code::T004),
+            [(2, "Display Name".to_owned()), (2, "Department".to_owned()), (3, "Department".to_owned())]
+        );
+    }
+
+    #[test]
+    fn t005_counts_characters_not_bytes() {
+        let row = |first: &str, display: &str| {
+            format!("User ID/Email (Required),First Name,Display Name\nanna@acme.example,{first},{display}\n")
+        };
+        // 64 two-byte letters, 64 decomposed letters (128 code points) and a
+        // 128-letter display name are all within the limits.
+        assert!(at(&row(&"è".repeat(64), &"è".repeat(128)), Code::T005).is_empty());
+        assert!(at(&row(&"e\u{300}".repeat(64), "Anna"), Code::T005).is_empty());
+        assert!(at(&row(&format!(" {} ", "a".repeat(64)), "Anna"), Code::T005).is_empty());
+        assert_eq!(
+            at(&row(&"è".repeat(65), &"è".repeat(129)), Code::T005),
+            [(2, "First Name".to_owned()), (2, "Display Name".to_owned())]
+        );
+        let report = check(&row(&"è".repeat(65), "Anna"), None);
+        assert!(found(&report, Code::T005)[0]
+            .message
+            .ends_with("is 65 characters long; Control Hub allows 64"));
+    }
 }

@@ -1,0 +1,111 @@
+//! The library embedded the way a service would use it: org built in code,
+//! bytes or readers checked, the plan acted on, the report serialised.
+
+use csvcheck::{Checker, Code, ImportMode, OpKind, Operation, OrgState, OrgUser, Profile};
+
+fn service_org() -> OrgState {
+    let mut org = OrgState::default();
+    org.package = Some("webex_calling".into());
+    org.packages = Some(vec!["webex_calling".into(), "webex_meetings".into()]);
+    org.domains = Some(vec!["acme.example".into()]);
+    org.locations = Some(vec!["Milano HQ".into()]);
+    org.users.push(OrgUser {
+        package: Some("webex_calling".into()),
+        location: Some("Milano HQ".into()),
+        phone_number: Some("+390212345678".into()),
+        extension: Some("1001".into()),
+        base_licenses: Some(vec!["calling".into()]),
+        ..OrgUser::new("giulia.rossi@acme.example")
+    });
+    org
+}
+
+const CSV: &str =
+    "User ID/Email (Required),Extension,Location,Phone Number,Webex Calling [Wholesale],Basic Messaging\n\
+                   giulia.rossi@acme.example,,,,,TRUE\n\
+                   anna@acme.example,1003,Milano HQ,+390212345679,TRUE,\n\
+                   piero@other.example,1001,Milano HQ,+390212345678,TRUE,\n";
+
+#[test]
+fn a_service_checks_bytes_against_an_org_built_in_code() {
+    let checker = Checker::builder().org(service_org()).mode(ImportMode::AddRemoveServices).build();
+    let report = checker.check_bytes("upload.csv", CSV.as_bytes().to_vec());
+
+    let kinds: Vec<OpKind> = report.operations.iter().map(|o| o.operation.kind()).collect();
+    assert_eq!(kinds, [OpKind::Modify, OpKind::Add, OpKind::Rejected]);
+
+    let Operation::Modify { changes, base_licenses, package } = &report.operations[0].operation else {
+        panic!("row 1 is a modify");
+    };
+    assert_eq!(package.as_deref(), Some("webex_calling"));
+    assert_eq!(base_licenses, &["calling", "messaging"]);
+    let fields: Vec<&str> = changes.iter().map(|c| c.field).collect();
+    assert_eq!(fields, ["base_licenses"]);
+
+    // Row 3 takes Giulia's number and extension and is from a foreign domain.
+    let row3: Vec<Code> = report.diagnostics.iter().filter(|d| d.row == Some(3)).map(|d| d.code).collect();
+    assert!(row3.contains(&Code::N006), "{row3:?}");
+    assert!(row3.contains(&Code::N007), "{row3:?}");
+    assert!(row3.contains(&Code::E005), "{row3:?}");
+    assert!(report.has_errors());
+}
+
+#[test]
+fn readers_bytes_and_paths_give_the_same_report() {
+    let checker = Checker::builder().org(service_org()).build();
+    let from_bytes = checker.check_bytes("u.csv", CSV.as_bytes().to_vec());
+    let from_reader = checker.check_reader("u.csv", CSV.as_bytes()).expect("a slice reads");
+    let dir = crate::util::TempDir::new("library");
+    let path = dir.write("u.csv", CSV);
+    let mut from_path = checker.check_path(&path).expect("the file reads");
+    from_path.path = "u.csv".into();
+    let json = |r: &csvcheck::FileReport| serde_json::to_string(r).expect("reports serialise");
+    assert_eq!(json(&from_bytes), json(&from_reader));
+    assert_eq!(json(&from_bytes), json(&from_path));
+}
+
+#[test]
+fn the_report_serialises_to_the_spec_document() {
+    let report = Checker::builder().build().check_bytes("u.csv", CSV.as_bytes().to_vec());
+    let text =
+        serde_json::to_string(&csvcheck::report::Report::new(std::slice::from_ref(&report))).expect("json");
+    // Keys in the order SPEC §8 shows them.
+    let at = |key: &str| text.find(&format!("\"{key}\":")).unwrap_or(usize::MAX);
+    let order = ["version", "files", "path", "rows", "summary", "diagnostics", "operations"].map(at);
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?} in {text}");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("valid json");
+    assert_eq!(doc["version"], 1);
+    let file = &doc["files"][0];
+    assert_eq!(file["rows"], 3);
+    assert_eq!(file["operations"].as_array().map(Vec::len), Some(3));
+}
+
+#[test]
+fn a_custom_profile_built_in_code_is_used() {
+    let mut profile = Profile::default();
+    profile.packages.push(csvcheck::profile::PackageDef {
+        id: "cx_essentials".into(),
+        title: "Customer Experience Essentials".into(),
+        tier: 6,
+        calling: true,
+        meetings: false,
+    });
+    profile.validate().expect("the profile is valid");
+    let csv = "User ID/Email (Required),Location,Extension,Customer Experience Essentials [Sub-1]\nanna@acme.example,Roma,2001,TRUE\n";
+    let report = Checker::builder().profile(profile).build().check_bytes("u.csv", csv.as_bytes().to_vec());
+    assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
+    let Operation::Add { package, .. } = &report.operations[0].operation else { panic!("an add") };
+    assert_eq!(package.as_deref(), Some("cx_essentials"));
+}
+
+#[test]
+fn errors_that_stop_a_check_are_typed_and_positioned() {
+    let err = Checker::builder().encoding("klingon").map(|_| ()).expect_err("an unknown label");
+    assert!(matches!(err, csvcheck::Error::Encoding { .. }));
+    let err =
+        OrgState::from_json(b"{\"users\": [{}]}", std::path::Path::new("org.json")).expect_err("no email");
+    assert_eq!(err.path(), Some(std::path::Path::new("org.json")));
+    assert!(err.location().is_some_and(|l| l.line == 1), "{err}");
+    let err = Checker::builder().build().check_path("does/not/exist.csv").expect_err("missing file");
+    assert!(matches!(err, csvcheck::Error::Io { .. }));
+}
