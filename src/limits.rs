@@ -635,6 +635,70 @@ fn decode_strict(path: &Path, encoding: &'static Encoding, body: &[u8]) -> Resul
     }
 }
 
+/// The limits as command-line options, for `#[command(flatten)]` into the
+/// arguments of a subcommand that reads input files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::Args)]
+#[command(next_help_heading = "Limits (raise them for unusually large files)")]
+pub struct LimitArgs {
+    /// Largest input file, e.g. 512MiB or 1G; `none` for no limit.
+    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Most records in a file, header included; `none` for no limit.
+    #[arg(long, value_name = "N", default_value = "1048576", value_parser = parse_count)]
+    pub max_records: u64,
+    /// Most columns (fields) in a record; `none` for no limit.
+    #[arg(long, value_name = "N", default_value = "16384", value_parser = parse_count)]
+    pub max_columns: u64,
+    /// Largest cell, e.g. 1MiB; `none` for no limit.
+    #[arg(long, value_name = "SIZE", default_value = "128KiB", value_parser = parse_size)]
+    pub max_cell_size: u64,
+}
+
+impl LimitArgs {
+    /// The limits these options set.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_file_bytes: self.max_file_size,
+            max_records: self.max_records,
+            max_columns: self.max_columns,
+            max_cell_bytes: self.max_cell_size,
+        }
+    }
+}
+
+/// Parses a count: digits (`_` and `,` allowed between them), or `none`.
+pub fn parse_count(s: &str) -> std::result::Result<u64, String> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("none") || s.eq_ignore_ascii_case("unlimited") {
+        return Ok(u64::MAX);
+    }
+    let digits: String = s.chars().filter(|c| !matches!(c, '_' | ',')).collect();
+    digits.parse().map_err(|_| format!("invalid number {s:?}: expected digits, or `none`"))
+}
+
+/// Parses a size in bytes: a count with an optional unit — `K`, `M`, `G`
+/// (or `KiB`, `MiB`, `GiB`) for powers of 1024, `KB`, `MB`, `GB` for powers
+/// of 1000 — or `none`.
+pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    if number.trim().is_empty() {
+        return parse_count(t);
+    }
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => return Err(format!("invalid size {s:?}: expected e.g. 512MiB, 1G, 300MB or `none`")),
+    };
+    parse_count(number)?.checked_mul(scale).ok_or_else(|| format!("invalid size {s:?}: too large"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -753,6 +817,35 @@ mod tests {
         assert!(err.to_string().contains("odd number of bytes"), "{err}");
         bytes.pop();
         assert_eq!(Limits::default().check_bytes(Path::new("f.csv"), &bytes, None).unwrap().records, 2);
+    }
+
+    #[test]
+    fn sizes_and_counts_parse() {
+        assert_eq!(parse_size("256MiB"), Ok(DEFAULT_MAX_FILE_BYTES));
+        assert_eq!(parse_size("128k"), Ok(DEFAULT_MAX_CELL_BYTES));
+        assert_eq!(parse_size("10MB"), Ok(10_000_000));
+        assert_eq!(parse_size(" 1_000 "), Ok(1000));
+        assert_eq!(parse_size("none"), Ok(u64::MAX));
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("99999999999G").is_err());
+        assert_eq!(parse_count("1,048,576"), Ok(DEFAULT_MAX_RECORDS));
+        assert!(parse_count("-1").is_err());
+    }
+
+    #[test]
+    fn option_defaults_are_the_default_limits() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            limits: LimitArgs,
+        }
+        assert_eq!(Cli::parse_from(["csvcheck"]).limits.limits(), Limits::default());
+        let raised = Cli::parse_from(["csvcheck", "--max-cell-size", "2MiB", "--max-columns", "none"]);
+        assert_eq!(
+            raised.limits.limits(),
+            Limits::default().with_max_cell_bytes(2 << 20).with_max_columns(u64::MAX)
+        );
     }
 
     #[test]

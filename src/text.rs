@@ -164,7 +164,9 @@ pub fn starts_formula(s: &str) -> bool {
     let mut chars = s.chars();
     match chars.next() {
         Some('=' | '@' | '\t' | '\r') => true,
-        Some('+' | '-') => !chars.as_str().chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '(' | ')' | '-')),
+        Some('+' | '-') => {
+            !chars.as_str().chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '(' | ')' | '-'))
+        }
         _ => false,
     }
 }

@@ -146,3 +146,190 @@ pub fn assert_report_invariants(report: &FileReport) {
 pub fn json(report: &FileReport) -> String {
     serde_json::to_string(report).expect("reports serialise")
 }
+
+/// `rest` without its leading `prefix`, which it must start with.
+fn eat<'a>(rest: &'a [u8], prefix: &[u8], what: &str) -> &'a [u8] {
+    match rest.strip_prefix(prefix) {
+        Some(after) => after,
+        None => panic!(
+            "{what}: expected {:?}, found {:?}",
+            String::from_utf8_lossy(prefix),
+            String::from_utf8_lossy(&rest[..rest.len().min(prefix.len() + 20)])
+        ),
+    }
+}
+
+/// `rest` without the line end it must start with, which must be `end`
+/// (the first line end found decides it).
+fn eat_line_end<'a>(rest: &'a [u8], end: &mut Option<&'static [u8]>, what: &str) -> &'a [u8] {
+    let found: &'static [u8] = if rest.starts_with(b"\r\n") {
+        b"\r\n"
+    } else if rest.starts_with(b"\n") {
+        b"\n"
+    } else if rest.starts_with(b"\r") {
+        b"\r"
+    } else {
+        panic!("{what}: no line end at {:?}", String::from_utf8_lossy(&rest[..rest.len().min(20)]))
+    };
+    assert_eq!(*end.get_or_insert(found), found, "{what}: line ends change within the file");
+    &rest[found.len()..]
+}
+
+/// One RFC 4180 cell at the start of `rest` (up to a line end), unquoted,
+/// and what follows it.
+fn read_cell(rest: &[u8]) -> (String, &[u8]) {
+    if let Some(quoted) = rest.strip_prefix(b"\"") {
+        let mut cell = Vec::new();
+        let mut i = 0;
+        loop {
+            match (quoted.get(i), quoted.get(i + 1)) {
+                (Some(b'"'), Some(b'"')) => {
+                    cell.push(b'"');
+                    i += 2;
+                }
+                (Some(b'"'), _) => return (String::from_utf8(cell).expect("UTF-8"), &quoted[i + 1..]),
+                (Some(&b), _) => {
+                    cell.push(b);
+                    i += 1;
+                }
+                (None, _) => panic!("an unclosed quote in the Errors cell"),
+            }
+        }
+    }
+    let end = rest.iter().position(|&b| b == b'\n' || b == b'\r').unwrap_or(rest.len());
+    (String::from_utf8(rest[..end].to_vec()).expect("UTF-8"), &rest[end..])
+}
+
+/// Asserts that the CSV report (SPEC §8) is the input written back record
+/// for record, byte for byte, each record followed by the delimiter and its
+/// `Errors` cell: the file's errors, then the row's own findings, as
+/// `CODE: message` joined by ` | `; and that no such cell starts a formula.
+pub fn assert_csv_report(report: &FileReport) {
+    use csvcheck::report::{Format, RenderOptions};
+    let mut out = Vec::new();
+    csvcheck::report::write(&mut out, Format::Csv, std::slice::from_ref(report), &RenderOptions::default())
+        .expect("the CSV report renders");
+    let source = report.source();
+    let delimiter = [source.delimiter];
+    let mut end = None;
+    let mut rest: &[u8] = &out;
+    if source.bom {
+        rest = eat(rest, "\u{feff}".as_bytes(), "the byte-order mark");
+    }
+    if let Some(header) = report.header_raw() {
+        rest = eat(rest, header, "the header");
+        rest = eat(rest, &delimiter, "the header's delimiter");
+    }
+    rest = eat(rest, b"Errors", "the Errors title");
+    rest = eat_line_end(rest, &mut end, "the header");
+    let file_errors: Vec<&csvcheck::Diagnostic> =
+        report.diagnostics.iter().filter(|d| d.row.is_none() && d.is_error()).collect();
+    for row in 1..=report.rows {
+        let raw = report.row_raw(row).expect("every row has its raw text");
+        rest = eat(rest, raw, &format!("row {row}"));
+        if csvcheck::limits::scan(raw, source.delimiter).open_quote.is_some() {
+            // The report closes a quote the record leaves open.
+            rest = eat(rest, b"\"", &format!("row {row}'s closing quote"));
+        }
+        rest = eat(rest, &delimiter, &format!("row {row}'s delimiter"));
+        let (cell, after) = read_cell(rest);
+        let expected = file_errors
+            .iter()
+            .copied()
+            .chain(report.diagnostics.iter().filter(|d| d.row == Some(row)))
+            .map(|d| format!("{}: {}", d.code, csvcheck::text::printable(&d.message)))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        // Apostrophes aside: a spreadsheet-safe rendering may prefix values.
+        assert_eq!(cell.replace('\'', ""), expected.replace('\'', ""), "row {row}'s Errors cell");
+        assert!(!csvcheck::text::starts_formula(&cell), "row {row}'s Errors cell starts a formula: {cell:?}");
+        rest = eat_line_end(after, &mut end, &format!("row {row}"));
+    }
+    assert!(rest.is_empty(), "the CSV report has more than the input: {:?}", String::from_utf8_lossy(rest));
+}
+
+/// Asserts that `csvcheck split` into parts of at most `per_part` rows
+/// covers every row once, in order, and that each part is the header and
+/// its rows, byte for byte.
+pub fn assert_split(report: &FileReport, per_part: u64) {
+    let source = report.source();
+    let split = match csvcheck::split::Split::new("users", source, per_part) {
+        Ok(split) => split,
+        Err(e) => {
+            assert!(report.header_raw().is_none(), "a file with a header did not split: {e}");
+            return;
+        }
+    };
+    let parts = split.parts();
+    assert!(!parts.is_empty());
+    let mut next = 1;
+    for part in &parts {
+        assert_eq!(part.rows.start, next, "part {} does not follow on", part.number);
+        assert!(part.len() <= per_part && (part.len() > 0 || report.rows == 0), "part {} size", part.number);
+        next = part.rows.end;
+        let mut out = Vec::new();
+        split.write(part, &mut out).expect("parts write to memory");
+        let mut rest: &[u8] = &out;
+        if source.bom && source.encoding == "UTF-8" {
+            rest = eat(rest, "\u{feff}".as_bytes(), "the byte-order mark");
+        }
+        let mut end = None;
+        rest = eat(rest, report.header_raw().expect("a header"), "the part's header");
+        rest = eat_line_end(rest, &mut end, "the part's header");
+        for row in part.rows.clone() {
+            rest =
+                eat(rest, report.row_raw(row).expect("a row"), &format!("row {row} in part {}", part.number));
+            rest = eat_line_end(rest, &mut end, &format!("row {row}"));
+        }
+        assert!(rest.is_empty(), "part {} holds more than its rows", part.number);
+    }
+    assert_eq!(next, report.rows + 1, "the parts do not reach the last row");
+}
+
+/// Asserts that `csvcheck fix` keeps every record and every cell but those
+/// it reports changing, which change exactly as reported; that an email
+/// keeps its key; and that unsafe fixes apply only when asked.
+pub fn assert_fix(report: &FileReport, profile: &csvcheck::Profile, unsafe_fixes: bool) {
+    use csvcheck::fix::{fix, FixOptions, Safety};
+    let source = report.source();
+    let fixed = match fix("users.csv", source, profile, &FixOptions::with_unsafe_fixes(unsafe_fixes)) {
+        Ok(fixed) => fixed,
+        Err(e) => {
+            assert!(source.invalid_utf8.is_some(), "fix failed on a UTF-8 file: {e}");
+            return;
+        }
+    };
+    assert_eq!(fixed.rows, report.rows);
+    for e in &fixed.edits {
+        if e.email {
+            assert_eq!(
+                csvcheck::text::email_key(&e.from),
+                csvcheck::text::email_key(&e.to),
+                "an email's key changed"
+            );
+        }
+        assert_eq!(e.applied, e.safety() == Safety::Safe || unsafe_fixes, "{e:?}");
+    }
+    // A file that ends inside an open quote is not one fix can round-trip.
+    if csvcheck::limits::scan(source.bytes(), source.delimiter).open_quote.is_some() {
+        return;
+    }
+    let input = records(source.bytes(), source.delimiter);
+    let output = records(&fixed.bytes, b',');
+    assert_eq!(input.len(), output.len(), "fix lost or added records");
+    for (i, (before, after)) in input.iter().zip(&output).enumerate() {
+        assert_eq!(before.fields.len(), after.fields.len(), "record {i} changed shape");
+        let row = (i > 0).then_some(i as u64);
+        for (column, (a, b)) in before.fields.iter().zip(&after.fields).enumerate() {
+            let edits: Vec<_> = fixed.applied().filter(|e| e.row == row && e.column == column).collect();
+            let (a, b) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
+            match (edits.first(), edits.last()) {
+                (Some(first), Some(last)) => {
+                    assert_eq!(a, first.from, "record {i}, column {column}: from");
+                    assert_eq!(b, last.to, "record {i}, column {column}: to");
+                }
+                _ => assert_eq!(a, b, "record {i}, column {column} changed without an edit"),
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@
 
 use proptest::prelude::*;
 
-use crate::invariants::{assert_report_invariants, json};
+use crate::invariants::{assert_csv_report, assert_fix, assert_report_invariants, assert_split, json};
 use csvcheck::Checker;
 
 /// Column titles: known ones (so rules run) and a few that are not.
@@ -123,6 +123,27 @@ proptest! {
         assert_report_invariants(&report);
     }
 
+    /// The CSV report is the input, record for record and byte for byte,
+    /// each with its Errors cell appended.
+    #[test]
+    fn the_csv_report_echoes_every_record(file in file()) {
+        assert_csv_report(&checker().check_bytes("users.csv", file.bytes));
+    }
+
+    /// Split parts, each stripped of its header, concatenate back to the
+    /// input's records.
+    #[test]
+    fn split_parts_concatenate_back_to_the_records(file in file(), per_part in 1..8u64) {
+        assert_split(&checker().check_bytes("users.csv", file.bytes), per_part);
+    }
+
+    /// Fix changes only the cells it reports changing, exactly as reported.
+    #[test]
+    fn fix_changes_only_what_it_reports(file in file(), unsafe_fixes in any::<bool>()) {
+        let report = checker().check_bytes("users.csv", file.bytes);
+        assert_fix(&report, &csvcheck::Profile::default(), unsafe_fixes);
+    }
+
     /// The same file gives the same report, on any number of threads.
     #[test]
     fn reports_are_deterministic(file in file()) {
@@ -141,7 +162,12 @@ proptest! {
         let mut bytes = if header { TITLES.join(",").into_bytes() } else { Vec::new() };
         bytes.extend_from_slice(b"\n");
         bytes.extend_from_slice(&tail);
-        assert_report_invariants(&checker().check_bytes("users.csv", bytes.clone()));
-        assert_report_invariants(&checker().check_bytes("users.csv", tail));
+        for bytes in [bytes, tail] {
+            let report = checker().check_bytes("users.csv", bytes);
+            assert_report_invariants(&report);
+            assert_csv_report(&report);
+            assert_split(&report, 3);
+            assert_fix(&report, &csvcheck::Profile::default(), true);
+        }
     }
 }
