@@ -52,8 +52,14 @@ pub fn check_reader(checker: &Checker, name: &str, reader: impl Read) -> Result<
 pub fn check_bytes(checker: &Checker, name: &str, bytes: Vec<u8>) -> Result<FileReport> {
     let path = Path::new(name);
     catch_panic(path, || {
-        checker.options().limits.check_bytes(path, &bytes, checker.options().encoding)?;
-        Ok(checker.check_bytes(name, bytes))
+        let limits = &checker.options().limits;
+        limits.check_bytes(path, &bytes, checker.options().encoding)?;
+        let report = checker.check_bytes(name, bytes);
+        // Counted after the fact here, so this keeps the promise of the
+        // limit but not its memory bound: the driver should count per batch.
+        let last_line = report.operations.last().map_or(0, |o| o.line);
+        limits.check_findings(path, report.diagnostics.len() as u64, last_line)?;
+        Ok(report)
     })
 }
 

@@ -3,7 +3,7 @@
 //! Partner files are untrusted. Without limits, a file can make csvcheck
 //! exhaust memory long before any rule runs: every record costs a fixed
 //! overhead (its position, its field bounds, its planned operation), so a
-//! 256 MiB file of two-byte records would need tens of gigabytes, and a reader
+//! 128 MiB file of two-byte records would need tens of gigabytes, and a reader
 //! that never ends (`/dev/zero`, a stuck pipe) would be read forever.
 //! [`Limits`] are data, like the profile: each has a documented default and a
 //! command-line option to raise it, and exceeding one is a typed
@@ -35,14 +35,15 @@ use encoding_rs::{DecoderResult, Encoding, UTF_8};
 use crate::error::{Error, Location, Result};
 use crate::read::Source;
 
-/// Default [`Limits::max_file_bytes`]: 256 MiB.
+/// Default [`Limits::max_file_bytes`]: 128 MiB.
 ///
-/// Control Hub takes at most 20,000 rows per upload; a realistic export row
-/// is under 1 KiB, so a full upload is 5–20 MB. The legacy Control Hub client
-/// accepted up to 250 MB (100,000 rows) with its task manager. 256 MiB stays
-/// above both, so `csvcheck split` can still take the largest file anyone has
-/// been able to produce, while bounding what one file may cost.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+/// Control Hub takes at most 20,000 rows per upload, 3–10 MB of CSV; the
+/// largest file anyone splits into uploads, a 100,000-row export of the kind
+/// the legacy Control Hub client accepted, is 50–60 MB. csvcheck holds a
+/// file's records in memory at up to about eight times its size (a file of
+/// empty cells costs eight bytes of bookkeeping per one-byte cell), so
+/// 128 MiB keeps the peak under about 1 GiB while leaving room to spare.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 128 * 1024 * 1024;
 
 /// Default [`Limits::max_records`]: 1,048,576 records (header included).
 ///
@@ -69,11 +70,19 @@ pub const DEFAULT_MAX_COLUMNS: u64 = 16_384;
 /// message would otherwise copy it.
 pub const DEFAULT_MAX_CELL_BYTES: u64 = 128 * 1024;
 
+/// Default [`Limits::max_findings`]: 200,000 findings in one file.
+///
+/// Ten for every row of a full 20,000-row upload. A finding costs several
+/// hundred bytes (its message, help, value and column), far more than the
+/// cell it is about, so a file of 5 MB with a finding in every cell would
+/// otherwise take gigabytes; past this many, the findings say nothing new.
+pub const DEFAULT_MAX_FINDINGS: u64 = 200_000;
+
 /// The limits a file must stay within to be checked.
 ///
 /// `Limits::default()` is what the command line uses unless an option
 /// raises a limit (`--max-file-size`, `--max-records`, `--max-columns`,
-/// `--max-cell-size`). `u64::MAX` disables a limit.
+/// `--max-cell-size`, `--max-findings`). `u64::MAX` disables a limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Limits {
@@ -85,6 +94,8 @@ pub struct Limits {
     pub max_columns: u64,
     /// Largest field, in bytes of the decoded text (quotes included).
     pub max_cell_bytes: u64,
+    /// Most findings (diagnostics) in one file.
+    pub max_findings: u64,
 }
 
 impl Default for Limits {
@@ -94,6 +105,7 @@ impl Default for Limits {
             max_records: DEFAULT_MAX_RECORDS,
             max_columns: DEFAULT_MAX_COLUMNS,
             max_cell_bytes: DEFAULT_MAX_CELL_BYTES,
+            max_findings: DEFAULT_MAX_FINDINGS,
         }
     }
 }
@@ -377,6 +389,7 @@ impl Limits {
         max_records: u64::MAX,
         max_columns: u64::MAX,
         max_cell_bytes: u64::MAX,
+        max_findings: u64::MAX,
     };
 
     fn error(path: &Path, location: Option<Location>, message: String) -> Error {
@@ -405,6 +418,32 @@ impl Limits {
     pub const fn with_max_cell_bytes(mut self, n: u64) -> Limits {
         self.max_cell_bytes = n;
         self
+    }
+
+    /// These limits with [`max_findings`](Limits::max_findings) set.
+    pub const fn with_max_findings(mut self, n: u64) -> Limits {
+        self.max_findings = n;
+        self
+    }
+
+    /// Checks the number of findings made so far, `line` being the last
+    /// line checked: the place to call it is after each batch of rows, so
+    /// that a file with a finding in every cell stops before the findings
+    /// fill memory.
+    pub fn check_findings(&self, path: &Path, findings: u64, line: u64) -> Result<()> {
+        if findings > self.max_findings {
+            return Err(Limits::error(
+                path,
+                None,
+                format!(
+                    "more than {} findings by line {}: fix what the first ones say (`csvcheck fix` \
+                     trims and normalises every cell), or raise the limit with --max-findings",
+                    thousands(self.max_findings),
+                    thousands(line)
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Checks a file's size in bytes (before reading it, from its metadata).
@@ -641,7 +680,7 @@ fn decode_strict(path: &Path, encoding: &'static Encoding, body: &[u8]) -> Resul
 #[command(next_help_heading = "Limits (raise them for unusually large files)")]
 pub struct LimitArgs {
     /// Largest input file, e.g. 512MiB or 1G; `none` for no limit.
-    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "128MiB", value_parser = parse_size)]
     pub max_file_size: u64,
     /// Most records in a file, header included; `none` for no limit.
     #[arg(long, value_name = "N", default_value = "1048576", value_parser = parse_count)]
@@ -652,6 +691,9 @@ pub struct LimitArgs {
     /// Largest cell, e.g. 1MiB; `none` for no limit.
     #[arg(long, value_name = "SIZE", default_value = "128KiB", value_parser = parse_size)]
     pub max_cell_size: u64,
+    /// Most findings in a file; `none` for no limit.
+    #[arg(long, value_name = "N", default_value = "200000", value_parser = parse_count)]
+    pub max_findings: u64,
 }
 
 impl LimitArgs {
@@ -662,6 +704,7 @@ impl LimitArgs {
             max_records: self.max_records,
             max_columns: self.max_columns,
             max_cell_bytes: self.max_cell_size,
+            max_findings: self.max_findings,
         }
     }
 }
@@ -771,7 +814,7 @@ mod tests {
     #[test]
     fn each_limit_names_its_option() {
         let path = Path::new("f.csv");
-        let tight = Limits { max_file_bytes: 10, max_records: 2, max_columns: 2, max_cell_bytes: 3 };
+        let tight = Limits::UNLIMITED.with_max_file_bytes(10);
         let err =
             |bytes: &[u8], limits: Limits| limits.check_bytes(path, bytes, None).unwrap_err().to_string();
         assert!(err(&[b'a'; 11], tight).contains("--max-file-size"));
@@ -785,6 +828,18 @@ mod tests {
         );
         assert!(err(b"a\nb\n\nc\n", Limits::default().with_max_records(2)).contains("3 records"));
         assert!(Limits::default().with_max_records(3).check_bytes(path, b"a\nb\n\nc\n", None).is_ok());
+    }
+
+    #[test]
+    fn findings_past_the_limit_stop_the_check() {
+        let limits = Limits::default().with_max_findings(10);
+        assert!(limits.check_findings(Path::new("f.csv"), 10, 7).is_ok());
+        let err = limits.check_findings(Path::new("f.csv"), 11, 1234).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "f.csv: more than 10 findings by line 1,234: fix what the first ones say (`csvcheck fix` \
+             trims and normalises every cell), or raise the limit with --max-findings"
+        );
     }
 
     #[test]
@@ -821,7 +876,7 @@ mod tests {
 
     #[test]
     fn sizes_and_counts_parse() {
-        assert_eq!(parse_size("256MiB"), Ok(DEFAULT_MAX_FILE_BYTES));
+        assert_eq!(parse_size("128MiB"), Ok(DEFAULT_MAX_FILE_BYTES));
         assert_eq!(parse_size("128k"), Ok(DEFAULT_MAX_CELL_BYTES));
         assert_eq!(parse_size("10MB"), Ok(10_000_000));
         assert_eq!(parse_size(" 1_000 "), Ok(1000));

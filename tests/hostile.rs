@@ -72,6 +72,21 @@ fn nul_bytes_are_control_characters_at_their_cell() {
 }
 
 #[test]
+fn formulas_are_echoed_unchanged_and_warned_about() {
+    let formula = "\"=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\"";
+    let raw = format!("anna@acme.example,{formula},@SUM(A1),TRUE");
+    let report = check(format!("{HEADER}\n{raw}\n")).unwrap();
+    let t004: Vec<_> = report.diagnostics.iter().filter(|d| d.code.as_str() == "T004").collect();
+    assert_eq!(t004.len(), 2, "{:?}", codes(&report));
+    assert_eq!(report.row_raw(1), Some(raw.as_bytes()), "the input is echoed byte for byte");
+    crate::invariants::assert_csv_report(&report);
+    // csvcheck's own cells: a quoted value that starts a formula is defused.
+    let cell = format!("T004: {:?} starts with =", "=HYPERLINK(\"x\")");
+    let defused = csvcheck::text::defuse_formula(&cell);
+    assert!(defused.contains("\"'=HYPERLINK") && !csvcheck::text::starts_formula(&defused), "{defused}");
+}
+
+#[test]
 fn lone_carriage_returns_end_lines() {
     let csv = file(3).replace('\n', "\r");
     let report = check(csv).unwrap();
@@ -189,6 +204,23 @@ fn too_many_records_are_refused_before_they_are_held() {
 }
 
 #[test]
+fn a_file_with_too_many_findings_is_refused() {
+    // Every cell untrimmed: eight findings per row.
+    let mut csv = String::from(
+        "User ID/Email (Required),First Name,Last Name,Display Name,Department,Title,Manager,Location\n",
+    );
+    for _ in 0..200 {
+        csv.push_str(" a, b, c, d, e, f, g, h\n");
+    }
+    let checker = checker_with(Limits::default().with_max_findings(1000));
+    let err = guard::check_bytes(&checker, "noisy.csv", csv.clone().into_bytes()).unwrap_err();
+    assert!(err.to_string().contains("more than 1,000 findings by line 201"), "{err}");
+    let checker = checker_with(Limits::default().with_max_findings(10_000));
+    let report = guard::check_bytes(&checker, "noisy.csv", csv.into_bytes()).unwrap();
+    assert!(report.diagnostics.len() > 1000);
+}
+
+#[test]
 fn a_reader_that_never_ends_is_refused_at_the_file_limit() {
     let checker = checker_with(Limits::default().with_max_file_bytes(1 << 20));
     let err = guard::check_reader(&checker, "<stdin>", std::io::repeat(b'a')).unwrap_err();
@@ -221,4 +253,65 @@ fn deeply_nested_org_and_profile_files_are_errors_not_stack_overflows() {
     let toml = format!("a = {}{}", "[".repeat(depth), "]".repeat(depth));
     let err = csvcheck::Profile::from_toml(&toml, Path::new("p.toml")).unwrap_err();
     assert!(matches!(err, Error::Profile { .. }), "{err}");
+}
+
+/// The inputs of fuzz/regressions/TARGET/: what once broke a fuzz target.
+fn regressions(target: &str) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let dir = crate::util::root().join("fuzz").join("regressions").join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files.into_iter().map(|p| (p.clone(), std::fs::read(&p).expect("a regression input reads"))).collect()
+}
+
+/// Everything the check_bytes fuzz target asserts that the test suite can.
+fn replay_check(checker: &Checker, data: &[u8]) {
+    let report = checker.check_bytes("fuzz.csv", data.to_vec());
+    assert_report_invariants(&report);
+    crate::invariants::assert_csv_report(&report);
+    crate::invariants::assert_split(&report, 2);
+    crate::invariants::assert_fix(&report, checker.profile(), true);
+    let _ = guard::check_bytes(checker, "fuzz.csv", data.to_vec());
+}
+
+#[test]
+fn fuzz_regressions_stay_fixed() {
+    let acme = csvcheck::OrgState::from_path(crate::util::fixture("org/acme.json"), &Default::default())
+        .expect("the fixture org parses");
+    let checker = Checker::builder().org(acme).build();
+    let mut replayed = 0;
+    for (path, data) in regressions("check_bytes") {
+        eprintln!("replaying {}", path.display());
+        replay_check(&checker, &data);
+        replayed += 1;
+    }
+    let users = std::fs::read(crate::util::fixture("files/users.csv")).expect("the fixture reads");
+    for (path, data) in regressions("org_file") {
+        eprintln!("replaying {}", path.display());
+        for name in ["org.json", "org.csv"] {
+            match csvcheck::OrgState::from_bytes(&data, Path::new(name), &Default::default()) {
+                Ok(org) => {
+                    let checker = Checker::builder().org(org).build();
+                    replay_check(&checker, &users);
+                    replay_check(&checker, &data);
+                }
+                Err(e) => {
+                    assert!(matches!(e, Error::Org { .. } | Error::Limit { .. } | Error::Malformed { .. }))
+                }
+            }
+        }
+        replayed += 1;
+    }
+    for (path, data) in regressions("profile") {
+        eprintln!("replaying {}", path.display());
+        if let Ok(text) = std::str::from_utf8(&data) {
+            match csvcheck::Profile::from_toml(text, Path::new("profile.toml")) {
+                Ok(profile) => replay_check(&Checker::builder().profile(profile).build(), &users),
+                Err(e) => assert!(matches!(e, Error::Profile { .. }), "{e}"),
+            }
+        }
+        replayed += 1;
+    }
+    assert!(replayed > 0, "fuzz/regressions/ holds no inputs");
 }
