@@ -426,6 +426,58 @@ impl Limits {
         self
     }
 
+    /// Checks one record as it is read, for input that is streamed and never
+    /// held whole (where [`check_source`](Limits::check_source) cannot run):
+    /// its number of fields and the size of each. `line` is the line the
+    /// record starts on, `records` how many records have been read so far
+    /// (this one included).
+    pub fn check_record<'a>(
+        &self,
+        path: &Path,
+        line: u64,
+        records: u64,
+        fields: impl IntoIterator<Item = &'a str>,
+    ) -> Result<()> {
+        let at = |column: u64| Some(Location { line, column });
+        if records > self.max_records {
+            return Err(Limits::error(
+                path,
+                at(0),
+                format!(
+                    "more than {} records (raise the limit with --max-records)",
+                    thousands(self.max_records)
+                ),
+            ));
+        }
+        let mut count = 0u64;
+        for field in fields {
+            count += 1;
+            if field.len() as u64 > self.max_cell_bytes {
+                return Err(Limits::error(
+                    path,
+                    at(0),
+                    format!(
+                        "field {count} holds {} bytes, more than the limit of {} (raise it with --max-cell-size)",
+                        thousands(field.len() as u64),
+                        thousands(self.max_cell_bytes)
+                    ),
+                ));
+            }
+        }
+        if count > self.max_columns {
+            return Err(Limits::error(
+                path,
+                at(0),
+                format!(
+                    "{} columns, more than the limit of {} (raise it with --max-columns)",
+                    thousands(count),
+                    thousands(self.max_columns)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks the number of findings made so far, `line` being the last
     /// line checked: the place to call it is after each batch of rows, so
     /// that a file with a finding in every cell stops before the findings
@@ -828,6 +880,22 @@ mod tests {
         );
         assert!(err(b"a\nb\n\nc\n", Limits::default().with_max_records(2)).contains("3 records"));
         assert!(Limits::default().with_max_records(3).check_bytes(path, b"a\nb\n\nc\n", None).is_ok());
+    }
+
+    #[test]
+    fn streamed_records_are_checked_one_by_one() {
+        let limits = Limits::default().with_max_columns(3).with_max_cell_bytes(4).with_max_records(10);
+        let path = Path::new("s.csv");
+        assert!(limits.check_record(path, 7, 10, ["a", "bcde", ""]).is_ok());
+        let err = |records, fields: &[&str]| {
+            limits.check_record(path, 7, records, fields.iter().copied()).unwrap_err().to_string()
+        };
+        assert_eq!(
+            err(3, &["a", "b", "c", "d"]),
+            "s.csv:7: 4 columns, more than the limit of 3 (raise it with --max-columns)"
+        );
+        assert!(err(3, &["abcde"]).starts_with("s.csv:7: field 1 holds 5 bytes"));
+        assert!(err(11, &["a"]).contains("more than 10 records"));
     }
 
     #[test]

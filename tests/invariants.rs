@@ -270,7 +270,11 @@ pub fn assert_split(report: &FileReport, per_part: u64) {
     let mut next = 1;
     for part in &parts {
         assert_eq!(part.rows.start, next, "part {} does not follow on", part.number);
-        assert!(part.len() <= per_part && (part.len() > 0 || report.rows == 0), "part {} size", part.number);
+        assert!(
+            part.len() <= per_part && (!part.is_empty() || report.rows == 0),
+            "part {} size",
+            part.number
+        );
         next = part.rows.end;
         let mut out = Vec::new();
         split.write(part, &mut out).expect("parts write to memory");
