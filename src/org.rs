@@ -35,6 +35,11 @@ use crate::read::Source;
 use crate::row::{Flag, Row};
 use crate::text::{clean, email_key};
 
+/// The largest org file read: 1 GiB. The org is the administrator's own
+/// data and may be large (its JSON takes about 350 bytes a user, so this is
+/// some three million users), but it must not be endless.
+pub const MAX_ORG_FILE_BYTES: u64 = 1 << 30;
+
 /// One user of the organisation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgUser {
@@ -337,9 +342,13 @@ impl OrgState {
     }
 
     /// Reads an org file: JSON when it starts with `{`, else an export CSV.
+    ///
+    /// At most [`MAX_ORG_FILE_BYTES`] are read, so that `--org /dev/zero` is
+    /// an error rather than an out-of-memory kill.
     pub fn from_path(path: impl AsRef<Path>, profile: &Profile) -> Result<OrgState> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        let bytes =
+            crate::limits::Limits::UNLIMITED.with_max_file_bytes(MAX_ORG_FILE_BYTES).read_path(path)?;
         OrgState::from_bytes(&bytes, path, profile)
     }
 

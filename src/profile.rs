@@ -21,6 +21,9 @@ use crate::text::title_key;
 
 const DEFAULT_PROFILE: &str = include_str!("default_profile.toml");
 
+/// The largest profile file read: 1 MiB (the built-in one is 2 KB).
+pub const MAX_PROFILE_BYTES: u64 = 1 << 20;
+
 /// The most base licences a profile may define (they are kept as a bit set).
 pub const MAX_BASE_LICENCES: usize = 16;
 
@@ -97,7 +100,8 @@ impl Profile {
     /// Reads a profile from a TOML file.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Profile> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        let bytes =
+            crate::limits::Limits::UNLIMITED.with_max_file_bytes(MAX_PROFILE_BYTES).read_path(path)?;
         let text = std::str::from_utf8(&bytes).map_err(|e| Error::Profile {
             path: path.to_owned(),
             location: location_of(&bytes, e.valid_up_to()),

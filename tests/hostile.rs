@@ -315,3 +315,11 @@ fn fuzz_regressions_stay_fixed() {
     }
     assert!(replayed > 0, "fuzz/regressions/ holds no inputs");
 }
+
+#[cfg(unix)]
+#[test]
+fn an_endless_profile_file_is_an_error() {
+    let err = csvcheck::Profile::from_path("/dev/zero").unwrap_err();
+    assert!(matches!(err, Error::Limit { .. }), "{err}");
+    assert!(err.to_string().starts_with("/dev/zero: more than the limit of 1,048,576 bytes"), "{err}");
+}
