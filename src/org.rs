@@ -347,8 +347,17 @@ impl OrgState {
     /// an error rather than an out-of-memory kill.
     pub fn from_path(path: impl AsRef<Path>, profile: &Profile) -> Result<OrgState> {
         let path = path.as_ref();
-        let bytes =
-            crate::limits::Limits::UNLIMITED.with_max_file_bytes(MAX_ORG_FILE_BYTES).read_path(path)?;
+        let bytes = crate::limits::Limits::UNLIMITED
+            .with_max_file_bytes(MAX_ORG_FILE_BYTES)
+            .read_path(path)
+            .map_err(|e| match e {
+                Error::Limit { path, location, .. } => Error::Limit {
+                    path,
+                    location,
+                    message: format!("more than {} bytes: too large to be an org state", MAX_ORG_FILE_BYTES),
+                },
+                e => e,
+            })?;
         OrgState::from_bytes(&bytes, path, profile)
     }
 

@@ -100,8 +100,17 @@ impl Profile {
     /// Reads a profile from a TOML file.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Profile> {
         let path = path.as_ref();
-        let bytes =
-            crate::limits::Limits::UNLIMITED.with_max_file_bytes(MAX_PROFILE_BYTES).read_path(path)?;
+        let bytes = crate::limits::Limits::UNLIMITED
+            .with_max_file_bytes(MAX_PROFILE_BYTES)
+            .read_path(path)
+            .map_err(|e| match e {
+            Error::Limit { path, location, .. } => Error::Limit {
+                path,
+                location,
+                message: format!("more than {} bytes: too large to be a profile", MAX_PROFILE_BYTES),
+            },
+            e => e,
+        })?;
         let text = std::str::from_utf8(&bytes).map_err(|e| Error::Profile {
             path: path.to_owned(),
             location: location_of(&bytes, e.valid_up_to()),
