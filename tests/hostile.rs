@@ -321,5 +321,5 @@ fn fuzz_regressions_stay_fixed() {
 fn an_endless_profile_file_is_an_error() {
     let err = csvcheck::Profile::from_path("/dev/zero").unwrap_err();
     assert!(matches!(err, Error::Limit { .. }), "{err}");
-    assert!(err.to_string().== "/dev/zero: more than 1048576 bytes: too large to be a profile", "{err}");
+    assert_eq!(err.to_string(), "/dev/zero: more than 1048576 bytes: too large to be a profile");
 }
