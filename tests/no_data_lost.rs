@@ -105,8 +105,15 @@ fn checker() -> Checker {
     Checker::builder().org(org).build()
 }
 
+/// Cases per property: 64 by default, so that `cargo test` stays quick;
+/// `PROPTEST_CASES=10000 cargo test no_data_lost` searches harder.
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+    ProptestConfig { cases, ..ProptestConfig::default() }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     /// Every row's raw text is exactly the bytes written for it; the header
     /// too; one operation per row, in order; and the shared invariants.
