@@ -52,10 +52,18 @@ pub fn email_key(s: &str) -> String {
 }
 
 /// A column title reduced for matching: trimmed, NFC, inner whitespace
-/// collapsed to one space, lowercased.
+/// collapsed to one space, lowercased, and without the invisible U+FEFF and
+/// U+200B — a byte-order mark that was not at the very start of the file
+/// (after a blank line, or a second one) would otherwise hide the email
+/// column.
 pub fn title_key(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for word in nfc(s).split_whitespace() {
+    let visible: Cow<'_, str> = if s.contains(['\u{feff}', '\u{200b}']) {
+        Cow::Owned(s.replace(['\u{feff}', '\u{200b}'], ""))
+    } else {
+        Cow::Borrowed(s)
+    };
+    for word in nfc(&visible).split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
@@ -232,6 +240,8 @@ mod tests {
     fn titles_match_loosely() {
         assert_eq!(title_key("  User ID/Email\u{a0} (Required) "), "user id/email (required)");
         assert_eq!(title_key("FIRST   name"), "first name");
+        assert_eq!(title_key("\u{feff}User ID/Email (Required)"), "user id/email (required)");
+        assert_eq!(title_key("First\u{200b} Name"), "first name");
     }
 
     #[test]

@@ -325,3 +325,10 @@ fn an_endless_profile_file_is_an_error() {
     assert!(matches!(err, Error::Limit { .. }), "{err}");
     assert_eq!(err.to_string(), "/dev/zero: more than 1048576 bytes: too large to be a profile");
 }
+
+#[test]
+fn a_byte_order_mark_after_a_blank_line_does_not_hide_the_email_column() {
+    let report = check(format!("\n\u{feff}{HEADER}\n{}", row(1))).unwrap();
+    assert!(!report.diagnostics.iter().any(|d| d.code.as_str().starts_with('H')), "{:?}", codes(&report));
+    assert_eq!(report.rows, 1);
+}
