@@ -21,10 +21,32 @@ use crate::options::{ImportMode, MaxDeletes, Options};
 use crate::org::OrgState;
 use crate::plan::{plan_row, OpKind, Operation, PlanContext, PlannedRow};
 use crate::profile::Profile;
-use crate::read::{Record, Source};
+use crate::read::{self, Record, RecordReader, Source};
 use crate::row::Row;
 use crate::rules::{self, Diagnostic, RowContext, RowFacts, Severity};
 use crate::text::email_key;
+
+/// Rows read and checked at a time: enough to keep both cores busy between
+/// two reads, few enough that a streamed file's chunk stays small.
+const CHUNK: usize = 4096;
+
+/// What checking one row gives.
+type RowResult = (PlannedRow, RowFacts, Vec<Diagnostic>);
+
+/// Reads up to [`CHUNK`] records into `slots`, reusing the records there;
+/// returns how many it read.
+fn fill(reader: &mut RecordReader<'_>, slots: &mut Vec<Record>) -> std::io::Result<usize> {
+    for filled in 0..CHUNK {
+        if slots.len() == filled {
+            slots.push(Record::default());
+        }
+        let Some(slot) = slots.get_mut(filled) else { return Ok(filled) };
+        if !reader.read_record(slot)? {
+            return Ok(filled);
+        }
+    }
+    Ok(CHUNK)
+}
 
 /// Counts of a file's operations and findings.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -246,16 +268,28 @@ impl Checker {
     /// Checks the bytes of a file; `name` names it in the report.
     pub fn check_bytes(&self, name: &str, bytes: Vec<u8>) -> FileReport {
         let source = Arc::new(Source::decode(bytes, self.options.encoding));
-        let mut records = source.records();
-        let Some(header_record) = records.next() else {
-            return self.finish(name, source, Vec::new(), 0, vec![rules::file::empty_file()], Vec::new());
-        };
+        let mut header_record = Record::default();
+        let mut reader = source.record_reader();
+        // Reading from memory cannot fail.
+        let has_header = reader.read_record(&mut header_record).unwrap_or(false);
         let titles: Vec<&str> = header_record.fields.iter().collect();
         let header = Header::parse(&titles, header_record.line, &self.profile);
-        let data: Vec<Record> = records.collect();
-        let mut spans = Vec::with_capacity(data.len() + 1);
-        spans.push(header_record.span.clone());
-        spans.extend(data.iter().map(|r| r.span.clone()));
+        let mut spans = vec![header_record.span.clone()];
+        let (mut rows, mut facts, mut row_diags) = (Vec::new(), Vec::new(), Vec::new());
+        if has_header {
+            let _ = self.drive(&header, &mut reader, |records, results| {
+                spans.extend(records.iter().map(|r| r.span.clone()));
+                for (planned, fact, diags) in results.drain(..) {
+                    rows.push(planned);
+                    facts.push(fact);
+                    row_diags.push(diags);
+                }
+            });
+        }
+        drop(reader);
+        if !has_header {
+            return self.finish(name, source, Vec::new(), 0, vec![rules::file::empty_file()], Vec::new());
+        }
 
         let mut file_diags = Vec::new();
         file_diags.extend(rules::file::not_utf8(&source));
@@ -265,44 +299,67 @@ impl Checker {
             source.raw(&header_record.span),
         ));
         rules::header::check(&header, &mut file_diags);
-        file_diags.extend(rules::file::too_many_rows(data.len() as u64, self.options.max_rows));
+        file_diags.extend(rules::file::too_many_rows(rows.len() as u64, self.options.max_rows));
 
-        let (rows, facts, mut row_diags): (Vec<_>, Vec<_>, Vec<_>) = data
-            .par_iter()
-            .enumerate()
-            .map(|(i, record)| self.check_record(&header, record, i as u64 + 1))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .fold((Vec::new(), Vec::new(), Vec::new()), |mut acc, (op, facts, diags)| {
-                acc.0.push(op);
-                acc.1.push(facts);
-                acc.2.push(diags);
-                acc
-            });
         rules::check_rows(&facts, self.org(), &mut row_diags);
+        drop(facts);
         // Cross-row findings were made from facts; give them their cell's
-        // title and value from the record.
-        for (diags, record) in row_diags.iter_mut().zip(&data) {
+        // title and value from the record, parsed again from the source.
+        for (i, diags) in row_diags.iter_mut().enumerate() {
+            if !diags.iter().any(|d| d.column.is_none() && d.column_index.is_some()) {
+                continue;
+            }
+            let record = spans.get(i + 1).and_then(|span| read::parse_one(source.raw(span), source.delimiter));
             for d in diags.iter_mut().filter(|d| d.column.is_none()) {
                 if let Some(i) = d.column_index {
                     d.column = Some(header.title(i).to_owned());
-                    d.value = record.field(i).map(str::to_owned);
+                    d.value = record.as_ref().and_then(|r| r.field(i)).map(str::to_owned);
                 }
             }
         }
-        drop(facts);
         let mut report = self.finish(name, source, rows, header.line, file_diags, row_diags);
         report.spans = spans;
         report
     }
 
-    /// Plans and checks one data record.
-    fn check_record(
+    /// Reads the data records in chunks and checks the rows of each chunk
+    /// in parallel while the next chunk is read; `consume` gets every
+    /// chunk's records and results in input order. Returns the number of
+    /// data rows.
+    fn drive(
         &self,
         header: &Header,
-        record: &Record,
-        row: u64,
-    ) -> (PlannedRow, RowFacts, Vec<Diagnostic>) {
+        reader: &mut RecordReader<'_>,
+        mut consume: impl FnMut(&[Record], &mut Vec<RowResult>),
+    ) -> std::io::Result<u64> {
+        let (mut current, mut next) = (Vec::new(), Vec::new());
+        let mut results = Vec::with_capacity(CHUNK);
+        let mut filled = fill(reader, &mut current)?;
+        let mut first_row = 1;
+        while filled > 0 {
+            let records = current.get(..filled).unwrap_or_default();
+            let mut next_filled = Ok(0);
+            rayon::in_place_scope(|scope| {
+                let results = &mut results;
+                scope.spawn(move |_| {
+                    records
+                        .par_iter()
+                        .enumerate()
+                        .map(|(i, record)| self.check_record(header, record, first_row + i as u64))
+                        .collect_into_vec(results);
+                });
+                next_filled = fill(reader, &mut next);
+            });
+            consume(records, &mut results);
+            first_row += filled as u64;
+            std::mem::swap(&mut current, &mut next);
+            filled = next_filled?;
+        }
+        Ok(first_row - 1)
+    }
+
+    /// Plans and checks one data record.
+    fn check_record(&self, header: &Header, record: &Record, row: u64) -> RowResult {
         let row = Row { line: record.line, row, record, header };
         let key = row.raw(Field::Email).map(email_key).unwrap_or_default();
         let plan_cx = PlanContext { profile: &self.profile, org: self.org(), mode: self.options.mode };
