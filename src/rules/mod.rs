@@ -17,8 +17,8 @@
 //!
 //! Stages before this one only record facts; rules turn facts into
 //! [`Diagnostic`]s. Per-row rules see a `RowContext` and run in parallel;
-//! cross-row rules (E004, N005–N007) run once over every row's `RowFacts`,
-//! in input order, so "the earlier row" is always the lower line.
+//! cross-row rules (E004, N005–N007) see every row's `RowFacts` in input
+//! order (`CrossRow`), so "the earlier row" is always the lower line.
 
 pub(crate) mod base_licence;
 pub mod diagnostic;
@@ -183,10 +183,62 @@ fn releases(cell: NumberCell<'_>, current: &Option<String>) -> bool {
     }
 }
 
-/// Runs the cross-row rules; `out[i]` receives row `i`'s findings.
-pub(crate) fn check_rows(facts: &[RowFacts], org: Option<&OrgState>, out: &mut [Vec<Diagnostic>]) {
-    email::check_duplicates(facts, out);
-    number::check_duplicates(facts, org, out);
+/// The cross-row rules (E004, N005–N007), fed every row's `RowFacts` in
+/// input order, one row at a time: a driver can check a file chunk by
+/// chunk, or as a stream, without keeping every row's facts. Only the keys
+/// and numbers seen are remembered.
+pub(crate) struct CrossRow<'o> {
+    emails: email::DuplicateEmails,
+    numbers: number::DuplicateNumbers<'o>,
+}
+
+impl<'o> CrossRow<'o> {
+    /// Nothing seen yet.
+    pub(crate) fn new(org: Option<&'o OrgState>) -> CrossRow<'o> {
+        CrossRow { emails: email::DuplicateEmails::default(), numbers: number::DuplicateNumbers::new(org) }
+    }
+
+    /// Checks row `index` (0-based) against the rows before it; `out` holds
+    /// the row's findings so far and receives the new ones. `fill` gives
+    /// each finding its cell's title and value while the row's record is at
+    /// hand. Findings that depend on rows still to come (N005-N007 when an
+    /// org user may yet give a number up) wait: see
+    /// [`take_settled`](CrossRow::take_settled) and
+    /// [`finish`](CrossRow::finish).
+    pub(crate) fn check(
+        &mut self,
+        index: usize,
+        facts: &mut RowFacts,
+        fill: &dyn Fn(&mut Diagnostic),
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let from = out.len();
+        self.emails.check(facts, out);
+        // Only a row Control Hub accepts gives a number up.
+        let has_error = out.iter().any(Diagnostic::is_error);
+        self.numbers.check(index, facts, has_error, fill, out);
+        for d in out.iter_mut().skip(from) {
+            fill(d);
+        }
+    }
+
+    /// Findings of earlier rows that rows since have settled: (row index,
+    /// finding).
+    pub(crate) fn take_settled(&mut self) -> Vec<(usize, Diagnostic)> {
+        self.numbers.take_settled()
+    }
+
+    /// The first row (0-based) whose findings may still change with rows
+    /// to come; `None` when every row checked so far is settled.
+    pub(crate) fn first_waiting(&self) -> Option<usize> {
+        self.numbers.first_waiting()
+    }
+
+    /// The findings that waited for the end of the file: (row index,
+    /// finding), in row order.
+    pub(crate) fn finish(self) -> Vec<(usize, Diagnostic)> {
+        self.numbers.finish()
+    }
 }
 
 /// Helpers for the rules' unit tests: check a small file and pick out one
