@@ -7,6 +7,7 @@
 //!                                          FileReport { summary, diagnostics, operations }
 //! ```
 
+use std::collections::VecDeque;
 use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
@@ -21,9 +22,9 @@ use crate::options::{ImportMode, MaxDeletes, Options};
 use crate::org::OrgState;
 use crate::plan::{plan_row, OpKind, Operation, PlanContext, PlannedRow};
 use crate::profile::Profile;
-use crate::read::{self, Record, RecordReader, Source};
+use crate::read::{Record, RecordReader, Source};
 use crate::row::Row;
-use crate::rules::{self, Diagnostic, RowContext, RowFacts, Severity};
+use crate::rules::{self, CrossRow, Diagnostic, RowContext, RowFacts, Severity};
 use crate::text::email_key;
 
 /// Rows read and checked at a time: enough to keep both cores busy between
@@ -46,6 +47,82 @@ fn fill(reader: &mut RecordReader<'_>, slots: &mut Vec<Record>) -> std::io::Resu
         }
     }
     Ok(CHUNK)
+}
+
+/// A row checked, its cross-row findings made.
+struct Checked {
+    planned: PlannedRow,
+    diagnostics: Vec<Diagnostic>,
+    span: Range<usize>,
+}
+
+/// The rows of one file after the per-row rules: the cross-row rules, and
+/// the rows whose findings wait on rows still to come.
+struct Run<'o> {
+    cross: CrossRow<'o>,
+    waiting: VecDeque<Checked>,
+    /// The 0-based index of the row at the front of `waiting`.
+    first_waiting: usize,
+}
+
+impl<'o> Run<'o> {
+    fn new(org: Option<&'o OrgState>) -> Run<'o> {
+        Run { cross: CrossRow::new(org), waiting: VecDeque::new(), first_waiting: 0 }
+    }
+
+    /// Runs the cross-row rules on a chunk, then hands over, in order,
+    /// every row whose findings are settled.
+    fn push(
+        &mut self,
+        header: &Header,
+        records: &[Record],
+        results: &mut Vec<RowResult>,
+        emit: &mut dyn FnMut(Checked),
+    ) {
+        for (record, (planned, mut facts, mut diagnostics)) in records.iter().zip(results.drain(..)) {
+            // Cross-row findings are made from facts: they get their cell's
+            // title and value from the record.
+            let fill = |d: &mut Diagnostic| {
+                if d.column.is_none() {
+                    if let Some(i) = d.column_index {
+                        d.column = Some(header.title(i).to_owned());
+                        d.value = record.field(i).map(str::to_owned);
+                    }
+                }
+            };
+            let index = self.first_waiting + self.waiting.len();
+            self.cross.check(index, &mut facts, &fill, &mut diagnostics);
+            diagnostics.iter_mut().for_each(fill);
+            self.waiting.push_back(Checked { planned, diagnostics, span: record.span.clone() });
+        }
+        let settled = self.cross.first_waiting().unwrap_or(usize::MAX);
+        while self.first_waiting < settled {
+            let Some(checked) = self.waiting.pop_front() else { break };
+            self.first_waiting += 1;
+            emit(settle(checked));
+        }
+    }
+
+    /// Adds the findings that waited for the end and hands over the rest.
+    fn finish(mut self, emit: &mut dyn FnMut(Checked)) {
+        for (index, d) in std::mem::replace(&mut self.cross, CrossRow::new(None)).finish() {
+            if let Some(checked) = index.checked_sub(self.first_waiting).and_then(|i| self.waiting.get_mut(i)) {
+                checked.diagnostics.push(d);
+            }
+        }
+        for checked in self.waiting {
+            emit(settle(checked));
+        }
+    }
+}
+
+/// Orders a row's findings and rejects it if one is an error.
+fn settle(mut checked: Checked) -> Checked {
+    checked.diagnostics.sort_by_key(Diagnostic::sort_key);
+    if checked.diagnostics.iter().any(Diagnostic::is_error) {
+        checked.planned.operation = Operation::Rejected;
+    }
+    checked
 }
 
 /// Counts of a file's operations and findings.
@@ -271,25 +348,28 @@ impl Checker {
         let mut header_record = Record::default();
         let mut reader = source.record_reader();
         // Reading from memory cannot fail.
-        let has_header = reader.read_record(&mut header_record).unwrap_or(false);
+        if !reader.read_record(&mut header_record).unwrap_or(false) {
+            drop(reader);
+            return self.finish(name, source, Vec::new(), 0, vec![rules::file::empty_file()], Vec::new());
+        }
         let titles: Vec<&str> = header_record.fields.iter().collect();
         let header = Header::parse(&titles, header_record.line, &self.profile);
         let mut spans = vec![header_record.span.clone()];
-        let (mut rows, mut facts, mut row_diags) = (Vec::new(), Vec::new(), Vec::new());
-        if has_header {
-            let _ = self.drive(&header, &mut reader, |records, results| {
-                spans.extend(records.iter().map(|r| r.span.clone()));
-                for (planned, fact, diags) in results.drain(..) {
-                    rows.push(planned);
-                    facts.push(fact);
-                    row_diags.push(diags);
-                }
+        let (mut rows, mut row_diags) = (Vec::new(), Vec::new());
+        let mut run = Run::new(self.org());
+        let _ = self.drive(&header, &mut reader, |records, results| {
+            run.push(&header, records, results, &mut |checked: Checked| {
+                spans.push(checked.span);
+                rows.push(checked.planned);
+                row_diags.extend(checked.diagnostics);
             });
-        }
+        });
+        run.finish(&mut |checked: Checked| {
+            spans.push(checked.span);
+            rows.push(checked.planned);
+            row_diags.extend(checked.diagnostics);
+        });
         drop(reader);
-        if !has_header {
-            return self.finish(name, source, Vec::new(), 0, vec![rules::file::empty_file()], Vec::new());
-        }
 
         let mut file_diags = Vec::new();
         file_diags.extend(rules::file::not_utf8(&source));
@@ -300,62 +380,57 @@ impl Checker {
         ));
         rules::header::check(&header, &mut file_diags);
         file_diags.extend(rules::file::too_many_rows(rows.len() as u64, self.options.max_rows));
-
-        rules::check_rows(&facts, self.org(), &mut row_diags);
-        drop(facts);
-        // Cross-row findings were made from facts; give them their cell's
-        // title and value from the record, parsed again from the source.
-        for (i, diags) in row_diags.iter_mut().enumerate() {
-            if !diags.iter().any(|d| d.column.is_none() && d.column_index.is_some()) {
-                continue;
-            }
-            let record = spans.get(i + 1).and_then(|span| read::parse_one(source.raw(span), source.delimiter));
-            for d in diags.iter_mut().filter(|d| d.column.is_none()) {
-                if let Some(i) = d.column_index {
-                    d.column = Some(header.title(i).to_owned());
-                    d.value = record.as_ref().and_then(|r| r.field(i)).map(str::to_owned);
-                }
-            }
-        }
         let mut report = self.finish(name, source, rows, header.line, file_diags, row_diags);
         report.spans = spans;
         report
     }
 
     /// Reads the data records in chunks and checks the rows of each chunk
-    /// in parallel while the next chunk is read; `consume` gets every
-    /// chunk's records and results in input order. Returns the number of
-    /// data rows.
+    /// in parallel while the next chunk is read and the previous one handed
+    /// to `consume` (in input order, with its records). Returns the number
+    /// of data rows.
     fn drive(
         &self,
         header: &Header,
         reader: &mut RecordReader<'_>,
         mut consume: impl FnMut(&[Record], &mut Vec<RowResult>),
     ) -> std::io::Result<u64> {
-        let (mut current, mut next) = (Vec::new(), Vec::new());
-        let mut results = Vec::with_capacity(CHUNK);
-        let mut filled = fill(reader, &mut current)?;
+        // Three sets of records turn around: one being checked, one being
+        // read, one being consumed.
+        let (mut checking, mut reading, mut consuming) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut results, mut done) = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
+        let mut filled = fill(reader, &mut checking)?;
+        let mut consumable = 0;
         let mut first_row = 1;
-        while filled > 0 {
-            let records = current.get(..filled).unwrap_or_default();
-            let mut next_filled = Ok(0);
+        loop {
+            let records = checking.get(..filled).unwrap_or_default();
+            let mut next = Ok(0);
             rayon::in_place_scope(|scope| {
-                let results = &mut results;
-                scope.spawn(move |_| {
-                    records
-                        .par_iter()
-                        .enumerate()
-                        .map(|(i, record)| self.check_record(header, record, first_row + i as u64))
-                        .collect_into_vec(results);
-                });
-                next_filled = fill(reader, &mut next);
+                if filled > 0 {
+                    let results = &mut results;
+                    scope.spawn(move |_| {
+                        records
+                            .par_iter()
+                            .enumerate()
+                            .map(|(i, record)| self.check_record(header, record, first_row + i as u64))
+                            .collect_into_vec(results);
+                    });
+                    next = fill(reader, &mut reading);
+                }
+                if consumable > 0 {
+                    consume(consuming.get(..consumable).unwrap_or_default(), &mut done);
+                }
             });
-            consume(records, &mut results);
+            if filled == 0 {
+                return Ok(first_row - 1);
+            }
             first_row += filled as u64;
-            std::mem::swap(&mut current, &mut next);
-            filled = next_filled?;
+            consumable = filled;
+            std::mem::swap(&mut done, &mut results);
+            std::mem::swap(&mut consuming, &mut checking);
+            std::mem::swap(&mut checking, &mut reading);
+            filled = next?;
         }
-        Ok(first_row - 1)
     }
 
     /// Plans and checks one data record.
@@ -379,7 +454,8 @@ impl Checker {
         (planned, facts, diags)
     }
 
-    /// Applies file-level verdicts, counts, and orders the findings.
+    /// Applies file-level verdicts, counts, and orders the findings (each
+    /// row already rejected for its own errors).
     fn finish(
         &self,
         name: &str,
@@ -387,15 +463,8 @@ impl Checker {
         mut rows: Vec<PlannedRow>,
         header_line: u64,
         mut file_diags: Vec<Diagnostic>,
-        row_diags: Vec<Vec<Diagnostic>>,
+        row_diags: Vec<Diagnostic>,
     ) -> FileReport {
-        // Rows with an error are rejected before deletes are counted: a
-        // rejected delete deletes nothing.
-        for (planned, diags) in rows.iter_mut().zip(&row_diags) {
-            if diags.iter().any(Diagnostic::is_error) {
-                planned.operation = Operation::Rejected;
-            }
-        }
         let deletes = rows.iter().filter(|r| r.operation.kind() == OpKind::Delete).count() as u64;
         let org_users = self.org().map(|o| o.users.len());
         file_diags.extend(rules::file::too_many_deletes(deletes, self.options.max_deletes, org_users));
@@ -409,7 +478,7 @@ impl Checker {
             summary.count(planned.operation.kind());
         }
         let mut diagnostics = file_diags;
-        diagnostics.extend(row_diags.into_iter().flatten());
+        diagnostics.extend(row_diags);
         diagnostics.sort_by_key(Diagnostic::sort_key);
         for d in &diagnostics {
             match d.severity() {

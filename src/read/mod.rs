@@ -27,7 +27,6 @@ use std::ops::Range;
 
 pub use decode::{encoding_for_label, InvalidUtf8};
 pub use records::RecordReader;
-pub(crate) use records::parse_one;
 
 /// A decoded input file and the facts found while decoding it.
 #[derive(Clone, Debug)]

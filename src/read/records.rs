@@ -292,11 +292,3 @@ fn lossy(bytes: Vec<u8>, ends: &mut [usize]) -> String {
     }
     text
 }
-
-/// Parses one record from the start of `raw` (for a record whose fields
-/// were not kept).
-pub(crate) fn parse_one(raw: &[u8], delimiter: u8) -> Option<Record> {
-    let mut reader = RecordReader::from_slice(raw, delimiter);
-    let mut record = Record::default();
-    reader.read_any(&mut record).ok()?.then_some(record)
-}
