@@ -106,7 +106,8 @@ impl<'o> Run<'o> {
     /// Adds the findings that waited for the end and hands over the rest.
     fn finish(mut self, emit: &mut dyn FnMut(Checked)) {
         for (index, d) in std::mem::replace(&mut self.cross, CrossRow::new(None)).finish() {
-            if let Some(checked) = index.checked_sub(self.first_waiting).and_then(|i| self.waiting.get_mut(i)) {
+            if let Some(checked) = index.checked_sub(self.first_waiting).and_then(|i| self.waiting.get_mut(i))
+            {
                 checked.diagnostics.push(d);
             }
         }

@@ -21,7 +21,10 @@ pub(crate) struct Opened<'a> {
 
 /// Opens `reader`: byte-order mark, encoding (a BOM wins over `forced`),
 /// then the delimiter of the first line.
-pub(crate) fn open<'a>(mut reader: impl Read + 'a, forced: Option<&'static Encoding>) -> io::Result<Opened<'a>> {
+pub(crate) fn open<'a>(
+    mut reader: impl Read + 'a,
+    forced: Option<&'static Encoding>,
+) -> io::Result<Opened<'a>> {
     let mut prefix = Vec::with_capacity(3);
     (&mut reader).take(3).read_to_end(&mut prefix)?;
     let sniffed = Encoding::for_bom(&prefix);
@@ -135,7 +138,11 @@ mod tests {
         }
     }
 
-    fn streamed(bytes: &[u8], piece: usize, forced: Option<&'static Encoding>) -> (Vec<(u64, Vec<String>)>, u8) {
+    fn streamed(
+        bytes: &[u8],
+        piece: usize,
+        forced: Option<&'static Encoding>,
+    ) -> (Vec<(u64, Vec<String>)>, u8) {
         let mut opened = open(Trickle(bytes, piece), forced).unwrap();
         let mut record = Record::default();
         let mut out = Vec::new();
@@ -158,7 +165,8 @@ mod tests {
             .chain("a;b\r\nè;\"x\ny\"\r\n".encode_utf16().flat_map(u16::to_le_bytes))
             .collect();
         // Longer than the record buffers start out, in fields and in bytes.
-        let wide: Vec<u8> = (0..300).map(|i| format!("field number {i}")).collect::<Vec<_>>().join(",").into();
+        let wide: Vec<u8> =
+            (0..300).map(|i| format!("field number {i}")).collect::<Vec<_>>().join(",").into();
         let wide = [&wide[..], b"\n", &wide[..], b"\n"].concat();
         let cases: [&[u8]; 7] = [
             &wide,
