@@ -68,9 +68,7 @@ impl Source {
 
     /// The raw text of a record, without its line terminator.
     pub fn raw(&self, span: &Range<usize>) -> &[u8] {
-        let raw = self.bytes.get(span.clone()).unwrap_or_default();
-        let end = raw.iter().rposition(|&b| b != b'\n' && b != b'\r').map_or(0, |i| i + 1);
-        raw.get(..end).unwrap_or_default()
+        trim_terminator(self.bytes.get(span.clone()).unwrap_or_default())
     }
 
     /// The records of the file, header first, blank lines skipped.
@@ -93,6 +91,12 @@ impl Source {
     ) -> Source {
         Source { bytes: Vec::new(), encoding, bom, invalid_utf8, delimiter }
     }
+}
+
+/// `raw` without the line terminators it ends with.
+fn trim_terminator(raw: &[u8]) -> &[u8] {
+    let end = raw.iter().rposition(|&b| b != b'\n' && b != b'\r').map_or(0, |i| i + 1);
+    raw.get(..end).unwrap_or_default()
 }
 
 /// One CSV record with its position.

@@ -143,6 +143,19 @@ impl<'a> RecordReader<'a> {
         self.delimiter
     }
 
+    /// The raw text of a record read last (its span), without its line
+    /// terminator; empty once the reader has moved well past it.
+    pub(crate) fn raw(&self, span: &std::ops::Range<usize>) -> &[u8] {
+        let (bytes, base) = self.input.window();
+        let raw = span
+            .start
+            .checked_sub(base)
+            .zip(span.end.checked_sub(base))
+            .and_then(|(start, end)| bytes.get(start..end))
+            .unwrap_or_default();
+        super::trim_terminator(raw)
+    }
+
     /// For a stream read as UTF-8: where its first byte that is not UTF-8
     /// is, among the records read so far.
     pub fn invalid_utf8(&self) -> Option<InvalidUtf8> {
