@@ -488,10 +488,10 @@ impl Checker {
     /// ```
     /// use csvcheck::{Checker, OpKind};
     ///
-    /// let csv = "User ID/Email (Required),Webex Calling\n\
-    ///            anna@acme.example,TRUE\n\
-    ///            mario.rossi@,TRUE\n\
-    ///            Anna@acme.example,TRUE\n";
+    /// let csv = "User ID/Email (Required),Preferred Webex Site,Webex Meetings\n\
+    ///            anna@acme.example,acme.webex.com,TRUE\n\
+    ///            mario.rossi@,acme.webex.com,TRUE\n\
+    ///            Anna@acme.example,acme.webex.com,TRUE\n";
     /// let mut rows = Vec::new();
     /// let report = Checker::builder()
     ///     .build()
