@@ -222,7 +222,7 @@ Use instead:
 /// line.
 #[derive(Debug, Default)]
 pub(crate) struct DuplicateEmails {
-    first: HashMap<String, u64>,
+    first: HashMap<String, u64, foldhash::fast::RandomState>,
 }
 
 impl DuplicateEmails {

@@ -102,6 +102,8 @@ pub(crate) struct RowFacts {
     pub valid_key: Option<String>,
     /// The key, valid or not (to tell an org user from another).
     pub key: String,
+    /// The org user with that key.
+    pub org_user: Option<usize>,
     /// Column indexes the cross-row findings point at.
     pub email_column: Option<usize>,
     pub phone_column: Option<usize>,
@@ -111,6 +113,10 @@ pub(crate) struct RowFacts {
     /// A valid Extension the row sets, with the key of its effective
     /// location (`None` when that location is unknown to the org: L001).
     pub extension: Option<(String, String)>,
+    /// The org users who have that phone number, and that extension there.
+    /// (Looked up here, in parallel, so that the in-order pass stays short.)
+    pub phone_owner: Option<usize>,
+    pub extension_owner: Option<usize>,
     /// Whether the row is an org user's and deletes them, or removes or
     /// replaces their number (or extension, or moves them to another
     /// location), so the org's current value no longer blocks others.
@@ -125,6 +131,7 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
         line: cx.row.line,
         row: cx.row.row,
         key: cx.key.to_owned(),
+        org_user: cx.intent.existing.and(cx.org).and_then(|o| o.user_index(cx.key)),
         email_column: header.field(Field::Email),
         phone_column: header.field(Field::PhoneNumber),
         extension_column: header.field(Field::Extension),
@@ -146,13 +153,17 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
     if email_ok {
         facts.valid_key = Some(cx.key.to_owned());
     }
+    facts.phone_owner = numbers.phone.as_deref().and_then(|p| cx.org?.phone_owner(p));
     facts.phone = numbers.phone;
     if let (Some(ext), true) = (numbers.extension, location_known) {
         let location = match cx.intent.effective.location {
             EffectiveLocation::Named(l) => Some(l),
             EffectiveLocation::Default | EffectiveLocation::None => None,
         };
-        facts.extension = Some((crate::org::location_key(location), ext));
+        let location = crate::org::location_key(location);
+        let named = (!location.is_empty()).then_some(location.as_str());
+        facts.extension_owner = cx.org.and_then(|o| o.extension_owner(named, &ext));
+        facts.extension = Some((location, ext));
     }
     if let Some(user) = cx.intent.existing {
         let deletes = cx.intent.operation.kind() == crate::plan::OpKind::Delete;

@@ -275,7 +275,7 @@ impl Holders {
     /// finds, if the owner gives it up and if the owner keeps it; records
     /// the row as a holder where it is the first.
     fn claim(&mut self, line: u64, key: &str, owner: Option<usize>, me: Option<usize>) -> (Found, Found) {
-        let mut first = |holder: &mut Option<(u64, String)>, may_hold: bool, otherwise: Found| match holder {
+        let first = |holder: &mut Option<(u64, String)>, may_hold: bool, otherwise: Found| match holder {
             Some((_, k)) if k == key => Found::Nothing,
             Some((l, _)) => Found::Repeat(*l),
             None if may_hold => {
@@ -292,6 +292,9 @@ impl Holders {
         (if_free, if_kept)
     }
 }
+
+/// The hasher of the maps of every number in a file: fast, seeded per run.
+type Hasher = foldhash::fast::RandomState;
 
 /// A finding that depends on whether an org user gives a number up.
 #[derive(Debug)]
@@ -312,12 +315,12 @@ struct Pending {
 #[derive(Debug)]
 pub(crate) struct DuplicateNumbers<'o> {
     org: Option<&'o OrgState>,
-    phones: HashMap<String, Holders>,
-    extensions: HashMap<(String, String), Holders>,
+    phones: HashMap<String, Holders, Hasher>,
+    extensions: HashMap<(String, String), Holders, Hasher>,
     /// Org users whose row in this file gives up their number or extension:
     /// their current values no longer block anybody.
-    released_phone: HashSet<usize>,
-    released_extension: HashSet<usize>,
+    released_phone: HashSet<usize, Hasher>,
+    released_extension: HashSet<usize, Hasher>,
     /// Waiting findings, by sequence (so in row order).
     pending: BTreeMap<u64, Pending>,
     /// The waiting findings of each (is a phone, org user).
@@ -332,10 +335,10 @@ impl<'o> DuplicateNumbers<'o> {
     pub(crate) fn new(org: Option<&'o OrgState>) -> DuplicateNumbers<'o> {
         DuplicateNumbers {
             org,
-            phones: HashMap::new(),
-            extensions: HashMap::new(),
-            released_phone: HashSet::new(),
-            released_extension: HashSet::new(),
+            phones: HashMap::default(),
+            extensions: HashMap::default(),
+            released_phone: HashSet::default(),
+            released_extension: HashSet::default(),
             pending: BTreeMap::new(),
             waiting_on: HashMap::new(),
             sequence: 0,
@@ -358,7 +361,7 @@ impl<'o> DuplicateNumbers<'o> {
         let Some(org) = self.org else {
             return self.check_without_org(f, out);
         };
-        let me = org.user_index(&f.key);
+        let me = f.org_user;
         if let (Some(i), false) = (me, has_error) {
             if f.releases_phone {
                 self.release(true, i);
@@ -368,7 +371,7 @@ impl<'o> DuplicateNumbers<'o> {
             }
         }
         if let Some(phone) = f.phone.take() {
-            let owner = org.phone_owner(&phone);
+            let owner = f.phone_owner;
             let found = self.phones.entry(phone.clone()).or_default().claim(f.line, &f.key, owner, me);
             let diagnostic = |found: Found| match found {
                 Found::Nothing => None,
@@ -378,8 +381,8 @@ impl<'o> DuplicateNumbers<'o> {
             self.settle_or_wait(index, true, owner, found, diagnostic, fill, out);
         }
         if let Some(key) = f.extension.take() {
-            let (location, ext) = (&key.0, &key.1);
-            let owner = org.extension_owner((!location.is_empty()).then_some(location.as_str()), ext);
+            let ext = &key.1;
+            let owner = f.extension_owner;
             let found = self.extensions.entry(key.clone()).or_default().claim(f.line, &f.key, owner, me);
             let diagnostic = |found: Found| match found {
                 Found::Nothing => None,
