@@ -393,29 +393,36 @@ impl Checker {
         // Reading from memory cannot fail.
         if !reader.read_record(&mut header_record).unwrap_or(false) {
             drop(reader);
-            return self.finish(name, source, Vec::new(), 0, vec![rules::file::empty_file()], Vec::new());
+            return self.finish(name, source, Vec::new(), 0, 0, vec![rules::file::empty_file()], Vec::new());
         }
         let titles: Vec<&str> = header_record.fields.iter().collect();
         let header = Header::parse(&titles, header_record.line, &self.profile);
         let mut spans = vec![header_record.span.clone()];
-        let (mut rows, mut row_diags) = (Vec::new(), Vec::new());
-        let mut run = Run::new(self.org());
-        let _ = self.drive(&header, &mut reader, |records, results| {
-            run.push(&header, records, results, &mut |checked: Checked| {
-                spans.push(checked.span);
-                rows.push(checked.planned);
-                row_diags.extend(checked.diagnostics);
-            });
-        });
-        run.finish(&mut |checked: Checked| {
+        let mut rows: Vec<PlannedRow> = Vec::new();
+        let (mut row_diags, mut deletes) = (Vec::new(), 0);
+        let max_rows = usize::try_from(self.options.max_rows).unwrap_or(usize::MAX);
+        let mut keep = |checked: Checked| {
             spans.push(checked.span);
-            rows.push(checked.planned);
+            let mut planned = checked.planned;
+            deletes += u64::from(planned.operation.kind() == OpKind::Delete);
+            // Past the row limit F004 rejects the whole file: what the rows
+            // would have done need not be kept.
+            if rows.len() >= max_rows {
+                if rows.len() == max_rows {
+                    rows.iter_mut().for_each(|r| r.operation = Operation::Rejected);
+                }
+                planned.operation = Operation::Rejected;
+            }
+            rows.push(planned);
             row_diags.extend(checked.diagnostics);
-        });
+        };
+        let mut run = Run::new(self.org());
+        let _ = self.drive(&header, &mut reader, |records, results| run.push(&header, records, results, &mut keep));
+        run.finish(&mut keep);
         drop(reader);
 
         let file_diags = self.file_findings(&source, &header, source.raw(&header_record.span), rows.len());
-        let mut report = self.finish(name, source, rows, header.line, file_diags, row_diags);
+        let mut report = self.finish(name, source, rows, deletes, header.line, file_diags, row_diags);
         report.spans = spans;
         report
     }
@@ -605,23 +612,23 @@ impl Checker {
         };
         let mut diags = Vec::new();
         let facts = rules::check_row(&cx, &mut diags);
-        let planned =
-            PlannedRow { line: row.line, row: row.row, email: key.clone(), operation: intent.operation };
-        (planned, facts, diags)
+        let operation = intent.operation;
+        (PlannedRow { line: row.line, row: row.row, email: key, operation }, facts, diags)
     }
 
     /// Applies file-level verdicts, counts, and orders the findings (each
-    /// row already rejected for its own errors).
+    /// row already rejected for its own errors; `deletes` counted then).
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
         name: &str,
         source: Arc<Source>,
         mut rows: Vec<PlannedRow>,
+        deletes: u64,
         header_line: u64,
         mut file_diags: Vec<Diagnostic>,
         row_diags: Vec<Diagnostic>,
     ) -> FileReport {
-        let deletes = rows.iter().filter(|r| r.operation.kind() == OpKind::Delete).count() as u64;
         let org_users = self.org().map(|o| o.users.len());
         file_diags.extend(rules::file::too_many_deletes(deletes, self.options.max_deletes, org_users));
         if file_diags.iter().any(Diagnostic::is_error) {
