@@ -16,7 +16,8 @@ pub fn is_nfc(s: &str) -> bool {
     // Every character below U+0300 (the first combining mark) is NFC on its
     // own and has canonical combining class 0, so text made only of them is
     // NFC; their UTF-8 bytes are all below 0xCC, the lead byte of U+0300.
-    if s.bytes().all(|b| b < 0xCC) {
+    // (`is_ascii` goes a word at a time: most cells stop there.)
+    if s.is_ascii() || s.bytes().all(|b| b < 0xCC) {
         return true;
     }
     match is_nfc_quick(s.chars()) {
