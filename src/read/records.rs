@@ -275,17 +275,20 @@ impl<'a> RecordReader<'a> {
         }
         let (bytes, base) = self.input.window();
         let chunk = bytes.get(from - base..offset - base).unwrap_or_default();
-        let mut newlines = 0;
-        for &b in chunk {
-            match b {
-                b'\n' => {
-                    newlines += 1;
-                    line += u64::from(!prev_cr);
+        let newlines = chunk.iter().filter(|&&b| b == b'\n').count() as u64;
+        if !chunk.contains(&b'\r') {
+            // The common case, counted a vector at a time.
+            line += newlines - u64::from(prev_cr && chunk.first() == Some(&b'\n'));
+            prev_cr = false;
+        } else {
+            for &b in chunk {
+                match b {
+                    b'\n' => line += u64::from(!prev_cr),
+                    b'\r' => line += 1,
+                    _ => {}
                 }
-                b'\r' => line += 1,
-                _ => {}
+                prev_cr = b == b'\r';
             }
-            prev_cr = b == b'\r';
         }
         self.newlines += newlines;
         self.cursor = (offset, line, prev_cr);
