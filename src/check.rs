@@ -417,7 +417,8 @@ impl Checker {
             row_diags.extend(checked.diagnostics);
         };
         let mut run = Run::new(self.org());
-        let _ = self.drive(&header, &mut reader, |records, results| run.push(&header, records, results, &mut keep));
+        let _ = self
+            .drive(&header, &mut reader, |records, results| run.push(&header, records, results, &mut keep));
         run.finish(&mut keep);
         drop(reader);
 
