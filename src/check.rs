@@ -94,6 +94,8 @@ impl<'o> Run<'o> {
             self.cross.check(index, &mut facts, &fill, &mut diagnostics);
             diagnostics.iter_mut().for_each(fill);
             self.waiting.push_back(Checked { planned, diagnostics, span: record.span.clone() });
+            let settled = self.cross.take_settled();
+            self.attach(settled);
         }
         let settled = self.cross.first_waiting().unwrap_or(usize::MAX);
         while self.first_waiting < settled {
@@ -103,14 +105,20 @@ impl<'o> Run<'o> {
         }
     }
 
-    /// Adds the findings that waited for the end and hands over the rest.
-    fn finish(mut self, emit: &mut dyn FnMut(Checked)) {
-        for (index, d) in std::mem::replace(&mut self.cross, CrossRow::new(None)).finish() {
+    /// Gives findings that waited to their rows (which waited with them).
+    fn attach(&mut self, found: Vec<(usize, Diagnostic)>) {
+        for (index, d) in found {
             if let Some(checked) = index.checked_sub(self.first_waiting).and_then(|i| self.waiting.get_mut(i))
             {
                 checked.diagnostics.push(d);
             }
         }
+    }
+
+    /// Adds the findings that waited for the end and hands over the rest.
+    fn finish(mut self, emit: &mut dyn FnMut(Checked)) {
+        let found = std::mem::replace(&mut self.cross, CrossRow::new(None)).finish();
+        self.attach(found);
         for checked in self.waiting {
             emit(settle(checked));
         }

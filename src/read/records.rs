@@ -263,7 +263,8 @@ impl<'a> RecordReader<'a> {
         let before = raw.get(..e.valid_up_to()).unwrap_or_default();
         // The cursor sits at `start`: `newlines` counts every `\n` before it.
         let line = self.newlines + before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-        self.invalid_utf8 = Some(InvalidUtf8 { line, byte: (start + e.valid_up_to()) as u64 });
+        let value = raw.get(e.valid_up_to()).copied().unwrap_or_default();
+        self.invalid_utf8 = Some(InvalidUtf8 { line, byte: (start + e.valid_up_to()) as u64, value });
     }
 
     /// The line of byte `offset`, counting `\n`, `\r\n` and lone `\r`
