@@ -149,6 +149,9 @@ fn the_readme_quick_start_output_is_what_the_command_prints() {
         .expect("the quick start shows the output in the first text block");
     let out = stdout(&run(&["check", "--org", ORG, USERS], None));
     for line in shown.lines() {
-        assert!(out.lines().any(|l| l.trim_end() == line.trim_end()), "README line not printed: {line:?}\n{out}");
+        assert!(
+            out.lines().any(|l| l.trim_end() == line.trim_end()),
+            "README line not printed: {line:?}\n{out}"
+        );
     }
 }

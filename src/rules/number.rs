@@ -407,7 +407,8 @@ impl<'o> DuplicateNumbers<'o> {
             }
         }
         if let Some(key) = f.extension.take() {
-            let (found, _) = self.extensions.entry(key.clone()).or_default().claim(f.line, &f.key, None, None);
+            let (found, _) =
+                self.extensions.entry(key.clone()).or_default().claim(f.line, &f.key, None, None);
             if let Found::Repeat(line) = found {
                 out.push(duplicate_extension(f, &key.1, format!("the user on line {line} of this file")));
             }
