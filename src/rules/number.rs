@@ -296,6 +296,25 @@ impl Holders {
 /// The hasher of the maps of every number in a file: fast, seeded per run.
 type Hasher = foldhash::fast::RandomState;
 
+/// Row `f` claims `number` in `map`: what it finds, and the holders to
+/// insert when the number is new (after the findings are made, so that the
+/// number need not be cloned).
+fn claim<K: Eq + std::hash::Hash>(
+    map: &mut HashMap<K, Holders, Hasher>,
+    number: &K,
+    f: &RowFacts,
+    owner: Option<usize>,
+    me: Option<usize>,
+) -> ((Found, Found), Option<Holders>) {
+    match map.get_mut(number) {
+        Some(holders) => (holders.claim(f.line, &f.key, owner, me), None),
+        None => {
+            let mut holders = Holders::default();
+            (holders.claim(f.line, &f.key, owner, me), Some(holders))
+        }
+    }
+}
+
 /// A finding that depends on whether an org user gives a number up.
 #[derive(Debug)]
 struct Pending {
@@ -372,18 +391,21 @@ impl<'o> DuplicateNumbers<'o> {
         }
         if let Some(phone) = f.phone.take() {
             let owner = f.phone_owner;
-            let found = self.phones.entry(phone.clone()).or_default().claim(f.line, &f.key, owner, me);
+            let (found, new) = claim(&mut self.phones, &phone, f, owner, me);
             let diagnostic = |found: Found| match found {
                 Found::Nothing => None,
                 Found::Repeat(line) => Some(duplicate_phone(f, &phone, line)),
                 Found::Taken(owner) => Some(phone_taken(f, &phone, org, owner)),
             };
             self.settle_or_wait(index, true, owner, found, diagnostic, fill, out);
+            if let Some(holders) = new {
+                self.phones.insert(phone, holders);
+            }
         }
         if let Some(key) = f.extension.take() {
             let ext = &key.1;
             let owner = f.extension_owner;
-            let found = self.extensions.entry(key.clone()).or_default().claim(f.line, &f.key, owner, me);
+            let (found, new) = claim(&mut self.extensions, &key, f, owner, me);
             let diagnostic = |found: Found| match found {
                 Found::Nothing => None,
                 Found::Repeat(line) => {
@@ -395,22 +417,28 @@ impl<'o> DuplicateNumbers<'o> {
                 }
             };
             self.settle_or_wait(index, false, owner, found, diagnostic, fill, out);
+            if let Some(holders) = new {
+                self.extensions.insert(key, holders);
+            }
         }
     }
 
     /// Without an org nobody owns a number: only repeats in the file count.
     fn check_without_org(&mut self, f: &mut RowFacts, out: &mut Vec<Diagnostic>) {
         if let Some(phone) = f.phone.take() {
-            let (found, _) = self.phones.entry(phone.clone()).or_default().claim(f.line, &f.key, None, None);
-            if let Found::Repeat(line) = found {
-                out.push(duplicate_phone(f, &phone, line));
+            match claim(&mut self.phones, &phone, f, None, None) {
+                ((Found::Repeat(line), _), _) => out.push(duplicate_phone(f, &phone, line)),
+                (_, Some(holders)) => drop(self.phones.insert(phone, holders)),
+                _ => {}
             }
         }
         if let Some(key) = f.extension.take() {
-            let (found, _) =
-                self.extensions.entry(key.clone()).or_default().claim(f.line, &f.key, None, None);
-            if let Found::Repeat(line) = found {
-                out.push(duplicate_extension(f, &key.1, format!("the user on line {line} of this file")));
+            match claim(&mut self.extensions, &key, f, None, None) {
+                ((Found::Repeat(line), _), _) => {
+                    out.push(duplicate_extension(f, &key.1, format!("the user on line {line} of this file")))
+                }
+                (_, Some(holders)) => drop(self.extensions.insert(key, holders)),
+                _ => {}
             }
         }
     }
