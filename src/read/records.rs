@@ -21,7 +21,10 @@ enum Input<'a> {
     /// All of it, in memory.
     Slice(&'a [u8]),
     /// Read as needed; `buf[0]` is the byte at offset `base` of the stream.
-    Stream { reader: Box<dyn Read + 'a>, buf: Vec<u8>, base: usize, eof: bool },
+    /// `buf[..filled]` holds input; the rest is spare room, kept initialised
+    /// between reads so that a reader handing out a few bytes at a time
+    /// (a slow socket) does not cost a fresh [`READ_SIZE`] fill per call.
+    Stream { reader: Box<dyn Read + 'a>, buf: Vec<u8>, filled: usize, base: usize, eof: bool },
 }
 
 impl Input<'_> {
@@ -29,37 +32,36 @@ impl Input<'_> {
     fn window(&self) -> (&[u8], usize) {
         match self {
             Input::Slice(bytes) => (bytes, 0),
-            Input::Stream { buf, base, .. } => (buf, *base),
+            Input::Stream { buf, filled, base, .. } => (buf.get(..*filled).unwrap_or_default(), *base),
         }
     }
 
     /// Reads more bytes, forgetting those before offset `keep`. `false` at
     /// the end of the input.
     fn load(&mut self, keep: usize) -> io::Result<bool> {
-        let Input::Stream { reader, buf, base, eof } = self else {
+        let Input::Stream { reader, buf, filled, base, eof } = self else {
             return Ok(false);
         };
         if *eof {
             return Ok(false);
         }
-        let drop = keep.saturating_sub(*base).min(buf.len());
-        if drop > 0 && drop * 2 >= buf.len() {
-            buf.drain(..drop);
+        let drop = keep.saturating_sub(*base).min(*filled);
+        if drop > 0 && drop * 2 >= *filled {
+            buf.copy_within(drop..*filled, 0);
+            *filled -= drop;
             *base += drop;
         }
-        let len = buf.len();
-        buf.resize(len + READ_SIZE, 0);
+        if buf.len() - *filled < READ_SIZE / 4 {
+            buf.resize(*filled + READ_SIZE, 0);
+        }
         let read = loop {
-            match reader.read(buf.get_mut(len..).unwrap_or_default()) {
+            match reader.read(buf.get_mut(*filled..).unwrap_or_default()) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    buf.truncate(len);
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             }
         };
-        buf.truncate(len + read);
+        *filled += read;
         *eof = read == 0;
         Ok(read > 0)
     }
@@ -111,7 +113,8 @@ impl<'a> RecordReader<'a> {
         reader: Box<dyn Read + 'a>,
         track_utf8: bool,
     ) -> io::Result<RecordReader<'a>> {
-        let mut input = Input::Stream { reader, buf: prefix, base: 0, eof: false };
+        let filled = prefix.len();
+        let mut input = Input::Stream { reader, buf: prefix, filled, base: 0, eof: false };
         // The delimiter is the header's: read until its end is in memory.
         loop {
             let (bytes, _) = input.window();
