@@ -7,6 +7,7 @@
 //!                                          FileReport { summary, diagnostics, operations }
 //! ```
 
+use std::collections::VecDeque;
 use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
@@ -21,10 +22,117 @@ use crate::options::{ImportMode, MaxDeletes, Options};
 use crate::org::OrgState;
 use crate::plan::{plan_row, OpKind, Operation, PlanContext, PlannedRow};
 use crate::profile::Profile;
-use crate::read::{Record, Source};
+use crate::read::{self, Record, RecordReader, Source};
 use crate::row::Row;
-use crate::rules::{self, Diagnostic, RowContext, RowFacts, Severity};
+use crate::rules::{self, CrossRow, Diagnostic, RowContext, RowFacts, Severity};
 use crate::text::email_key;
+
+/// Rows read and checked at a time: enough to keep both cores busy between
+/// two reads, few enough that a streamed file's chunk stays small.
+const CHUNK: usize = 4096;
+
+/// What checking one row gives.
+type RowResult = (PlannedRow, RowFacts, Vec<Diagnostic>);
+
+/// Reads up to [`CHUNK`] records into `slots`, reusing the records there;
+/// returns how many it read.
+fn fill(reader: &mut RecordReader<'_>, slots: &mut Vec<Record>) -> std::io::Result<usize> {
+    for filled in 0..CHUNK {
+        if slots.len() == filled {
+            slots.push(Record::default());
+        }
+        let Some(slot) = slots.get_mut(filled) else { return Ok(filled) };
+        if !reader.read_record(slot)? {
+            return Ok(filled);
+        }
+    }
+    Ok(CHUNK)
+}
+
+/// A row checked, its cross-row findings made.
+struct Checked {
+    planned: PlannedRow,
+    diagnostics: Vec<Diagnostic>,
+    span: Range<usize>,
+}
+
+/// The rows of one file after the per-row rules: the cross-row rules, and
+/// the rows whose findings wait on rows still to come.
+struct Run<'o> {
+    cross: CrossRow<'o>,
+    waiting: VecDeque<Checked>,
+    /// The 0-based index of the row at the front of `waiting`.
+    first_waiting: usize,
+}
+
+impl<'o> Run<'o> {
+    fn new(org: Option<&'o OrgState>) -> Run<'o> {
+        Run { cross: CrossRow::new(org), waiting: VecDeque::new(), first_waiting: 0 }
+    }
+
+    /// Runs the cross-row rules on a chunk, then hands over, in order,
+    /// every row whose findings are settled.
+    fn push(
+        &mut self,
+        header: &Header,
+        records: &[Record],
+        results: &mut Vec<RowResult>,
+        emit: &mut dyn FnMut(Checked),
+    ) {
+        for (record, (planned, mut facts, mut diagnostics)) in records.iter().zip(results.drain(..)) {
+            // Cross-row findings are made from facts: they get their cell's
+            // title and value from the record.
+            let fill = |d: &mut Diagnostic| {
+                if d.column.is_none() {
+                    if let Some(i) = d.column_index {
+                        d.column = Some(header.title(i).to_owned());
+                        d.value = record.field(i).map(str::to_owned);
+                    }
+                }
+            };
+            let index = self.first_waiting + self.waiting.len();
+            self.cross.check(index, &mut facts, &fill, &mut diagnostics);
+            diagnostics.iter_mut().for_each(fill);
+            self.waiting.push_back(Checked { planned, diagnostics, span: record.span.clone() });
+            let settled = self.cross.take_settled();
+            self.attach(settled);
+        }
+        let settled = self.cross.first_waiting().unwrap_or(usize::MAX);
+        while self.first_waiting < settled {
+            let Some(checked) = self.waiting.pop_front() else { break };
+            self.first_waiting += 1;
+            emit(settle(checked));
+        }
+    }
+
+    /// Gives findings that waited to their rows (which waited with them).
+    fn attach(&mut self, found: Vec<(usize, Diagnostic)>) {
+        for (index, d) in found {
+            if let Some(checked) = index.checked_sub(self.first_waiting).and_then(|i| self.waiting.get_mut(i))
+            {
+                checked.diagnostics.push(d);
+            }
+        }
+    }
+
+    /// Adds the findings that waited for the end and hands over the rest.
+    fn finish(mut self, emit: &mut dyn FnMut(Checked)) {
+        let found = std::mem::replace(&mut self.cross, CrossRow::new(None)).finish();
+        self.attach(found);
+        for checked in self.waiting {
+            emit(settle(checked));
+        }
+    }
+}
+
+/// Orders a row's findings and rejects it if one is an error.
+fn settle(mut checked: Checked) -> Checked {
+    checked.diagnostics.sort_by_key(Diagnostic::sort_key);
+    if checked.diagnostics.iter().any(Diagnostic::is_error) {
+        checked.planned.operation = Operation::Rejected;
+    }
+    checked
+}
 
 /// Counts of a file's operations and findings.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -53,6 +161,13 @@ impl Summary {
             OpKind::Delete => self.delete += 1,
             OpKind::Unchanged => self.unchanged += 1,
             OpKind::Rejected => self.rejected += 1,
+        }
+    }
+
+    fn count_finding(&mut self, d: &Diagnostic) {
+        match d.severity() {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
         }
     }
 
@@ -127,6 +242,41 @@ impl FileReport {
     /// The header line, if the file has a header.
     pub fn header_line(&self) -> Option<u64> {
         self.spans.first().map(|_| self.header_line)
+    }
+}
+
+/// One data row checked by [`Checker::check_stream`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowOutcome {
+    /// Where the row is, whose it is, and its operation: `rejected` when the
+    /// row has an error of its own (see [`StreamReport::rejects_file`] for
+    /// errors that reject every row).
+    pub planned: PlannedRow,
+    /// The row's findings, by code, then column.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What [`Checker::check_stream`] found about a file as a whole, once every
+/// row was handed over.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StreamReport {
+    /// The input as named by the caller.
+    pub path: String,
+    /// Number of data rows.
+    pub rows: u64,
+    /// Counts, as a [`FileReport`]'s: when a file-level finding is an error,
+    /// every row counts as rejected.
+    pub summary: Summary,
+    /// The findings about the file and its header (F and H codes), by line,
+    /// then code.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl StreamReport {
+    /// Whether a finding about the file is an error, so that Control Hub
+    /// would refuse the whole upload whatever each row says.
+    pub fn rejects_file(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
     }
 }
 
@@ -246,63 +396,217 @@ impl Checker {
     /// Checks the bytes of a file; `name` names it in the report.
     pub fn check_bytes(&self, name: &str, bytes: Vec<u8>) -> FileReport {
         let source = Arc::new(Source::decode(bytes, self.options.encoding));
-        let mut records = source.records();
-        let Some(header_record) = records.next() else {
-            return self.finish(name, source, Vec::new(), 0, vec![rules::file::empty_file()], Vec::new());
-        };
+        let mut header_record = Record::default();
+        let mut reader = source.record_reader();
+        // Reading from memory cannot fail.
+        if !reader.read_record(&mut header_record).unwrap_or(false) {
+            drop(reader);
+            return self.finish(name, source, Vec::new(), 0, 0, vec![rules::file::empty_file()], Vec::new());
+        }
         let titles: Vec<&str> = header_record.fields.iter().collect();
         let header = Header::parse(&titles, header_record.line, &self.profile);
-        let data: Vec<Record> = records.collect();
-        let mut spans = Vec::with_capacity(data.len() + 1);
-        spans.push(header_record.span.clone());
-        spans.extend(data.iter().map(|r| r.span.clone()));
-
-        let mut file_diags = Vec::new();
-        file_diags.extend(rules::file::not_utf8(&source));
-        file_diags.extend(rules::file::wrong_delimiter(
-            &source,
-            header.line,
-            source.raw(&header_record.span),
-        ));
-        rules::header::check(&header, &mut file_diags);
-        file_diags.extend(rules::file::too_many_rows(data.len() as u64, self.options.max_rows));
-
-        let (rows, facts, mut row_diags): (Vec<_>, Vec<_>, Vec<_>) = data
-            .par_iter()
-            .enumerate()
-            .map(|(i, record)| self.check_record(&header, record, i as u64 + 1))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .fold((Vec::new(), Vec::new(), Vec::new()), |mut acc, (op, facts, diags)| {
-                acc.0.push(op);
-                acc.1.push(facts);
-                acc.2.push(diags);
-                acc
-            });
-        rules::check_rows(&facts, self.org(), &mut row_diags);
-        // Cross-row findings were made from facts; give them their cell's
-        // title and value from the record.
-        for (diags, record) in row_diags.iter_mut().zip(&data) {
-            for d in diags.iter_mut().filter(|d| d.column.is_none()) {
-                if let Some(i) = d.column_index {
-                    d.column = Some(header.title(i).to_owned());
-                    d.value = record.field(i).map(str::to_owned);
+        let mut spans = vec![header_record.span.clone()];
+        let mut rows: Vec<PlannedRow> = Vec::new();
+        let (mut row_diags, mut deletes) = (Vec::new(), 0);
+        let max_rows = usize::try_from(self.options.max_rows).unwrap_or(usize::MAX);
+        let mut keep = |checked: Checked| {
+            spans.push(checked.span);
+            let mut planned = checked.planned;
+            deletes += u64::from(planned.operation.kind() == OpKind::Delete);
+            // Past the row limit F004 rejects the whole file: what the rows
+            // would have done need not be kept.
+            if rows.len() >= max_rows {
+                if rows.len() == max_rows {
+                    rows.iter_mut().for_each(|r| r.operation = Operation::Rejected);
                 }
+                planned.operation = Operation::Rejected;
             }
-        }
-        drop(facts);
-        let mut report = self.finish(name, source, rows, header.line, file_diags, row_diags);
+            rows.push(planned);
+            row_diags.extend(checked.diagnostics);
+        };
+        let mut run = Run::new(self.org());
+        let _ = self
+            .drive(&header, &mut reader, |records, results| run.push(&header, records, results, &mut keep));
+        run.finish(&mut keep);
+        drop(reader);
+
+        let file_diags = self.file_findings(&source, &header, source.raw(&header_record.span), rows.len());
+        let mut report = self.finish(name, source, rows, deletes, header.line, file_diags, row_diags);
         report.spans = spans;
         report
     }
 
-    /// Plans and checks one data record.
-    fn check_record(
+    /// Reads the data records in chunks and checks the rows of each chunk
+    /// in parallel while the next chunk is read and the previous one handed
+    /// to `consume` (in input order, with its records). Returns the number
+    /// of data rows.
+    fn drive(
         &self,
         header: &Header,
-        record: &Record,
-        row: u64,
-    ) -> (PlannedRow, RowFacts, Vec<Diagnostic>) {
+        reader: &mut RecordReader<'_>,
+        mut consume: impl FnMut(&[Record], &mut Vec<RowResult>),
+    ) -> std::io::Result<u64> {
+        // Three sets of records turn around: one being checked, one being
+        // read, one being consumed.
+        let (mut checking, mut reading, mut consuming) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut results, mut done) = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
+        let mut filled = fill(reader, &mut checking)?;
+        let mut consumable = 0;
+        let mut first_row = 1;
+        loop {
+            let records = checking.get(..filled).unwrap_or_default();
+            let mut next = Ok(0);
+            rayon::in_place_scope(|scope| {
+                if filled > 0 {
+                    let results = &mut results;
+                    scope.spawn(move |_| {
+                        records
+                            .par_iter()
+                            .enumerate()
+                            .map(|(i, record)| self.check_record(header, record, first_row + i as u64))
+                            .collect_into_vec(results);
+                    });
+                    next = fill(reader, &mut reading);
+                }
+                if consumable > 0 {
+                    consume(consuming.get(..consumable).unwrap_or_default(), &mut done);
+                }
+            });
+            if filled == 0 {
+                return Ok(first_row - 1);
+            }
+            first_row += filled as u64;
+            consumable = filled;
+            std::mem::swap(&mut done, &mut results);
+            std::mem::swap(&mut consuming, &mut checking);
+            std::mem::swap(&mut checking, &mut reading);
+            filled = next?;
+        }
+    }
+
+    /// Checks what `reader` yields as it arrives, without holding the whole
+    /// file: `sink` gets every data row in input order, once its findings
+    /// are settled; the findings about the file as a whole and the counts
+    /// come last, in the returned [`StreamReport`]. `name` names the input.
+    ///
+    /// The rows and findings are those [`check_bytes`](Checker::check_bytes)
+    /// gives, except that a row's operation reflects only its own errors: a
+    /// file-level error ([`StreamReport::rejects_file`]) rejects every row on
+    /// top of that, as the counts in [`StreamReport::summary`] do.
+    ///
+    /// Memory: rows are read and checked a few thousand at a time. What is
+    /// kept is what the cross-row rules compare — the valid emails, phone
+    /// numbers and extensions seen — and rows whose findings are not settled:
+    /// whether a number that belongs to another org user blocks a row (N006,
+    /// N007) depends on whether a later row gives it up, so such a row, and
+    /// the rows after it, wait until the owner's row does or the input ends.
+    ///
+    /// ```
+    /// use csvcheck::{Checker, OpKind};
+    ///
+    /// let csv = "User ID/Email (Required),Preferred Webex Site,Webex Meetings\n\
+    ///            anna@acme.example,acme.webex.com,TRUE\n\
+    ///            mario.rossi@,acme.webex.com,TRUE\n\
+    ///            Anna@acme.example,acme.webex.com,TRUE\n";
+    /// let mut rows = Vec::new();
+    /// let report = Checker::builder()
+    ///     .build()
+    ///     .check_stream("users.csv", csv.as_bytes(), |row| {
+    ///         let codes: Vec<_> = row.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    ///         rows.push((row.planned.line, row.planned.operation.kind(), codes.join(" ")));
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(
+    ///     rows,
+    ///     [(2, OpKind::Add, String::new()), (3, OpKind::Rejected, "E002".into()), (4, OpKind::Rejected, "E004".into())]
+    /// );
+    /// assert_eq!((report.rows, report.summary.add, report.summary.rejected), (3, 1, 2));
+    /// assert!(!report.rejects_file());
+    /// ```
+    pub fn check_stream(
+        &self,
+        name: &str,
+        reader: impl Read,
+        mut sink: impl FnMut(RowOutcome),
+    ) -> Result<StreamReport> {
+        let io_error = |source| Error::Io { path: name.into(), source };
+        let opened = read::stream::open(reader, self.options.encoding).map_err(io_error)?;
+        let mut reader = opened.records;
+        let mut header_record = Record::default();
+        let facts = |reader: &RecordReader<'_>| {
+            Source::facts(opened.encoding, opened.bom, reader.invalid_utf8(), reader.delimiter())
+        };
+        if !reader.read_record(&mut header_record).map_err(io_error)? {
+            return Ok(self.stream_report(name, 0, Summary::default(), vec![rules::file::empty_file()]));
+        }
+        let titles: Vec<&str> = header_record.fields.iter().collect();
+        let header = Header::parse(&titles, header_record.line, &self.profile);
+        let header_raw = reader.raw(&header_record.span).to_vec();
+        let mut summary = Summary::default();
+        let mut emit = |checked: Checked| {
+            summary.count(checked.planned.operation.kind());
+            for d in &checked.diagnostics {
+                summary.count_finding(d);
+            }
+            sink(RowOutcome { planned: checked.planned, diagnostics: checked.diagnostics });
+        };
+        let mut run = Run::new(self.org());
+        let rows = self
+            .drive(&header, &mut reader, |records, results| run.push(&header, records, results, &mut emit))
+            .map_err(io_error)?;
+        run.finish(&mut emit);
+        let diagnostics = self.file_findings(&facts(&reader), &header, &header_raw, rows as usize);
+        Ok(self.stream_report(name, rows, summary, diagnostics))
+    }
+
+    /// The findings about the file and its header, once its rows are counted.
+    fn file_findings(
+        &self,
+        source: &Source,
+        header: &Header,
+        header_raw: &[u8],
+        rows: usize,
+    ) -> Vec<Diagnostic> {
+        let mut found = Vec::new();
+        found.extend(rules::file::not_utf8(source));
+        found.extend(rules::file::wrong_delimiter(source, header.line, header_raw));
+        rules::header::check(header, &mut found);
+        found.extend(rules::file::too_many_rows(rows as u64, self.options.max_rows));
+        found
+    }
+
+    /// Adds the verdicts that need every row (F005) to a streamed file's
+    /// findings and counts.
+    fn stream_report(
+        &self,
+        name: &str,
+        rows: u64,
+        mut summary: Summary,
+        mut diagnostics: Vec<Diagnostic>,
+    ) -> StreamReport {
+        let org_users = self.org().map(|o| o.users.len());
+        diagnostics.extend(rules::file::too_many_deletes(
+            summary.delete,
+            self.options.max_deletes,
+            org_users,
+        ));
+        diagnostics.sort_by_key(Diagnostic::sort_key);
+        for d in &diagnostics {
+            summary.count_finding(d);
+        }
+        if diagnostics.iter().any(Diagnostic::is_error) {
+            summary = Summary {
+                rejected: rows,
+                errors: summary.errors,
+                warnings: summary.warnings,
+                ..Summary::default()
+            };
+        }
+        StreamReport { path: name.to_owned(), rows, summary, diagnostics }
+    }
+
+    /// Plans and checks one data record.
+    fn check_record(&self, header: &Header, record: &Record, row: u64) -> RowResult {
         let row = Row { line: record.line, row, record, header };
         let key = row.raw(Field::Email).map(email_key).unwrap_or_default();
         let plan_cx = PlanContext { profile: &self.profile, org: self.org(), mode: self.options.mode };
@@ -317,29 +621,23 @@ impl Checker {
         };
         let mut diags = Vec::new();
         let facts = rules::check_row(&cx, &mut diags);
-        let planned =
-            PlannedRow { line: row.line, row: row.row, email: key.clone(), operation: intent.operation };
-        (planned, facts, diags)
+        let operation = intent.operation;
+        (PlannedRow { line: row.line, row: row.row, email: key, operation }, facts, diags)
     }
 
-    /// Applies file-level verdicts, counts, and orders the findings.
+    /// Applies file-level verdicts, counts, and orders the findings (each
+    /// row already rejected for its own errors; `deletes` counted then).
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
         name: &str,
         source: Arc<Source>,
         mut rows: Vec<PlannedRow>,
+        deletes: u64,
         header_line: u64,
         mut file_diags: Vec<Diagnostic>,
-        row_diags: Vec<Vec<Diagnostic>>,
+        row_diags: Vec<Diagnostic>,
     ) -> FileReport {
-        // Rows with an error are rejected before deletes are counted: a
-        // rejected delete deletes nothing.
-        for (planned, diags) in rows.iter_mut().zip(&row_diags) {
-            if diags.iter().any(Diagnostic::is_error) {
-                planned.operation = Operation::Rejected;
-            }
-        }
-        let deletes = rows.iter().filter(|r| r.operation.kind() == OpKind::Delete).count() as u64;
         let org_users = self.org().map(|o| o.users.len());
         file_diags.extend(rules::file::too_many_deletes(deletes, self.options.max_deletes, org_users));
         if file_diags.iter().any(Diagnostic::is_error) {
@@ -352,13 +650,10 @@ impl Checker {
             summary.count(planned.operation.kind());
         }
         let mut diagnostics = file_diags;
-        diagnostics.extend(row_diags.into_iter().flatten());
+        diagnostics.extend(row_diags);
         diagnostics.sort_by_key(Diagnostic::sort_key);
         for d in &diagnostics {
-            match d.severity() {
-                Severity::Error => summary.errors += 1,
-                Severity::Warning => summary.warnings += 1,
-            }
+            summary.count_finding(d);
         }
         FileReport {
             path: name.to_owned(),
@@ -369,6 +664,110 @@ impl Checker {
             source,
             spans: Vec::new(),
             header_line,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::OrgUser;
+
+    /// Reads in pieces of a few bytes, as a pipe might.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(buf.len()).min(7);
+            let (head, tail) = self.0.split_at(n);
+            buf[..n].copy_from_slice(head);
+            self.0 = tail;
+            Ok(n)
+        }
+    }
+
+    /// Checks `csv` whole and as a stream, and compares.
+    fn same_as_whole(checker: &Checker, csv: &[u8]) -> StreamReport {
+        let whole = checker.check_bytes("users.csv", csv.to_vec());
+        let mut rows = Vec::new();
+        let streamed = checker.check_stream("users.csv", Trickle(csv), |row| rows.push(row)).unwrap();
+        assert_eq!((streamed.rows, streamed.summary), (whole.rows, whole.summary));
+        assert_eq!(rows.len() as u64, whole.rows);
+        let mut diagnostics = streamed.diagnostics.clone();
+        diagnostics.extend(rows.iter().flat_map(|r| r.diagnostics.iter().cloned()));
+        diagnostics.sort_by_key(Diagnostic::sort_key);
+        assert_eq!(diagnostics, whole.diagnostics);
+        for (row, planned) in rows.iter().zip(&whole.operations) {
+            if streamed.rejects_file() {
+                assert_eq!((row.planned.line, &row.planned.email), (planned.line, &planned.email));
+            } else {
+                assert_eq!(&row.planned, planned);
+            }
+        }
+        streamed
+    }
+
+    /// An org whose users hold numbers, and a file of `rows` rows that
+    /// reuses emails, numbers and extensions, gives some numbers away and
+    /// takes others, across chunk boundaries.
+    fn org_and_file(rows: usize) -> (OrgState, String) {
+        let mut org = OrgState::default();
+        org.locations = Some(vec!["Milano HQ".into(), "Roma".into()]);
+        for i in 0..rows / 2 {
+            org.users.push(OrgUser {
+                package: Some("webex_calling".into()),
+                location: Some("Milano HQ".into()),
+                phone_number: Some(format!("+3902{i:08}")),
+                extension: Some(format!("{}", 1000 + i)),
+                admin: (i % 97 == 0).then(|| "full".into()),
+                ..OrgUser::new(format!("u{i}@acme.example"))
+            });
+        }
+        let mut csv = String::from(
+            "User ID/Email (Required),First Name,Phone Number,Extension,Location,Webex Calling,Webex Meetings\n",
+        );
+        for i in 0..rows {
+            let line = match i % 11 {
+                // takes the number of a user whose row comes later, or never
+                0 => format!("u{i}@acme.example,A,+3902{:08},,,TRUE,", (i + 5000) % rows),
+                // gives its number up
+                1 => format!("u{i}@acme.example,B,REMOVE,REMOVE,,,"),
+                2 => format!("u{}@acme.example,C,,,,,", i / 3),
+                3 => format!("new{i}@acme.example,D,+3906{:08},{},Roma,TRUE,", i % 500, 1000 + i % 700),
+                4 => format!("u{i}@acme.example,,,,,FALSE,FALSE"),
+                5 => format!("bad{i}@,E,{i},x,Nowhere,maybe,"),
+                6 => format!("u{i}@acme.example,\"F, q\",,{},Milano HQ,,", 1000 + (i + 3) % rows),
+                _ => format!("new{i}@acme.example, G ,,,,,TRUE"),
+            };
+            csv.push_str(&line);
+            csv.push('\n');
+        }
+        (org, csv)
+    }
+
+    #[test]
+    fn a_stream_gives_the_rows_and_findings_of_a_whole_file() {
+        let (org, csv) = org_and_file(10_000);
+        let checker = Checker::builder().org(org.clone()).max_rows(100_000).build();
+        let report = same_as_whole(&checker, csv.as_bytes());
+        assert!(!report.rejects_file());
+        let whole = checker.check_bytes("users.csv", csv.clone().into_bytes());
+        for code in ["E002", "E004", "N005", "N006", "N007", "P001"] {
+            assert!(whole.diagnostics.iter().any(|d| d.code.as_str() == code), "{code}");
+        }
+        // The same with the default row limit (F004 rejects the file), without
+        // an org, and for odd inputs.
+        same_as_whole(&Checker::builder().org(org).build(), csv.as_bytes());
+        let plain = Checker::builder().max_rows(100_000).build();
+        same_as_whole(&plain, csv.as_bytes());
+        for odd in [
+            &b""[..],
+            b"\xEF\xBB\xBF",
+            b"\n\n",
+            b"a;b\n1;2\n",
+            b"User ID/Email (Required)\nx@y.example\n\xff\n",
+        ] {
+            same_as_whole(&plain, odd);
         }
     }
 }

@@ -107,6 +107,9 @@ pub struct CheckArgs {
     /// Print only the summary.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Hard limits on the input.
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
 }
 
 /// Options of `fix`.
@@ -231,6 +234,7 @@ pub fn checker(args: &CheckArgs) -> Result<Checker, Error> {
         mode: args.mode,
         max_rows: args.max_rows,
         max_deletes: args.max_deletes,
+        limits: args.limits.limits(),
         ..Options::default()
     });
     if let Some(label) = &args.encoding {
@@ -250,7 +254,7 @@ fn check(args: CheckArgs, plan: bool) -> Result<ExitStatus, Error> {
         return Err(Error::Usage("`--format csv` reports one FILE at a time".into()));
     }
     let results: Vec<Result<FileReport, Error>> =
-        args.files.par_iter().map(|p| checker.check_path(p)).collect();
+        args.files.par_iter().map(|p| crate::guard::check_path(&checker, p)).collect();
     let mut status = ExitStatus::Clean;
     let mut reports = Vec::with_capacity(results.len());
     for result in results {

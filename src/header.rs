@@ -140,7 +140,9 @@ pub struct Header {
     pub line: u64,
     /// Every column, in file order.
     pub columns: Vec<Column>,
-    fields: HashMap<Field, usize>,
+    /// The column of each field, by `Field as usize` (rows look fields up
+    /// dozens of times each).
+    fields: [Option<usize>; Field::ALL.len()],
     /// Indexes of the package columns (not repeats), in file order.
     pub packages: Vec<usize>,
     /// Indexes of the base-licence columns (not repeats), in file order.
@@ -152,7 +154,7 @@ impl Header {
     pub fn parse<S: AsRef<str>>(titles: &[S], line: u64, profile: &Profile) -> Header {
         let catalogue = Catalogue::new(profile);
         let mut columns = Vec::with_capacity(titles.len());
-        let mut fields = HashMap::new();
+        let mut fields = [None; Field::ALL.len()];
         let mut seen: HashMap<String, usize> = HashMap::new();
         let (mut packages, mut base_licences) = (Vec::new(), Vec::new());
         for (index, title) in titles.iter().enumerate() {
@@ -163,7 +165,9 @@ impl Header {
                 seen.insert(identity, index);
                 match &kind {
                     ColumnKind::Field(f) => {
-                        fields.insert(*f, index);
+                        if let Some(slot) = fields.get_mut(*f as usize) {
+                            *slot = Some(index);
+                        }
                     }
                     ColumnKind::Package(_) => packages.push(index),
                     ColumnKind::BaseLicence(_) => base_licences.push(index),
@@ -177,7 +181,7 @@ impl Header {
 
     /// The index of the (first) column holding `field`.
     pub fn field(&self, field: Field) -> Option<usize> {
-        self.fields.get(&field).copied()
+        self.fields.get(field as usize).copied().flatten()
     }
 
     /// The title of column `index` as written.

@@ -78,7 +78,7 @@ pub mod text;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-pub use check::{Checker, CheckerBuilder, FileReport, Summary};
+pub use check::{Checker, CheckerBuilder, FileReport, RowOutcome, StreamReport, Summary};
 pub use error::{Error, Result};
 pub use options::{ImportMode, MaxDeletes, Options};
 pub use org::{OrgState, OrgUser};

@@ -35,15 +35,17 @@ use encoding_rs::{DecoderResult, Encoding, UTF_8};
 use crate::error::{Error, Location, Result};
 use crate::read::Source;
 
-/// Default [`Limits::max_file_bytes`]: 128 MiB.
+/// Default [`Limits::max_file_bytes`]: 256 MiB.
 ///
 /// Control Hub takes at most 20,000 rows per upload, 3–10 MB of CSV; the
-/// largest file anyone splits into uploads, a 100,000-row export of the kind
-/// the legacy Control Hub client accepted, is 50–60 MB. csvcheck holds a
-/// file's records in memory at up to about eight times its size (a file of
-/// empty cells costs eight bytes of bookkeeping per one-byte cell), so
-/// 128 MiB keeps the peak under about 1 GiB while leaving room to spare.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 128 * 1024 * 1024;
+/// largest files anyone checks before splitting them into uploads are
+/// exports of the biggest organisations: a million users is about 140 MB.
+/// Realistic rows cost csvcheck about their own size again in memory; the
+/// worst case, a file of empty cells, costs up to about eight times, which
+/// [`DEFAULT_MAX_RECORDS`] and [`DEFAULT_MAX_CELL_BYTES`] bound further. So
+/// 256 MiB admits a million-user file with room to spare and keeps the
+/// worst case near 2 GiB.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Default [`Limits::max_records`]: 1,048,576 records (header included).
 ///
@@ -732,7 +734,7 @@ fn decode_strict(path: &Path, encoding: &'static Encoding, body: &[u8]) -> Resul
 #[command(next_help_heading = "Limits (raise them for unusually large files)")]
 pub struct LimitArgs {
     /// Largest input file, e.g. 512MiB or 1G; `none` for no limit.
-    #[arg(long, value_name = "SIZE", default_value = "128MiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
     pub max_file_size: u64,
     /// Most records in a file, header included; `none` for no limit.
     #[arg(long, value_name = "N", default_value = "1048576", value_parser = parse_count)]
@@ -944,7 +946,7 @@ mod tests {
 
     #[test]
     fn sizes_and_counts_parse() {
-        assert_eq!(parse_size("128MiB"), Ok(DEFAULT_MAX_FILE_BYTES));
+        assert_eq!(parse_size("256MiB"), Ok(DEFAULT_MAX_FILE_BYTES));
         assert_eq!(parse_size("128k"), Ok(DEFAULT_MAX_CELL_BYTES));
         assert_eq!(parse_size("10MB"), Ok(10_000_000));
         assert_eq!(parse_size(" 1_000 "), Ok(1000));

@@ -31,6 +31,13 @@ impl Flag {
     /// assert_eq!(Flag::parse(""), Flag::Empty);
     /// ```
     pub fn parse(cell: &str) -> Flag {
+        // What exports and spreadsheets write, without the trim.
+        match cell.as_bytes() {
+            b"" => return Flag::Empty,
+            b"TRUE" => return Flag::True,
+            b"FALSE" => return Flag::False,
+            _ => {}
+        }
         let cell = cell.trim();
         if cell.is_empty() {
             Flag::Empty

@@ -13,7 +13,11 @@ use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 /// Uses the quick check first, so plain ASCII and ordinary accented text cost
 /// one pass and no allocation.
 pub fn is_nfc(s: &str) -> bool {
-    if s.is_ascii() {
+    // Every character below U+0300 (the first combining mark) is NFC on its
+    // own and has canonical combining class 0, so text made only of them is
+    // NFC; their UTF-8 bytes are all below 0xCC, the lead byte of U+0300.
+    // (`is_ascii` goes a word at a time: most cells stop there.)
+    if s.is_ascii() || s.bytes().all(|b| b < 0xCC) {
         return true;
     }
     match is_nfc_quick(s.chars()) {
@@ -234,6 +238,16 @@ mod tests {
         assert_eq!(nfc(nfd), "Nicolò");
         assert!(is_nfc("Nicolò"));
         assert!(matches!(nfc("Nicolò"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn the_byte_shortcut_agrees_with_the_quick_check() {
+        use unicode_normalization::{is_nfc_quick, IsNormalized};
+        for c in (0..0x300).filter_map(char::from_u32) {
+            assert_eq!(is_nfc_quick(std::iter::once(c)), IsNormalized::Yes, "{c:?}");
+        }
+        assert!(!is_nfc("a\u{301}\u{300}"));
+        assert!(is_nfc("Ǆ ÿ Ŀ ɐ ˿"));
     }
 
     #[test]

@@ -155,3 +155,20 @@ fn the_readme_quick_start_output_is_what_the_command_prints() {
         );
     }
 }
+
+#[test]
+fn limits_are_options_and_exceeding_one_is_exit_2_naming_the_place() {
+    let o = run(&["check", "--max-columns", "3", USERS], None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("users.csv:1:") && err.contains("--max-columns"), "{err}");
+    // The other files are still reported.
+    let o = run(&["check", "--max-file-size", "300", USERS, "fixtures/rules/E001/fires.csv"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("E001/fires.csv:"), "{}", stdout(&o));
+    let unclosed =
+        b"User ID/Email (Required),First Name\nanna@acme.example,Anna\n\"bruno@acme.example,Bruno\n";
+    let o = run(&["check", "-"], Some(unclosed));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(":3:"), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -9,6 +9,8 @@ pub struct InvalidUtf8 {
     pub line: u64,
     /// Byte offset of the first invalid byte (in the file, after any BOM).
     pub byte: u64,
+    /// The byte itself.
+    pub value: u8,
 }
 
 pub(super) struct Decoded {
@@ -35,7 +37,8 @@ pub(super) fn decode(bytes: Vec<u8>, forced: Option<&'static Encoding>) -> Decod
         let invalid_utf8 = std::str::from_utf8(&bytes).err().map(|e| {
             let at = e.valid_up_to();
             let before = bytes.get(..at).unwrap_or_default();
-            InvalidUtf8 { line: before.iter().filter(|&&b| b == b'\n').count() as u64 + 1, byte: at as u64 }
+            let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            InvalidUtf8 { line, byte: at as u64, value: bytes.get(at).copied().unwrap_or_default() }
         });
         return Decoded { bytes, encoding: UTF_8.name(), bom: bom_len > 0, invalid_utf8 };
     }
@@ -81,7 +84,7 @@ mod tests {
     #[test]
     fn first_invalid_line_is_found() {
         let d = decode(b"a\nb\nc\xe8\nd\xff".to_vec(), None);
-        assert_eq!(d.invalid_utf8, Some(InvalidUtf8 { line: 3, byte: 5 }));
+        assert_eq!(d.invalid_utf8, Some(InvalidUtf8 { line: 3, byte: 5, value: 0xe8 }));
     }
 
     #[test]

@@ -19,13 +19,14 @@
 //! ```
 
 mod decode;
+mod records;
 mod sniff;
+pub(crate) mod stream;
 
 use std::ops::Range;
 
-use csv::{ByteRecord, StringRecord};
-
 pub use decode::{encoding_for_label, InvalidUtf8};
+pub use records::RecordReader;
 
 /// A decoded input file and the facts found while decoding it.
 #[derive(Clone, Debug)]
@@ -67,15 +68,35 @@ impl Source {
 
     /// The raw text of a record, without its line terminator.
     pub fn raw(&self, span: &Range<usize>) -> &[u8] {
-        let raw = self.bytes.get(span.clone()).unwrap_or_default();
-        let end = raw.iter().rposition(|&b| b != b'\n' && b != b'\r').map_or(0, |i| i + 1);
-        raw.get(..end).unwrap_or_default()
+        trim_terminator(self.bytes.get(span.clone()).unwrap_or_default())
     }
 
     /// The records of the file, header first, blank lines skipped.
     pub fn records(&self) -> Records<'_> {
-        Records::new(&self.bytes, self.delimiter)
+        Records { reader: self.record_reader() }
     }
+
+    /// A reader of the records of the file that fills records the caller
+    /// owns.
+    pub fn record_reader(&self) -> RecordReader<'_> {
+        RecordReader::from_slice(&self.bytes, self.delimiter)
+    }
+
+    /// The facts of a file that was read as a stream, without its text.
+    pub(crate) fn facts(
+        encoding: &'static str,
+        bom: bool,
+        invalid_utf8: Option<InvalidUtf8>,
+        delimiter: u8,
+    ) -> Source {
+        Source { bytes: Vec::new(), encoding, bom, invalid_utf8, delimiter }
+    }
+}
+
+/// `raw` without the line terminators it ends with.
+fn trim_terminator(raw: &[u8]) -> &[u8] {
+    let end = raw.iter().rposition(|&b| b != b'\n' && b != b'\r').map_or(0, |i| i + 1);
+    raw.get(..end).unwrap_or_default()
 }
 
 /// One CSV record with its position.
@@ -83,10 +104,56 @@ impl Source {
 pub struct Record {
     /// The 1-based line the record starts on.
     pub line: u64,
-    /// Byte range of the record in [`Source::bytes`], line terminator included.
+    /// Byte range of the record in [`Source::bytes`], from its first byte to
+    /// the end of its line terminator (the terminator's `\n` may be left
+    /// out; [`Source::raw`] trims either).
     pub span: Range<usize>,
     /// The fields, decoded (bytes that are not UTF-8 become U+FFFD here).
-    pub fields: StringRecord,
+    pub fields: Fields,
+}
+
+/// The fields of a record: one string and where each field ends in it, so
+/// that reading a record into a reused one allocates nothing.
+///
+/// ```
+/// use csvcheck::read::Source;
+/// let src = Source::decode(b"a,\"b,c\",\n".to_vec(), None);
+/// let record = src.records().next().unwrap();
+/// assert_eq!(record.fields.iter().collect::<Vec<_>>(), ["a", "b,c", ""]);
+/// assert_eq!(record.fields.get(1), Some("b,c"));
+/// assert_eq!(record.fields.get(3), None);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fields {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Fields {
+    /// Field `i`, if there are that many.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            Some(before) => *self.ends.get(before)?,
+            None => 0,
+        };
+        self.text.get(start..end)
+    }
+
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The fields in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + DoubleEndedIterator + '_ {
+        (0..self.ends.len()).map(|i| self.get(i).unwrap_or_default())
+    }
 }
 
 impl Record {
@@ -112,100 +179,19 @@ impl Record {
     }
 }
 
-/// Iterator over the records of a [`Source`].
+/// Iterator over the records of a [`Source`], each in a record of its own
+/// (a driver that wants to reuse one uses [`Source::record_reader`]).
 pub struct Records<'a> {
-    reader: csv::Reader<&'a [u8]>,
-    buffer: ByteRecord,
-    bytes: &'a [u8],
-    /// Where line counting has reached: (byte offset, line at that offset).
-    cursor: (usize, u64),
-    /// A record read ahead, to learn where the previous one ends.
-    pending: Option<(u64, usize, StringRecord)>,
-    done: bool,
-}
-
-impl<'a> Records<'a> {
-    fn new(bytes: &'a [u8], delimiter: u8) -> Records<'a> {
-        let reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(bytes);
-        let mut records =
-            Records { reader, buffer: ByteRecord::new(), bytes, cursor: (0, 1), pending: None, done: false };
-        records.pending = records.read_one();
-        records
-    }
-
-    fn read_one(&mut self) -> Option<(u64, usize, StringRecord)> {
-        if self.done {
-            return None;
-        }
-        // A reader over a byte slice in flexible mode reports no errors, but
-        // should one ever occur, end the records rather than loop or panic.
-        match self.reader.read_byte_record(&mut self.buffer) {
-            Ok(true) => {}
-            Ok(false) | Err(_) => {
-                self.done = true;
-                return None;
-            }
-        }
-        // The reader's position sits on the previous record's terminator;
-        // the record starts after it (and after any blank lines), and its
-        // line is counted here so that a lone `\r` ends a line too.
-        let reported = self.buffer.position().map_or(0, |p| p.byte() as usize);
-        let skip = self
-            .bytes
-            .get(reported..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|&&b| b == b'\n' || b == b'\r')
-            .count();
-        let byte = reported + skip;
-        let line = self.line_at(byte);
-        let record = std::mem::take(&mut self.buffer);
-        let fields = StringRecord::from_byte_record(record)
-            .unwrap_or_else(|e| StringRecord::from_byte_record_lossy(e.into_byte_record()));
-        Some((line, byte, fields))
-    }
-}
-
-impl Records<'_> {
-    /// The line of byte `offset`, counting `\n`, `\r\n` and lone `\r`
-    /// (offsets only ever grow, so this is linear over the file).
-    fn line_at(&mut self, offset: usize) -> u64 {
-        let (from, mut line) = self.cursor;
-        if offset < from {
-            return line;
-        }
-        let chunk = self.bytes.get(from..offset).unwrap_or_default();
-        let mut prev_cr = from > 0 && self.bytes.get(from - 1) == Some(&b'\r');
-        for &b in chunk {
-            match b {
-                b'\n' if prev_cr => {}
-                b'\n' | b'\r' => line += 1,
-                _ => {}
-            }
-            prev_cr = b == b'\r';
-        }
-        self.cursor = (offset, line);
-        line
-    }
+    reader: RecordReader<'a>,
 }
 
 impl Iterator for Records<'_> {
     type Item = Record;
 
     fn next(&mut self) -> Option<Record> {
-        loop {
-            let (line, start, fields) = self.pending.take()?;
-            self.pending = self.read_one();
-            let end = self.pending.as_ref().map_or(self.bytes.len(), |p| p.1);
-            let record = Record { line, span: start..end.max(start), fields };
-            if !record.is_blank() {
-                return Some(record);
-            }
-        }
+        let mut record = Record::default();
+        // Reading from memory cannot fail.
+        self.reader.read_record(&mut record).ok()?.then_some(record)
     }
 }
 

@@ -29,9 +29,22 @@ pub(super) fn delimiter(bytes: &[u8]) -> u8 {
     }
 }
 
+/// Whether `bytes` hold the whole first record: an unquoted line feed.
+pub(super) fn first_line_is_complete(bytes: &[u8]) -> bool {
+    let mut quoted = false;
+    for &b in bytes {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
-    use super::delimiter;
+    use super::{delimiter, first_line_is_complete};
 
     #[test]
     fn picks_the_most_frequent_unquoted_separator() {
@@ -41,5 +54,12 @@ mod tests {
         assert_eq!(delimiter(b"\"x;y;z\",b\n"), b',');
         assert_eq!(delimiter(b"single\n"), b',');
         assert_eq!(delimiter(b"Street, City;Dept;Name\n"), b';');
+    }
+
+    #[test]
+    fn a_quoted_line_feed_does_not_end_the_first_line() {
+        assert!(!first_line_is_complete(b"a,\"b\nc"));
+        assert!(first_line_is_complete(b"a,\"b\nc\"\n"));
+        assert!(!first_line_is_complete(b""));
     }
 }

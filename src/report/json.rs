@@ -19,12 +19,21 @@
 
 use std::io::{self, Write};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{RenderOptions, Report};
+use super::RenderOptions;
 use crate::check::FileReport;
 
+/// Items serialised by one task, and items serialised before they are
+/// written (which bounds the memory held).
+const SIZES: (usize, usize) = (2048, 32 * 2048);
+
 /// Writes the single JSON document.
+///
+/// The bytes are those of `serde_json::to_writer(out, &Report::new(files))`
+/// followed by a newline; the diagnostics and operations arrays are
+/// serialised in parallel pieces and written in order.
 pub fn write_document(out: &mut dyn Write, files: &[FileReport], options: &RenderOptions) -> io::Result<()> {
     if options.quiet {
         #[derive(Serialize)]
@@ -41,36 +50,90 @@ pub fn write_document(out: &mut dyn Write, files: &[FileReport], options: &Rende
         let files =
             files.iter().map(|f| Quiet { path: &f.path, rows: f.rows, summary: &f.summary }).collect();
         serde_json::to_writer(&mut *out, &QuietReport { version: super::JSON_VERSION, files })?;
-    } else {
-        serde_json::to_writer(&mut *out, &Report::new(files))?;
+        return out.write_all(b"\n");
     }
-    out.write_all(b"\n")
+    write!(out, "{{\"version\":{},\"files\":[", super::JSON_VERSION)?;
+    for (i, file) in files.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        // The fields of `FileReport`'s `Serialize`, in its order.
+        out.write_all(b"{\"path\":")?;
+        serde_json::to_writer(&mut *out, &file.path)?;
+        write!(out, ",\"rows\":{},\"summary\":", file.rows)?;
+        serde_json::to_writer(&mut *out, &file.summary)?;
+        out.write_all(b",\"diagnostics\":[")?;
+        write_pieces(out, &file.diagnostics, SIZES, true, |buf, d| serde_json::to_writer(buf, d))?;
+        out.write_all(b"],\"operations\":[")?;
+        write_pieces(out, &file.operations, SIZES, true, |buf, o| serde_json::to_writer(buf, o))?;
+        out.write_all(b"]}")?;
+    }
+    out.write_all(b"]}\n")
 }
 
-/// Writes one message: `{"type": kind, "path": …?, …object's fields}`.
-fn message<T: Serialize>(
+/// Writes `items`, `comma` between two, each as `one` writes it into a
+/// buffer; pieces of `piece` items are serialised in parallel, `window`
+/// items at a time, and written in order.
+fn write_pieces<T: Sync>(
     out: &mut dyn Write,
-    buf: &mut Vec<u8>,
-    kind: &str,
-    path: Option<&str>,
-    value: &T,
+    items: &[T],
+    (piece, window): (usize, usize),
+    comma: bool,
+    one: impl Fn(&mut Vec<u8>, &T) -> serde_json::Result<()> + Sync,
 ) -> io::Result<()> {
-    buf.clear();
-    serde_json::to_writer(&mut *buf, value)?;
-    write!(out, "{{\"type\":\"{kind}\"")?;
-    if let Some(path) = path {
-        out.write_all(b",\"path\":")?;
-        serde_json::to_writer(&mut *out, path)?;
-    }
-    // `buf` is a JSON object: splice its fields after ours.
-    match buf.get(1..) {
-        Some(b"}") | None => out.write_all(b"}")?,
-        Some(rest) => {
-            out.write_all(b",")?;
-            out.write_all(rest)?;
+    let mut first = true;
+    for window in items.chunks(window.max(1)) {
+        let pieces: Vec<serde_json::Result<Vec<u8>>> = window
+            .par_chunks(piece.max(1))
+            .map(|items| {
+                let mut buf = Vec::with_capacity(items.len() * 128);
+                for item in items {
+                    if comma {
+                        buf.push(b',');
+                    }
+                    one(&mut buf, item)?;
+                }
+                Ok(buf)
+            })
+            .collect();
+        for piece in pieces {
+            let piece = piece?;
+            // Every item is preceded by a comma but the very first.
+            let from = usize::from(comma && std::mem::take(&mut first));
+            out.write_all(piece.get(from..).unwrap_or_default())?;
         }
     }
-    out.write_all(b"\n")
+    Ok(())
+}
+
+/// Writes one message into `buf`: `{"type": kind, "path": …?, …object's
+/// fields}` and a newline; `path` is the path already as JSON.
+fn message<T: Serialize>(
+    buf: &mut Vec<u8>,
+    kind: &str,
+    path: Option<&[u8]>,
+    value: &T,
+) -> serde_json::Result<()> {
+    let at = buf.len();
+    serde_json::to_writer(&mut *buf, value)?;
+    // `value` is a JSON object: splice its fields after ours.
+    let object = buf.split_off(at);
+    buf.extend_from_slice(b"{\"type\":\"");
+    buf.extend_from_slice(kind.as_bytes());
+    buf.push(b'"');
+    if let Some(path) = path {
+        buf.extend_from_slice(b",\"path\":");
+        buf.extend_from_slice(path);
+    }
+    match object.get(1..) {
+        Some(b"}") | None => buf.push(b'}'),
+        Some(rest) => {
+            buf.push(b',');
+            buf.extend_from_slice(rest);
+        }
+    }
+    buf.push(b'\n');
+    Ok(())
 }
 
 /// Writes the JSON Lines stream.
@@ -81,17 +144,92 @@ pub fn write_lines(out: &mut dyn Write, files: &[FileReport], options: &RenderOp
     }
     let mut buf = Vec::with_capacity(512);
     for file in files {
-        let path = Some(file.path.as_str());
-        message(out, &mut buf, "file", path, &FileMessage { rows: file.rows })?;
+        let path = serde_json::to_vec(&file.path)?;
+        let path = Some(path.as_slice());
+        buf.clear();
+        message(&mut buf, "file", path, &FileMessage { rows: file.rows })?;
+        out.write_all(&buf)?;
         if !options.quiet {
-            for d in &file.diagnostics {
-                message(out, &mut buf, "diagnostic", path, d)?;
-            }
-            for o in &file.operations {
-                message(out, &mut buf, "operation", path, o)?;
-            }
+            write_pieces(out, &file.diagnostics, SIZES, false, |buf, d| message(buf, "diagnostic", path, d))?;
+            write_pieces(out, &file.operations, SIZES, false, |buf, o| message(buf, "operation", path, o))?;
         }
-        message(out, &mut buf, "summary", path, &file.summary)?;
+        buf.clear();
+        message(&mut buf, "summary", path, &file.summary)?;
+        out.write_all(&buf)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Report;
+    use crate::{Checker, OrgState, OrgUser};
+
+    /// A report with adds, modifies, deletes, rejections and findings.
+    fn reports() -> Vec<FileReport> {
+        let mut org = OrgState::default();
+        for i in 0..40 {
+            org.users.push(OrgUser {
+                package: Some("webex_meetings".into()),
+                first_name: Some(format!("Old{i}")),
+                ..OrgUser::new(format!("user{i}@acme.example"))
+            });
+        }
+        let checker = Checker::builder().org(org).build();
+        let mut csv = String::from("User ID/Email (Required),First Name,Webex Meetings,Webex Calling\n");
+        for i in 0..100 {
+            let cells = match i % 5 {
+                0 => ",\"Quote \"\"q\"\"\",TRUE,".to_owned(),
+                1 => ",Nicolò\u{7},maybe,".to_owned(),
+                2 => ",,FALSE,FALSE".to_owned(),
+                _ => format!(",New{i},,"),
+            };
+            csv.push_str(&format!("user{}@acme.example{cells}\n", i % 60));
+        }
+        vec![
+            checker.check_bytes("a \"1\".csv", csv.clone().into_bytes()),
+            checker.check_bytes("empty.csv", Vec::new()),
+            checker.check_bytes("b.csv", csv.into_bytes()),
+        ]
+    }
+
+    #[test]
+    fn the_document_is_what_serde_writes_whatever_the_pieces() {
+        let files = reports();
+        assert!(files[0].operations.len() == 100 && files[0].diagnostics.len() > 10);
+        let mut expected = serde_json::to_vec(&Report::new(&files)).unwrap();
+        expected.push(b'\n');
+        let mut got = Vec::new();
+        write_document(&mut got, &files, &RenderOptions::default()).unwrap();
+        assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(expected).unwrap());
+        for sizes in [(1, 1), (3, 7), (64, 64)] {
+            let (mut one, mut other) = (Vec::new(), Vec::new());
+            write_pieces(&mut one, &files[0].operations, sizes, true, |b, o| serde_json::to_writer(b, o))
+                .unwrap();
+            write_pieces(&mut other, &files[0].operations, SIZES, true, |b, o| serde_json::to_writer(b, o))
+                .unwrap();
+            assert_eq!(one, other, "{sizes:?}");
+        }
+    }
+
+    #[test]
+    fn every_line_is_one_typed_object() {
+        let files = reports();
+        let mut out = Vec::new();
+        write_lines(&mut out, &files, &RenderOptions::default()).unwrap();
+        let lines: Vec<serde_json::Value> = out
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        let count = |t: &str| lines.iter().filter(|l| l["type"] == t).count();
+        let (rows, diags): (usize, usize) =
+            files.iter().fold((0, 0), |(r, d), f| (r + f.operations.len(), d + f.diagnostics.len()));
+        assert_eq!((count("file"), count("summary")), (3, 3));
+        assert_eq!((count("operation"), count("diagnostic")), (rows, diags));
+        let op = lines.iter().find(|l| l["type"] == "operation").unwrap();
+        assert_eq!(op["path"], "a \"1\".csv");
+        assert_eq!(op["row"], 1);
+    }
 }

@@ -218,14 +218,21 @@ Use instead:
     giulia.rossi@acme.example,1005,Milano HQ,TRUE
 "#;
 /// E004: the same key as an earlier row. Only valid emails are compared.
-pub(crate) fn check_duplicates(facts: &[RowFacts], out: &mut [Vec<Diagnostic>]) {
-    let mut first: HashMap<&str, u64> = HashMap::with_capacity(facts.len());
-    for (fact, diags) in facts.iter().zip(out.iter_mut()) {
-        let Some(key) = fact.valid_key.as_deref() else {
-            continue;
+/// Fed the rows one at a time, in input order; remembers each key's first
+/// line.
+#[derive(Debug, Default)]
+pub(crate) struct DuplicateEmails {
+    first: HashMap<String, u64, foldhash::fast::RandomState>,
+}
+
+impl DuplicateEmails {
+    /// Checks one row; takes its valid key to remember it.
+    pub(crate) fn check(&mut self, fact: &mut RowFacts, out: &mut Vec<Diagnostic>) {
+        let Some(key) = fact.valid_key.take() else {
+            return;
         };
-        match first.get(key) {
-            Some(&line) => diags.push(
+        match self.first.get(key.as_str()) {
+            Some(&line) => out.push(
                 Diagnostic {
                     row: Some(fact.row),
                     column_index: fact.email_column,
@@ -242,7 +249,7 @@ pub(crate) fn check_duplicates(facts: &[RowFacts], out: &mut [Vec<Diagnostic>]) 
                 )),
             ),
             None => {
-                first.insert(key, fact.line);
+                self.first.insert(key, fact.line);
             }
         }
     }

@@ -44,8 +44,7 @@ Org: niccolo.bianchi@acme.example already exists (the row is a modify).
 /// F001: the file is not UTF-8 (and no `--encoding` was given).
 pub(crate) fn not_utf8(source: &Source) -> Option<Diagnostic> {
     let bad = source.invalid_utf8?;
-    let byte = usize::try_from(bad.byte).ok().and_then(|at| source.bytes().get(at));
-    let what = byte.map_or_else(String::new, |b| format!(" 0x{b:02X}"));
+    let what = format!(" 0x{:02X}", bad.value);
     Some(
         Diagnostic::new(
             Code::F001,

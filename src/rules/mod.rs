@@ -17,8 +17,8 @@
 //!
 //! Stages before this one only record facts; rules turn facts into
 //! [`Diagnostic`]s. Per-row rules see a `RowContext` and run in parallel;
-//! cross-row rules (E004, N005–N007) run once over every row's `RowFacts`,
-//! in input order, so "the earlier row" is always the lower line.
+//! cross-row rules (E004, N005–N007) see every row's `RowFacts` in input
+//! order (`CrossRow`), so "the earlier row" is always the lower line.
 
 pub(crate) mod base_licence;
 pub mod diagnostic;
@@ -102,6 +102,8 @@ pub(crate) struct RowFacts {
     pub valid_key: Option<String>,
     /// The key, valid or not (to tell an org user from another).
     pub key: String,
+    /// The org user with that key.
+    pub org_user: Option<usize>,
     /// Column indexes the cross-row findings point at.
     pub email_column: Option<usize>,
     pub phone_column: Option<usize>,
@@ -111,6 +113,10 @@ pub(crate) struct RowFacts {
     /// A valid Extension the row sets, with the key of its effective
     /// location (`None` when that location is unknown to the org: L001).
     pub extension: Option<(String, String)>,
+    /// The org users who have that phone number, and that extension there.
+    /// (Looked up here, in parallel, so that the in-order pass stays short.)
+    pub phone_owner: Option<usize>,
+    pub extension_owner: Option<usize>,
     /// Whether the row is an org user's and deletes them, or removes or
     /// replaces their number (or extension, or moves them to another
     /// location), so the org's current value no longer blocks others.
@@ -125,6 +131,7 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
         line: cx.row.line,
         row: cx.row.row,
         key: cx.key.to_owned(),
+        org_user: cx.intent.existing.and(cx.org).and_then(|o| o.user_index(cx.key)),
         email_column: header.field(Field::Email),
         phone_column: header.field(Field::PhoneNumber),
         extension_column: header.field(Field::Extension),
@@ -146,13 +153,17 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
     if email_ok {
         facts.valid_key = Some(cx.key.to_owned());
     }
+    facts.phone_owner = numbers.phone.as_deref().and_then(|p| cx.org?.phone_owner(p));
     facts.phone = numbers.phone;
     if let (Some(ext), true) = (numbers.extension, location_known) {
         let location = match cx.intent.effective.location {
             EffectiveLocation::Named(l) => Some(l),
             EffectiveLocation::Default | EffectiveLocation::None => None,
         };
-        facts.extension = Some((crate::org::location_key(location), ext));
+        let location = crate::org::location_key(location);
+        let named = (!location.is_empty()).then_some(location.as_str());
+        facts.extension_owner = cx.org.and_then(|o| o.extension_owner(named, &ext));
+        facts.extension = Some((location, ext));
     }
     if let Some(user) = cx.intent.existing {
         let deletes = cx.intent.operation.kind() == crate::plan::OpKind::Delete;
@@ -183,10 +194,62 @@ fn releases(cell: NumberCell<'_>, current: &Option<String>) -> bool {
     }
 }
 
-/// Runs the cross-row rules; `out[i]` receives row `i`'s findings.
-pub(crate) fn check_rows(facts: &[RowFacts], org: Option<&OrgState>, out: &mut [Vec<Diagnostic>]) {
-    email::check_duplicates(facts, out);
-    number::check_duplicates(facts, org, out);
+/// The cross-row rules (E004, N005–N007), fed every row's `RowFacts` in
+/// input order, one row at a time: a driver can check a file chunk by
+/// chunk, or as a stream, without keeping every row's facts. Only the keys
+/// and numbers seen are remembered.
+pub(crate) struct CrossRow<'o> {
+    emails: email::DuplicateEmails,
+    numbers: number::DuplicateNumbers<'o>,
+}
+
+impl<'o> CrossRow<'o> {
+    /// Nothing seen yet.
+    pub(crate) fn new(org: Option<&'o OrgState>) -> CrossRow<'o> {
+        CrossRow { emails: email::DuplicateEmails::default(), numbers: number::DuplicateNumbers::new(org) }
+    }
+
+    /// Checks row `index` (0-based) against the rows before it; `out` holds
+    /// the row's findings so far and receives the new ones. `fill` gives
+    /// each finding its cell's title and value while the row's record is at
+    /// hand. Findings that depend on rows still to come (N005-N007 when an
+    /// org user may yet give a number up) wait: see
+    /// [`take_settled`](CrossRow::take_settled) and
+    /// [`finish`](CrossRow::finish).
+    pub(crate) fn check(
+        &mut self,
+        index: usize,
+        facts: &mut RowFacts,
+        fill: &dyn Fn(&mut Diagnostic),
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let from = out.len();
+        self.emails.check(facts, out);
+        // Only a row Control Hub accepts gives a number up.
+        let has_error = out.iter().any(Diagnostic::is_error);
+        self.numbers.check(index, facts, has_error, fill, out);
+        for d in out.iter_mut().skip(from) {
+            fill(d);
+        }
+    }
+
+    /// Findings of earlier rows that rows since have settled: (row index,
+    /// finding).
+    pub(crate) fn take_settled(&mut self) -> Vec<(usize, Diagnostic)> {
+        self.numbers.take_settled()
+    }
+
+    /// The first row (0-based) whose findings may still change with rows
+    /// to come; `None` when every row checked so far is settled.
+    pub(crate) fn first_waiting(&self) -> Option<usize> {
+        self.numbers.first_waiting()
+    }
+
+    /// The findings that waited for the end of the file: (row index,
+    /// finding), in row order.
+    pub(crate) fn finish(self) -> Vec<(usize, Diagnostic)> {
+        self.numbers.finish()
+    }
 }
 
 /// Helpers for the rules' unit tests: check a small file and pick out one

@@ -1,7 +1,7 @@
 //! Number rules (N001–N007): phone numbers, caller-id numbers and
 //! extensions — their format, and their uniqueness in the file and the org.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{Code, Diagnostic, RowContext, RowFacts};
 use crate::header::Field;
@@ -246,80 +246,268 @@ fn invalid_extension(cx: &RowContext<'_>, value: &str, out: &mut Vec<Diagnostic>
     false
 }
 
-/// Runs N005–N007 over every row, in order.
-///
-/// Each number is held by the first row that claims it and is not refused
-/// for it: a row that takes an org user's number gets N006 (or N007) but
-/// does not hold the number, so the owner's own row later in the file is
-/// not blamed as well. Rows with the same email are one user repeated
-/// (E004), not two users sharing a number.
-pub(crate) fn check_duplicates(facts: &[RowFacts], org: Option<&OrgState>, out: &mut [Vec<Diagnostic>]) {
-    // Org users whose row in this file gives up their number or extension:
-    // their current values no longer block anybody. Only a row Control Hub
-    // accepts gives anything up, so rows with an error so far do not count.
-    let mut released_phone = HashSet::new();
-    let mut released_extension = HashSet::new();
-    if let Some(org) = org {
-        for (f, diags) in facts.iter().zip(out.iter()) {
-            if diags.iter().any(Diagnostic::is_error) {
-                continue;
+/// What one row finds about one of its numbers, in each of the two ways
+/// things can end for the org user who has that number now.
+#[derive(Debug, PartialEq, Eq)]
+enum Found {
+    /// Nothing.
+    Nothing,
+    /// A row earlier in the file, on this line, holds it (N005, N007).
+    Repeat(u64),
+    /// The org user holds it and keeps it (N006, N007).
+    Taken(usize),
+}
+
+/// The first rows of the file holding one number (a phone number, or an
+/// extension in a location): (line, key).
+#[derive(Debug, Default)]
+struct Holders {
+    /// The first row of all: the holder when the number is free, or when
+    /// the org user who has it gives it up somewhere in the file.
+    any: Option<(u64, String)>,
+    /// The first row of the org user who has it: the only holder allowed
+    /// when that user keeps it.
+    own: Option<(u64, String)>,
+}
+
+impl Holders {
+    /// What a row of user `key` (the org's user `me`) holding this number
+    /// finds, if the owner gives it up and if the owner keeps it; records
+    /// the row as a holder where it is the first.
+    fn claim(&mut self, line: u64, key: &str, owner: Option<usize>, me: Option<usize>) -> (Found, Found) {
+        let first = |holder: &mut Option<(u64, String)>, may_hold: bool, otherwise: Found| match holder {
+            Some((_, k)) if k == key => Found::Nothing,
+            Some((l, _)) => Found::Repeat(*l),
+            None if may_hold => {
+                *holder = Some((line, key.to_owned()));
+                Found::Nothing
             }
-            if let Some(i) = org.user_index(&f.key) {
-                if f.releases_phone {
-                    released_phone.insert(i);
+            None => otherwise,
+        };
+        let if_free = first(&mut self.any, true, Found::Nothing);
+        let if_kept = match owner {
+            Some(o) => first(&mut self.own, me == Some(o), Found::Taken(o)),
+            None => Found::Nothing,
+        };
+        (if_free, if_kept)
+    }
+}
+
+/// The hasher of the maps of every number in a file: fast, seeded per run.
+type Hasher = foldhash::fast::RandomState;
+
+/// Row `f` claims `number` in `map`: what it finds, and the holders to
+/// insert when the number is new (after the findings are made, so that the
+/// number need not be cloned).
+fn claim<K: Eq + std::hash::Hash>(
+    map: &mut HashMap<K, Holders, Hasher>,
+    number: &K,
+    f: &RowFacts,
+    owner: Option<usize>,
+    me: Option<usize>,
+) -> ((Found, Found), Option<Holders>) {
+    match map.get_mut(number) {
+        Some(holders) => (holders.claim(f.line, &f.key, owner, me), None),
+        None => {
+            let mut holders = Holders::default();
+            (holders.claim(f.line, &f.key, owner, me), Some(holders))
+        }
+    }
+}
+
+/// A finding that depends on whether an org user gives a number up.
+#[derive(Debug)]
+struct Pending {
+    index: usize,
+    if_released: Option<Diagnostic>,
+    if_kept: Option<Diagnostic>,
+}
+
+/// N005–N007, fed the rows one at a time in input order.
+///
+/// A number or extension an org user has blocks the other rows only if no
+/// row of the file gives it up — a row of that user, without an error, that
+/// deletes them or removes or replaces the number — and that row may come
+/// later. Until it comes (or the file ends) a row holding such a number has
+/// two possible findings; it waits in `pending`. Which row counts as the
+/// first holder depends on the same question, so [`Holders`] keeps both.
+#[derive(Debug)]
+pub(crate) struct DuplicateNumbers<'o> {
+    org: Option<&'o OrgState>,
+    phones: HashMap<String, Holders, Hasher>,
+    extensions: HashMap<(String, String), Holders, Hasher>,
+    /// Org users whose row in this file gives up their number or extension:
+    /// their current values no longer block anybody.
+    released_phone: HashSet<usize, Hasher>,
+    released_extension: HashSet<usize, Hasher>,
+    /// Waiting findings, by sequence (so in row order).
+    pending: BTreeMap<u64, Pending>,
+    /// The waiting findings of each (is a phone, org user).
+    waiting_on: HashMap<(bool, usize), Vec<u64>>,
+    sequence: u64,
+    /// Findings of earlier rows settled by a release.
+    settled: Vec<(usize, Diagnostic)>,
+}
+
+impl<'o> DuplicateNumbers<'o> {
+    /// Nothing seen yet.
+    pub(crate) fn new(org: Option<&'o OrgState>) -> DuplicateNumbers<'o> {
+        DuplicateNumbers {
+            org,
+            phones: HashMap::default(),
+            extensions: HashMap::default(),
+            released_phone: HashSet::default(),
+            released_extension: HashSet::default(),
+            pending: BTreeMap::new(),
+            waiting_on: HashMap::new(),
+            sequence: 0,
+            settled: Vec::new(),
+        }
+    }
+
+    /// Checks row `index` (0-based) against the rows before it; takes its
+    /// phone and extension to remember them. `has_error`: whether the row
+    /// has an error so far (then it gives nothing up). `fill` completes each
+    /// finding while the row's record is at hand, those that wait included.
+    pub(crate) fn check(
+        &mut self,
+        index: usize,
+        f: &mut RowFacts,
+        has_error: bool,
+        fill: &dyn Fn(&mut Diagnostic),
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let Some(org) = self.org else {
+            return self.check_without_org(f, out);
+        };
+        let me = f.org_user;
+        if let (Some(i), false) = (me, has_error) {
+            if f.releases_phone {
+                self.release(true, i);
+            }
+            if f.releases_extension {
+                self.release(false, i);
+            }
+        }
+        if let Some(phone) = f.phone.take() {
+            let owner = f.phone_owner;
+            let (found, new) = claim(&mut self.phones, &phone, f, owner, me);
+            let diagnostic = |found: Found| match found {
+                Found::Nothing => None,
+                Found::Repeat(line) => Some(duplicate_phone(f, &phone, line)),
+                Found::Taken(owner) => Some(phone_taken(f, &phone, org, owner)),
+            };
+            self.settle_or_wait(index, true, owner, found, diagnostic, fill, out);
+            if let Some(holders) = new {
+                self.phones.insert(phone, holders);
+            }
+        }
+        if let Some(key) = f.extension.take() {
+            let ext = &key.1;
+            let owner = f.extension_owner;
+            let (found, new) = claim(&mut self.extensions, &key, f, owner, me);
+            let diagnostic = |found: Found| match found {
+                Found::Nothing => None,
+                Found::Repeat(line) => {
+                    Some(duplicate_extension(f, ext, format!("the user on line {line} of this file")))
                 }
-                if f.releases_extension {
-                    released_extension.insert(i);
+                Found::Taken(owner) => {
+                    let who = org.users.get(owner).map_or("", |u| u.email.as_str());
+                    Some(duplicate_extension(f, ext, format!("{who}, a user of the org")))
                 }
+            };
+            self.settle_or_wait(index, false, owner, found, diagnostic, fill, out);
+            if let Some(holders) = new {
+                self.extensions.insert(key, holders);
             }
         }
     }
-    // The first holder of each number: (line, key).
-    let mut phones: HashMap<&str, (u64, &str)> = HashMap::new();
-    let mut extensions: HashMap<(&str, &str), (u64, &str)> = HashMap::new();
-    for (f, diags) in facts.iter().zip(out.iter_mut()) {
-        let me = org.and_then(|o| o.user_index(&f.key));
-        if let Some(phone) = f.phone.as_deref() {
-            match phones.get(phone) {
-                Some(&(_, key)) if key == f.key => {}
-                Some(&(line, _)) => diags.push(duplicate_phone(f, phone, line)),
-                None => {
-                    let owner = org.and_then(|o| o.phone_owner(phone).map(|i| (o, i)));
-                    match owner {
-                        Some((org, owner)) if Some(owner) != me && !released_phone.contains(&owner) => {
-                            diags.push(phone_taken(f, phone, org, owner));
-                        }
-                        _ => {
-                            phones.insert(phone, (f.line, &f.key));
-                        }
-                    }
-                }
+
+    /// Without an org nobody owns a number: only repeats in the file count.
+    fn check_without_org(&mut self, f: &mut RowFacts, out: &mut Vec<Diagnostic>) {
+        if let Some(phone) = f.phone.take() {
+            match claim(&mut self.phones, &phone, f, None, None) {
+                ((Found::Repeat(line), _), _) => out.push(duplicate_phone(f, &phone, line)),
+                (_, Some(holders)) => drop(self.phones.insert(phone, holders)),
+                _ => {}
             }
         }
-        if let Some((location, ext)) = &f.extension {
-            let key = (location.as_str(), ext.as_str());
-            match extensions.get(&key) {
-                Some(&(_, user)) if user == f.key => {}
-                Some(&(line, _)) => {
-                    diags.push(duplicate_extension(f, ext, format!("the user on line {line} of this file")));
+        if let Some(key) = f.extension.take() {
+            match claim(&mut self.extensions, &key, f, None, None) {
+                ((Found::Repeat(line), _), _) => {
+                    out.push(duplicate_extension(f, &key.1, format!("the user on line {line} of this file")))
                 }
-                None => {
-                    let owner = org.and_then(|o| {
-                        let loc = (!location.is_empty()).then_some(location.as_str());
-                        o.extension_owner(loc, ext).map(|i| (o, i))
-                    });
-                    match owner {
-                        Some((org, owner)) if Some(owner) != me && !released_extension.contains(&owner) => {
-                            let who = org.users.get(owner).map_or("", |u| u.email.as_str());
-                            diags.push(duplicate_extension(f, ext, format!("{who}, a user of the org")));
-                        }
-                        _ => {
-                            extensions.insert(key, (f.line, &f.key));
-                        }
-                    }
-                }
+                (_, Some(holders)) => drop(self.extensions.insert(key, holders)),
+                _ => {}
             }
         }
+    }
+
+    /// Reports a finding now when the owner's choice is known or does not
+    /// matter; otherwise keeps both possible findings until it is.
+    #[allow(clippy::too_many_arguments)]
+    fn settle_or_wait(
+        &mut self,
+        index: usize,
+        phone: bool,
+        owner: Option<usize>,
+        (if_released, if_kept): (Found, Found),
+        diagnostic: impl Fn(Found) -> Option<Diagnostic>,
+        fill: &dyn Fn(&mut Diagnostic),
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let released = owner.is_none_or(|o| self.released(phone, o));
+        if released || if_released == if_kept {
+            out.extend(diagnostic(if_released));
+            return;
+        }
+        let (mut if_released, mut if_kept) = (diagnostic(if_released), diagnostic(if_kept));
+        if_released.iter_mut().chain(if_kept.iter_mut()).for_each(fill);
+        self.sequence += 1;
+        self.pending.insert(self.sequence, Pending { index, if_released, if_kept });
+        if let Some(o) = owner {
+            self.waiting_on.entry((phone, o)).or_default().push(self.sequence);
+        }
+    }
+
+    fn released(&self, phone: bool, owner: usize) -> bool {
+        if phone {
+            self.released_phone.contains(&owner)
+        } else {
+            self.released_extension.contains(&owner)
+        }
+    }
+
+    /// The org user `user` gives up their number (or extension): what waited
+    /// on that is settled.
+    fn release(&mut self, phone: bool, user: usize) {
+        let set = if phone { &mut self.released_phone } else { &mut self.released_extension };
+        if !set.insert(user) {
+            return;
+        }
+        for sequence in self.waiting_on.remove(&(phone, user)).unwrap_or_default() {
+            if let Some(p) = self.pending.remove(&sequence) {
+                self.settled.extend(p.if_released.map(|d| (p.index, d)));
+            }
+        }
+    }
+
+    /// Findings of earlier rows settled since the last call: (row index,
+    /// finding).
+    pub(crate) fn take_settled(&mut self) -> Vec<(usize, Diagnostic)> {
+        std::mem::take(&mut self.settled)
+    }
+
+    /// The first row whose findings still wait on rows to come, if any.
+    pub(crate) fn first_waiting(&self) -> Option<usize> {
+        self.pending.first_key_value().map(|(_, p)| p.index)
+    }
+
+    /// Every row has been seen: the numbers not given up stay taken.
+    pub(crate) fn finish(mut self) -> Vec<(usize, Diagnostic)> {
+        let mut found = self.take_settled();
+        found.extend(self.pending.into_values().filter_map(|p| p.if_kept.map(|d| (p.index, d))));
+        found
     }
 }
 

@@ -1,0 +1,314 @@
+//! Splitting decoded text into records, from a slice or a stream.
+//!
+//! [`RecordReader`] drives `csv-core` itself rather than going through
+//! `csv::Reader`, because it needs what `csv::Reader` hides: the raw bytes
+//! between records, to count lines the way editors do (`\n`, `\r\n` and a
+//! lone `\r` each end one) and to know where each record starts and ends.
+//! It fills a caller-owned [`Record`], so a driver that reuses its records
+//! allocates nothing per row once the buffers have grown.
+
+use std::io::{self, Read};
+
+use csv_core::ReadRecordResult;
+
+use super::{Fields, InvalidUtf8, Record};
+
+/// How many bytes a stream is read by at a time.
+const READ_SIZE: usize = 1 << 16;
+
+/// Where the bytes come from.
+enum Input<'a> {
+    /// All of it, in memory.
+    Slice(&'a [u8]),
+    /// Read as needed; `buf[0]` is the byte at offset `base` of the stream.
+    /// `buf[..filled]` holds input; the rest is spare room, kept initialised
+    /// between reads so that a reader handing out a few bytes at a time
+    /// (a slow socket) does not cost a fresh [`READ_SIZE`] fill per call.
+    Stream { reader: Box<dyn Read + 'a>, buf: Vec<u8>, filled: usize, base: usize, eof: bool },
+}
+
+impl Input<'_> {
+    /// The bytes in memory and the stream offset of the first of them.
+    fn window(&self) -> (&[u8], usize) {
+        match self {
+            Input::Slice(bytes) => (bytes, 0),
+            Input::Stream { buf, filled, base, .. } => (buf.get(..*filled).unwrap_or_default(), *base),
+        }
+    }
+
+    /// Reads more bytes, forgetting those before offset `keep`. `false` at
+    /// the end of the input.
+    fn load(&mut self, keep: usize) -> io::Result<bool> {
+        let Input::Stream { reader, buf, filled, base, eof } = self else {
+            return Ok(false);
+        };
+        if *eof {
+            return Ok(false);
+        }
+        let drop = keep.saturating_sub(*base).min(*filled);
+        if drop > 0 && drop * 2 >= *filled {
+            buf.copy_within(drop..*filled, 0);
+            *filled -= drop;
+            *base += drop;
+        }
+        if buf.len() - *filled < READ_SIZE / 4 {
+            buf.resize(*filled + READ_SIZE, 0);
+        }
+        let read = loop {
+            match reader.read(buf.get_mut(*filled..).unwrap_or_default()) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        *filled += read;
+        *eof = read == 0;
+        Ok(read > 0)
+    }
+}
+
+/// Reads the records of a decoded text one at a time, blank lines skipped,
+/// each with the line it starts on and its byte range.
+///
+/// ```
+/// use csvcheck::read::{Record, Source};
+/// let src = Source::decode(b"a,b\r\n\r\n1,\"x\ny\"\r3,4".to_vec(), None);
+/// let mut reader = src.record_reader();
+/// let mut record = Record::default();
+/// let mut seen = Vec::new();
+/// while reader.read_record(&mut record).unwrap() {
+///     seen.push((record.line, record.field(1).unwrap().to_owned()));
+/// }
+/// assert_eq!(seen, [(1, "b".to_owned()), (3, "x\ny".to_owned()), (5, "4".to_owned())]);
+/// ```
+pub struct RecordReader<'a> {
+    input: Input<'a>,
+    core: csv_core::Reader,
+    /// Stream offset of the next byte `core` reads.
+    consumed: usize,
+    /// Where line counting has reached: (offset, line there, whether the
+    /// byte before it is `\r`).
+    cursor: (usize, u64, bool),
+    /// `\n` bytes before the cursor (F001 reports the line of a bad byte
+    /// by these alone, as [`Source::decode`](super::Source::decode) does).
+    newlines: u64,
+    /// Whether to look for the first byte that is not UTF-8 (streams read as
+    /// UTF-8; an in-memory source has checked already).
+    track_utf8: bool,
+    invalid_utf8: Option<InvalidUtf8>,
+    delimiter: u8,
+    done: bool,
+}
+
+impl<'a> RecordReader<'a> {
+    /// Records of text in memory.
+    pub(crate) fn from_slice(bytes: &'a [u8], delimiter: u8) -> RecordReader<'a> {
+        RecordReader::new(Input::Slice(bytes), delimiter, false)
+    }
+
+    /// Records of a stream of UTF-8 text (already decoded, BOM removed);
+    /// `prefix` holds its first bytes, already read.
+    pub(crate) fn from_stream(
+        prefix: Vec<u8>,
+        reader: Box<dyn Read + 'a>,
+        track_utf8: bool,
+    ) -> io::Result<RecordReader<'a>> {
+        let filled = prefix.len();
+        let mut input = Input::Stream { reader, buf: prefix, filled, base: 0, eof: false };
+        // The delimiter is the header's: read until its end is in memory.
+        loop {
+            let (bytes, _) = input.window();
+            if super::sniff::first_line_is_complete(bytes) || !input.load(0)? {
+                break;
+            }
+        }
+        let delimiter = super::sniff::delimiter(input.window().0);
+        Ok(RecordReader::new(input, delimiter, track_utf8))
+    }
+
+    fn new(input: Input<'a>, delimiter: u8, track_utf8: bool) -> RecordReader<'a> {
+        let core = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        RecordReader {
+            input,
+            core,
+            consumed: 0,
+            cursor: (0, 1, false),
+            newlines: 0,
+            track_utf8,
+            invalid_utf8: None,
+            delimiter,
+            done: false,
+        }
+    }
+
+    /// The delimiter the records are split by.
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    /// The raw text of a record read last (its span), without its line
+    /// terminator; empty once the reader has moved well past it.
+    pub(crate) fn raw(&self, span: &std::ops::Range<usize>) -> &[u8] {
+        let (bytes, base) = self.input.window();
+        let raw = span
+            .start
+            .checked_sub(base)
+            .zip(span.end.checked_sub(base))
+            .and_then(|(start, end)| bytes.get(start..end))
+            .unwrap_or_default();
+        super::trim_terminator(raw)
+    }
+
+    /// For a stream read as UTF-8: where its first byte that is not UTF-8
+    /// is, among the records read so far.
+    pub fn invalid_utf8(&self) -> Option<InvalidUtf8> {
+        self.invalid_utf8
+    }
+
+    /// Reads the next record that is not a blank line into `record`, reusing
+    /// its buffers. `Ok(false)` at the end of the input; errors come only
+    /// from reading a stream.
+    pub fn read_record(&mut self, record: &mut Record) -> io::Result<bool> {
+        loop {
+            if !self.read_any(record)? {
+                return Ok(false);
+            }
+            if !record.is_blank() {
+                return Ok(true);
+            }
+        }
+    }
+
+    fn read_any(&mut self, record: &mut Record) -> io::Result<bool> {
+        if self.done {
+            return Ok(false);
+        }
+        let begin = self.consumed;
+        // csv-core writes straight into the record's buffers, which keep
+        // their size from one record to the next.
+        let mut text = std::mem::take(&mut record.fields.text).into_bytes();
+        let ends = &mut record.fields.ends;
+        text.resize(text.capacity().max(256), 0);
+        ends.resize(ends.capacity().max(32), 0);
+        let (mut outlen, mut endlen) = (0, 0);
+        loop {
+            // An empty input tells csv-core the input has ended: give it one
+            // only when that is true.
+            let exhausted = self.input.window().0.len() + self.input.window().1 <= self.consumed;
+            if exhausted {
+                if let Err(e) = self.input.load(self.cursor.0.min(begin)) {
+                    record.fields = Fields::default();
+                    return Err(e);
+                }
+            }
+            let (res, nin, nout, nend) = {
+                let (bytes, base) = self.input.window();
+                let input = bytes.get(self.consumed - base..).unwrap_or_default();
+                let out = text.get_mut(outlen..).unwrap_or_default();
+                let ends = ends.get_mut(endlen..).unwrap_or_default();
+                self.core.read_record(input, out, ends)
+            };
+            self.consumed += nin;
+            outlen += nout;
+            endlen += nend;
+            match res {
+                // The loop loads more, or at the end finishes the record.
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull => text.resize(text.len() * 2, 0),
+                ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
+                ReadRecordResult::Record => break,
+                ReadRecordResult::End => {
+                    self.done = true;
+                    text.clear();
+                    ends.clear();
+                    record.fields.text = String::from_utf8(text).unwrap_or_default();
+                    return Ok(false);
+                }
+            }
+        }
+        text.truncate(outlen);
+        ends.truncate(endlen);
+        record.fields.text = match String::from_utf8(text) {
+            Ok(text) => text,
+            Err(e) => lossy(e.into_bytes(), ends),
+        };
+        // csv-core consumes a record's terminator at the start of the next
+        // call (with any empty lines): the record starts after them.
+        let (bytes, base) = self.input.window();
+        let skip = bytes
+            .get(begin - base..self.consumed - base)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&b| b == b'\n' || b == b'\r')
+            .count();
+        let start = begin + skip;
+        let end = self.consumed;
+        record.line = self.line_at(start);
+        record.span = start..end;
+        if self.track_utf8 && self.invalid_utf8.is_none() {
+            // The raw bytes decide, not the fields: removing quotes can
+            // mend a broken sequence.
+            self.note_invalid_utf8(start, end);
+        }
+        Ok(true)
+    }
+
+    /// Records where the first byte that is not UTF-8 in `start..end` is.
+    fn note_invalid_utf8(&mut self, start: usize, end: usize) {
+        if self.invalid_utf8.is_some() {
+            return;
+        }
+        let (bytes, base) = self.input.window();
+        let raw = bytes.get(start - base..end - base).unwrap_or_default();
+        let Err(e) = std::str::from_utf8(raw) else {
+            return;
+        };
+        let before = raw.get(..e.valid_up_to()).unwrap_or_default();
+        // The cursor sits at `start`: `newlines` counts every `\n` before it.
+        let line = self.newlines + before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let value = raw.get(e.valid_up_to()).copied().unwrap_or_default();
+        self.invalid_utf8 = Some(InvalidUtf8 { line, byte: (start + e.valid_up_to()) as u64, value });
+    }
+
+    /// The line of byte `offset`, counting `\n`, `\r\n` and lone `\r`
+    /// (offsets only ever grow, so this is linear over the input).
+    fn line_at(&mut self, offset: usize) -> u64 {
+        let (from, mut line, mut prev_cr) = self.cursor;
+        if offset <= from {
+            return line;
+        }
+        let (bytes, base) = self.input.window();
+        let chunk = bytes.get(from - base..offset - base).unwrap_or_default();
+        let newlines = chunk.iter().filter(|&&b| b == b'\n').count() as u64;
+        if !chunk.contains(&b'\r') {
+            // The common case, counted a vector at a time.
+            line += newlines - u64::from(prev_cr && chunk.first() == Some(&b'\n'));
+            prev_cr = false;
+        } else {
+            for &b in chunk {
+                match b {
+                    b'\n' => line += u64::from(!prev_cr),
+                    b'\r' => line += 1,
+                    _ => {}
+                }
+                prev_cr = b == b'\r';
+            }
+        }
+        self.newlines += newlines;
+        self.cursor = (offset, line, prev_cr);
+        line
+    }
+}
+
+/// The fields of `bytes` (ending at `ends`) with each invalid sequence
+/// replaced by U+FFFD; `ends` is updated to match.
+fn lossy(bytes: Vec<u8>, ends: &mut [usize]) -> String {
+    let mut text = String::with_capacity(bytes.len() + 16);
+    let mut from = 0;
+    for end in ends.iter_mut() {
+        text.push_str(&String::from_utf8_lossy(bytes.get(from..*end).unwrap_or_default()));
+        from = *end;
+        *end = text.len();
+    }
+    text
+}
