@@ -31,8 +31,9 @@ use crate::text::email_key;
 /// two reads, few enough that a streamed file's chunk stays small.
 const CHUNK: usize = 4096;
 
-/// What checking one row gives.
-type RowResult = (PlannedRow, RowFacts, Vec<Diagnostic>);
+/// What checking one row gives: its plan, what it does unless an error
+/// rejects it, its facts for the cross-row rules, and its findings.
+type RowResult = (PlannedRow, OpKind, RowFacts, Vec<Diagnostic>);
 
 /// Reads up to [`CHUNK`] records into `slots`, reusing the records there;
 /// returns how many it read.
@@ -52,6 +53,8 @@ fn fill(reader: &mut RecordReader<'_>, slots: &mut Vec<Record>) -> std::io::Resu
 /// A row checked, its cross-row findings made.
 struct Checked {
     planned: PlannedRow,
+    /// What the row does unless an error rejects it.
+    kind: OpKind,
     diagnostics: Vec<Diagnostic>,
     span: Range<usize>,
 }
@@ -79,7 +82,7 @@ impl<'o> Run<'o> {
         results: &mut Vec<RowResult>,
         emit: &mut dyn FnMut(Checked),
     ) {
-        for (record, (planned, mut facts, mut diagnostics)) in records.iter().zip(results.drain(..)) {
+        for (record, (planned, kind, mut facts, mut diagnostics)) in records.iter().zip(results.drain(..)) {
             // Cross-row findings are made from facts: they get their cell's
             // title and value from the record.
             let fill = |d: &mut Diagnostic| {
@@ -93,7 +96,7 @@ impl<'o> Run<'o> {
             let index = self.first_waiting + self.waiting.len();
             self.cross.check(index, &mut facts, &fill, &mut diagnostics);
             diagnostics.iter_mut().for_each(fill);
-            self.waiting.push_back(Checked { planned, diagnostics, span: record.span.clone() });
+            self.waiting.push_back(Checked { planned, kind, diagnostics, span: record.span.clone() });
             let settled = self.cross.take_settled();
             self.attach(settled);
         }
@@ -412,9 +415,11 @@ impl Checker {
         let mut keep = |checked: Checked| {
             spans.push(checked.span);
             let mut planned = checked.planned;
-            deletes += u64::from(planned.operation.kind() == OpKind::Delete);
+            let own_error = checked.diagnostics.iter().any(Diagnostic::is_error);
+            deletes += u64::from(checked.kind == OpKind::Delete && !own_error);
             // Past the row limit F004 rejects the whole file: what the rows
-            // would have done need not be kept.
+            // would have done need not be kept (the rows after the limit
+            // were rejected as they were checked).
             if rows.len() >= max_rows {
                 if rows.len() == max_rows {
                     rows.iter_mut().for_each(|r| r.operation = Operation::Rejected);
@@ -425,8 +430,9 @@ impl Checker {
             row_diags.extend(checked.diagnostics);
         };
         let mut run = Run::new(self.org());
-        let _ = self
-            .drive(&header, &mut reader, |records, results| run.push(&header, records, results, &mut keep));
+        let _ = self.drive(&header, &mut reader, true, |records, results| {
+            run.push(&header, records, results, &mut keep)
+        });
         run.finish(&mut keep);
         drop(reader);
 
@@ -439,11 +445,13 @@ impl Checker {
     /// Reads the data records in chunks and checks the rows of each chunk
     /// in parallel while the next chunk is read and the previous one handed
     /// to `consume` (in input order, with its records). Returns the number
-    /// of data rows.
+    /// of data rows. `limit`: reject rows past the row limit as they are
+    /// checked ([`Checker::check_record`]).
     fn drive(
         &self,
         header: &Header,
         reader: &mut RecordReader<'_>,
+        limit: bool,
         mut consume: impl FnMut(&[Record], &mut Vec<RowResult>),
     ) -> std::io::Result<u64> {
         // Three sets of records turn around: one being checked, one being
@@ -463,7 +471,7 @@ impl Checker {
                         records
                             .par_iter()
                             .enumerate()
-                            .map(|(i, record)| self.check_record(header, record, first_row + i as u64))
+                            .map(|(i, record)| self.check_record(header, record, first_row + i as u64, limit))
                             .collect_into_vec(results);
                     });
                     next = fill(reader, &mut reading);
@@ -552,7 +560,9 @@ impl Checker {
         };
         let mut run = Run::new(self.org());
         let rows = self
-            .drive(&header, &mut reader, |records, results| run.push(&header, records, results, &mut emit))
+            .drive(&header, &mut reader, false, |records, results| {
+                run.push(&header, records, results, &mut emit)
+            })
             .map_err(io_error)?;
         run.finish(&mut emit);
         let diagnostics = self.file_findings(&facts(&reader), &header, &header_raw, rows as usize);
@@ -606,7 +616,10 @@ impl Checker {
     }
 
     /// Plans and checks one data record.
-    fn check_record(&self, header: &Header, record: &Record, row: u64) -> RowResult {
+    /// With `limit`, a row past the row limit is rejected here, in
+    /// parallel (F004 rejects the whole file anyway): what it would do is
+    /// dropped on the thread that made it.
+    fn check_record(&self, header: &Header, record: &Record, row: u64, limit: bool) -> RowResult {
         let row = Row { line: record.line, row, record, header };
         let key = row.raw(Field::Email).map(email_key).unwrap_or_default();
         let plan_cx = PlanContext { profile: &self.profile, org: self.org(), mode: self.options.mode };
@@ -621,8 +634,10 @@ impl Checker {
         };
         let mut diags = Vec::new();
         let facts = rules::check_row(&cx, &mut diags);
-        let operation = intent.operation;
-        (PlannedRow { line: row.line, row: row.row, email: key, operation }, facts, diags)
+        let kind = intent.operation.kind();
+        let operation =
+            if limit && row.row > self.options.max_rows { Operation::Rejected } else { intent.operation };
+        (PlannedRow { line: row.line, row: row.row, email: key, operation }, kind, facts, diags)
     }
 
     /// Applies file-level verdicts, counts, and orders the findings (each
@@ -649,7 +664,8 @@ impl Checker {
         for planned in &rows {
             summary.count(planned.operation.kind());
         }
-        let mut diagnostics = file_diags;
+        let mut diagnostics = Vec::with_capacity(file_diags.len() + row_diags.len());
+        diagnostics.extend(file_diags);
         diagnostics.extend(row_diags);
         diagnostics.sort_by_key(Diagnostic::sort_key);
         for d in &diagnostics {

@@ -81,26 +81,26 @@ fn write_pieces<T: Sync>(
     comma: bool,
     one: impl Fn(&mut Vec<u8>, &T) -> serde_json::Result<()> + Sync,
 ) -> io::Result<()> {
+    let (piece, window) = (piece.max(1), window.max(1));
     let mut first = true;
-    for window in items.chunks(window.max(1)) {
-        let pieces: Vec<serde_json::Result<Vec<u8>>> = window
-            .par_chunks(piece.max(1))
-            .map(|items| {
-                let mut buf = Vec::with_capacity(items.len() * 128);
-                for item in items {
-                    if comma {
-                        buf.push(b',');
-                    }
-                    one(&mut buf, item)?;
+    // One buffer per piece of a window, reused from window to window.
+    let mut buffers: Vec<Vec<u8>> = Vec::new();
+    buffers.resize_with(window.div_ceil(piece).min(items.len().div_ceil(piece)), Vec::new);
+    for window in items.chunks(window) {
+        window.par_chunks(piece).zip(buffers.par_iter_mut()).try_for_each(|(items, buf)| {
+            buf.clear();
+            for item in items {
+                if comma {
+                    buf.push(b',');
                 }
-                Ok(buf)
-            })
-            .collect();
-        for piece in pieces {
-            let piece = piece?;
+                one(buf, item)?;
+            }
+            Ok::<_, serde_json::Error>(())
+        })?;
+        for buf in buffers.iter().take(window.len().div_ceil(piece)) {
             // Every item is preceded by a comma but the very first.
             let from = usize::from(comma && std::mem::take(&mut first));
-            out.write_all(piece.get(from..).unwrap_or_default())?;
+            out.write_all(buf.get(from..).unwrap_or_default())?;
         }
     }
     Ok(())
