@@ -302,14 +302,15 @@ fn terminal_width() -> usize {
 
 /// Reads a whole input file, or standard input for `-`; returns the name to
 /// show for it.
+/// Reading stops at the file-size limit, so `fix` and `split` are as safe
+/// on hostile input as `check`.
 fn read_input(path: &Path) -> Result<(String, Vec<u8>), Error> {
+    let limits = crate::limits::Limits::default();
     if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes)
-            .map_err(|source| Error::Io { path: "<stdin>".into(), source })?;
+        let bytes = limits.read(Path::new("<stdin>"), io::stdin().lock())?;
         return Ok(("<stdin>".into(), bytes));
     }
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let bytes = limits.read_path(path)?;
     Ok((path.display().to_string(), bytes))
 }
 

@@ -62,10 +62,14 @@ fn unknown_location(cx: &RowContext<'_>, location: &str, out: &mut Vec<Diagnosti
         return false;
     }
     let known = org.locations.as_deref().unwrap_or_default();
+    // Bounded distance: a hostile 128 KiB cell must not cost a quadratic
+    // comparison with every location.
+    let wanted = location.to_lowercase();
     let closest = known
         .iter()
-        .min_by_key(|k| crate::text::levenshtein(&k.to_lowercase(), &location.to_lowercase()))
-        .filter(|k| crate::text::levenshtein(&k.to_lowercase(), &location.to_lowercase()) <= 3);
+        .filter_map(|k| crate::text::levenshtein_within(&k.to_lowercase(), &wanted, 3).map(|d| (d, k)))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k);
     let help = match closest {
         Some(k) => format!(
             "did you mean {k:?}? Locations must be created in Control Hub before users are moved there"
