@@ -4,6 +4,7 @@
 use super::{Code, Diagnostic, RowContext};
 use crate::header::Field;
 use crate::plan::{EffectiveLocation, OpKind};
+use crate::profile::PackageDef;
 use crate::row::{Flag, NumberCell};
 
 /// Runs every package rule on one row; `email_ok` says whether the row's
@@ -359,6 +360,16 @@ fn admin_downgrade(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The package the row's user will have, when it includes what `includes`
+/// asks for and the row adds or modifies the user: the requirements of
+/// P007-P009 apply to what the upload changes, not to users left alone.
+fn package_requiring<'a>(
+    cx: &'a RowContext<'_>,
+    includes: fn(&PackageDef) -> bool,
+) -> Option<&'a PackageDef> {
+    cx.effective_package().filter(|p| includes(p) && cx.adds_or_modifies())
+}
+
 /// Documentation of P007: what it checks, why Control Hub cares, how to fix it.
 pub(crate) const P007: &str = r#"## What it checks
 A row whose package includes calling (Common Area Calling, Webex Voice,
@@ -389,10 +400,10 @@ Use instead:
 "#;
 /// P007: a calling package without an effective location.
 fn calling_needs_location(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Some(package) = cx.effective_package() else {
+    let Some(package) = package_requiring(cx, |p| p.calling) else {
         return;
     };
-    if !package.calling || !cx.adds_or_modifies() || cx.intent.effective.location != EffectiveLocation::None {
+    if cx.intent.effective.location != EffectiveLocation::None {
         return;
     }
     out.push(
@@ -436,15 +447,11 @@ Use instead:
 "#;
 /// P008: a calling package without an effective phone number or extension.
 fn calling_needs_number(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Some(package) = cx.effective_package() else {
+    let Some(package) = package_requiring(cx, |p| p.calling) else {
         return;
     };
     let effective = &cx.intent.effective;
-    if !package.calling
-        || !cx.adds_or_modifies()
-        || effective.phone_number.is_some()
-        || effective.extension.is_some()
-    {
+    if effective.phone_number.is_some() || effective.extension.is_some() {
         return;
     }
     let field =
@@ -500,10 +507,10 @@ Use instead:
 "#;
 /// P009: a meetings package without an effective Preferred Webex Site.
 fn meetings_needs_site(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Some(package) = cx.effective_package() else {
+    let Some(package) = package_requiring(cx, |p| p.meetings) else {
         return;
     };
-    if !package.meetings || !cx.adds_or_modifies() || cx.intent.effective.site.is_some() {
+    if cx.intent.effective.site.is_some() {
         return;
     }
     out.push(
