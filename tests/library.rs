@@ -109,3 +109,15 @@ fn errors_that_stop_a_check_are_typed_and_positioned() {
     let err = Checker::builder().build().check_path("does/not/exist.csv").expect_err("missing file");
     assert!(matches!(err, csvcheck::Error::Io { .. }));
 }
+
+#[test]
+fn rows_with_bytes_that_are_not_utf8_are_reported_once_by_f001() {
+    // SPEC §2: the affected rows are not reported again. Row 1's email is
+    // windows-1252 (0xF2 = ò): without the rule it would also be an E002.
+    let mut csv = b"User ID/Email (Required),Webex Meetings\nnicol\xf2@acme.example,TRUE\n".to_vec();
+    csv.extend_from_slice(b"bad-email@,TRUE\n");
+    let report = Checker::builder().build().check_bytes("u.csv", csv);
+    let codes: Vec<(Code, Option<u64>)> = report.diagnostics.iter().map(|d| (d.code, d.line)).collect();
+    assert_eq!(codes, [(Code::F001, Some(2)), (Code::E002, Some(3)), (Code::P009, Some(3))]);
+    assert_eq!(report.summary.rejected, 2, "F001 rejects the whole file");
+}

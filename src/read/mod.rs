@@ -110,6 +110,10 @@ pub struct Record {
     pub span: Range<usize>,
     /// The fields, decoded (bytes that are not UTF-8 become U+FFFD here).
     pub fields: Fields,
+    /// Whether the record held bytes that are not UTF-8 (its fields are a
+    /// lossy decoding): F001 reports the file once, and such a row is not
+    /// reported again for what the replacement characters break.
+    pub not_utf8: bool,
 }
 
 /// The fields of a record: one string and where each field ends in it, so

@@ -228,9 +228,9 @@ impl<'a> RecordReader<'a> {
         }
         text.truncate(outlen);
         ends.truncate(endlen);
-        record.fields.text = match String::from_utf8(text) {
-            Ok(text) => text,
-            Err(e) => lossy(e.into_bytes(), ends),
+        (record.fields.text, record.not_utf8) = match String::from_utf8(text) {
+            Ok(text) => (text, false),
+            Err(e) => (lossy(e.into_bytes(), ends), true),
         };
         // csv-core consumes a record's terminator at the start of the next
         // call (with any empty lines): the record starts after them.

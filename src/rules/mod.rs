@@ -137,6 +137,12 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
         extension_column: header.field(Field::Extension),
         ..RowFacts::default()
     };
+    if cx.row.record.not_utf8 {
+        // SPEC §2: bytes that are not UTF-8 are reported once per file
+        // (F001, which rejects every row); the cells of this row are a lossy
+        // decoding, and what the replacement characters break is an echo.
+        return facts;
+    }
     if !record::check(cx, out) {
         // A ragged record's cells are misaligned: checking them would blame
         // the wrong columns.
