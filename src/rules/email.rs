@@ -1,8 +1,6 @@
 //! Email rules (E001–E005): the `User ID/Email (Required)` cell, the key of
 //! every row.
 
-use std::collections::HashMap;
-
 use email_address::{EmailAddress, Options as EmailOptions};
 
 use super::{Code, Diagnostic, RowContext, RowFacts};
@@ -218,40 +216,47 @@ Use instead:
     giulia.rossi@acme.example,1005,Milano HQ,TRUE
 "#;
 /// E004: the same key as an earlier row. Only valid emails are compared.
-/// Fed the rows one at a time, in input order; remembers each key's first
-/// line.
+/// Fed the rows one at a time, in input order; remembers each valid key's
+/// first line.
 #[derive(Debug, Default)]
 pub(crate) struct DuplicateEmails {
-    first: HashMap<String, u64, foldhash::fast::RandomState>,
+    /// The first line of each key (by its id in the keys of the file), 0
+    /// while no row with the key valid has been seen.
+    first: Vec<u64>,
 }
 
 impl DuplicateEmails {
-    /// Checks one row; takes its valid key to remember it.
-    pub(crate) fn check(&mut self, fact: &mut RowFacts, out: &mut Vec<Diagnostic>) {
-        let Some(key) = fact.valid_key.take() else {
+    /// Checks one row, whose key `key` has the id `id`.
+    pub(crate) fn check(&mut self, id: u32, key: &str, fact: &RowFacts, out: &mut Vec<Diagnostic>) {
+        if !fact.key_valid {
+            return;
+        }
+        let id = id as usize;
+        if self.first.len() <= id {
+            self.first.resize(id + 1, 0);
+        }
+        let Some(first) = self.first.get_mut(id) else {
             return;
         };
-        match self.first.get(key.as_str()) {
-            Some(&line) => out.push(
-                Diagnostic {
-                    row: Some(fact.row),
-                    column_index: fact.email_column,
-                    ..Diagnostic::new(
-                        Code::E004,
-                        format!(
-                            "{key} is already in the file on line {line} (emails match whatever their case)"
-                        ),
-                    )
-                }
-                .at_line(fact.line)
-                .help(format!(
-                    "keep one row per user: merge this row into line {line}, or delete one of the two"
-                )),
-            ),
-            None => {
-                self.first.insert(key, fact.line);
-            }
+        if *first == 0 {
+            *first = fact.line;
+            return;
         }
+        let line = *first;
+        out.push(
+            Diagnostic {
+                row: Some(fact.row),
+                column_index: fact.email_column,
+                ..Diagnostic::new(
+                    Code::E004,
+                    format!("{key} is already in the file on line {line} (emails match whatever their case)"),
+                )
+            }
+            .at_line(fact.line)
+            .help(format!(
+                "keep one row per user: merge this row into line {line}, or delete one of the two"
+            )),
+        );
     }
 }
 

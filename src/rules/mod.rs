@@ -25,6 +25,7 @@ pub mod diagnostic;
 pub(crate) mod email;
 pub(crate) mod file;
 pub(crate) mod header;
+mod intern;
 pub(crate) mod location;
 pub(crate) mod number;
 pub(crate) mod package;
@@ -98,8 +99,8 @@ impl RowContext<'_> {
 pub(crate) struct RowFacts {
     pub line: u64,
     pub row: u64,
-    /// The key, when the email is valid (only valid values are compared).
-    pub valid_key: Option<String>,
+    /// Whether the email is valid (only valid values are compared).
+    pub key_valid: bool,
     /// The key, valid or not (to tell an org user from another).
     pub key: String,
     /// The org user with that key.
@@ -156,9 +157,7 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
     base_licence::check(cx, out);
     text::check(cx, out);
 
-    if email_ok {
-        facts.valid_key = Some(cx.key.to_owned());
-    }
+    facts.key_valid = email_ok;
     facts.phone_owner = numbers.phone.as_deref().and_then(|p| cx.org?.phone_owner(p));
     facts.phone = numbers.phone;
     if let (Some(ext), true) = (numbers.extension, location_known) {
@@ -205,6 +204,8 @@ fn releases(cell: NumberCell<'_>, current: &Option<String>) -> bool {
 /// chunk, or as a stream, without keeping every row's facts. Only the keys
 /// and numbers seen are remembered.
 pub(crate) struct CrossRow<'o> {
+    /// Every row's key (valid or not), by id.
+    keys: intern::Interner,
     emails: email::DuplicateEmails,
     numbers: number::DuplicateNumbers<'o>,
 }
@@ -212,7 +213,11 @@ pub(crate) struct CrossRow<'o> {
 impl<'o> CrossRow<'o> {
     /// Nothing seen yet.
     pub(crate) fn new(org: Option<&'o OrgState>) -> CrossRow<'o> {
-        CrossRow { emails: email::DuplicateEmails::default(), numbers: number::DuplicateNumbers::new(org) }
+        CrossRow {
+            keys: intern::Interner::default(),
+            emails: email::DuplicateEmails::default(),
+            numbers: number::DuplicateNumbers::new(org),
+        }
     }
 
     /// Checks row `index` (0-based) against the rows before it; `out` holds
@@ -225,15 +230,16 @@ impl<'o> CrossRow<'o> {
     pub(crate) fn check(
         &mut self,
         index: usize,
-        facts: &mut RowFacts,
+        facts: &RowFacts,
         fill: &dyn Fn(&mut Diagnostic),
         out: &mut Vec<Diagnostic>,
     ) {
         let from = out.len();
-        self.emails.check(facts, out);
+        let (key, _) = self.keys.intern(&facts.key);
+        self.emails.check(key, &facts.key, facts, out);
         // Only a row Control Hub accepts gives a number up.
         let has_error = out.iter().any(Diagnostic::is_error);
-        self.numbers.check(index, facts, has_error, fill, out);
+        self.numbers.check(index, key, facts, has_error, fill, out);
         for d in out.iter_mut().skip(from) {
             fill(d);
         }

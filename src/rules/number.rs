@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::intern::Interner;
 use super::{Code, Diagnostic, RowContext, RowFacts};
 use crate::header::Field;
 use crate::org::OrgState;
@@ -259,27 +260,27 @@ enum Found {
 }
 
 /// The first rows of the file holding one number (a phone number, or an
-/// extension in a location): (line, key).
-#[derive(Debug, Default)]
+/// extension in a location): (line, id of the row's key).
+#[derive(Clone, Copy, Debug, Default)]
 struct Holders {
     /// The first row of all: the holder when the number is free, or when
     /// the org user who has it gives it up somewhere in the file.
-    any: Option<(u64, String)>,
+    any: Option<(u64, u32)>,
     /// The first row of the org user who has it: the only holder allowed
     /// when that user keeps it.
-    own: Option<(u64, String)>,
+    own: Option<(u64, u32)>,
 }
 
 impl Holders {
-    /// What a row of user `key` (the org's user `me`) holding this number
-    /// finds, if the owner gives it up and if the owner keeps it; records
-    /// the row as a holder where it is the first.
-    fn claim(&mut self, line: u64, key: &str, owner: Option<usize>, me: Option<usize>) -> (Found, Found) {
-        let first = |holder: &mut Option<(u64, String)>, may_hold: bool, otherwise: Found| match holder {
+    /// What a row of the user with key `key` (the org's user `me`) holding
+    /// this number finds, if the owner gives it up and if the owner keeps
+    /// it; records the row as a holder where it is the first.
+    fn claim(&mut self, line: u64, key: u32, owner: Option<usize>, me: Option<usize>) -> (Found, Found) {
+        let first = |holder: &mut Option<(u64, u32)>, may_hold: bool, otherwise: Found| match *holder {
             Some((_, k)) if k == key => Found::Nothing,
-            Some((l, _)) => Found::Repeat(*l),
+            Some((l, _)) => Found::Repeat(l),
             None if may_hold => {
-                *holder = Some((line, key.to_owned()));
+                *holder = Some((line, key));
                 Found::Nothing
             }
             None => otherwise,
@@ -293,26 +294,44 @@ impl Holders {
     }
 }
 
-/// The hasher of the maps of every number in a file: fast, seeded per run.
+/// The hasher of the map of (location, extension) pairs: fast, seeded.
 type Hasher = foldhash::fast::RandomState;
 
-/// Row `f` claims `number` in `map`: what it finds, and the holders to
-/// insert when the number is new (after the findings are made, so that the
-/// number need not be cloned).
-fn claim<K: Eq + std::hash::Hash>(
-    map: &mut HashMap<K, Holders, Hasher>,
-    number: &K,
-    f: &RowFacts,
-    owner: Option<usize>,
-    me: Option<usize>,
-) -> ((Found, Found), Option<Holders>) {
-    match map.get_mut(number) {
-        Some(holders) => (holders.claim(f.line, &f.key, owner, me), None),
-        None => {
-            let mut holders = Holders::default();
-            (holders.claim(f.line, &f.key, owner, me), Some(holders))
-        }
+/// Every number of a file, interned, with its first holders.
+#[derive(Debug, Default)]
+struct Numbers {
+    phones: Interner,
+    /// By phone id.
+    phone_holders: Vec<Holders>,
+    locations: Interner,
+    extensions: Interner,
+    /// (location id, extension id) → index in `extension_holders`.
+    extension_slots: HashMap<(u32, u32), u32, Hasher>,
+    extension_holders: Vec<Holders>,
+}
+
+impl Numbers {
+    fn phone(&mut self, phone: &str) -> Option<&mut Holders> {
+        let (id, _) = self.phones.intern(phone);
+        slot(&mut self.phone_holders, id)
     }
+
+    fn extension(&mut self, location: &str, extension: &str) -> Option<&mut Holders> {
+        let (location, _) = self.locations.intern(location);
+        let (extension, _) = self.extensions.intern(extension);
+        let next = u32::try_from(self.extension_slots.len()).unwrap_or(u32::MAX);
+        let id = *self.extension_slots.entry((location, extension)).or_insert(next);
+        slot(&mut self.extension_holders, id)
+    }
+}
+
+/// The holders with id `id`, added if new (ids come in order).
+fn slot(holders: &mut Vec<Holders>, id: u32) -> Option<&mut Holders> {
+    let i = id as usize;
+    if holders.len() <= i {
+        holders.resize(i + 1, Holders::default());
+    }
+    holders.get_mut(i)
 }
 
 /// A finding that depends on whether an org user gives a number up.
@@ -334,8 +353,7 @@ struct Pending {
 #[derive(Debug)]
 pub(crate) struct DuplicateNumbers<'o> {
     org: Option<&'o OrgState>,
-    phones: HashMap<String, Holders, Hasher>,
-    extensions: HashMap<(String, String), Holders, Hasher>,
+    numbers: Numbers,
     /// Org users whose row in this file gives up their number or extension:
     /// their current values no longer block anybody.
     released_phone: HashSet<usize, Hasher>,
@@ -343,7 +361,7 @@ pub(crate) struct DuplicateNumbers<'o> {
     /// Waiting findings, by sequence (so in row order).
     pending: BTreeMap<u64, Pending>,
     /// The waiting findings of each (is a phone, org user).
-    waiting_on: HashMap<(bool, usize), Vec<u64>>,
+    waiting_on: HashMap<(bool, usize), Vec<u64>, Hasher>,
     sequence: u64,
     /// Findings of earlier rows settled by a release.
     settled: Vec<(usize, Diagnostic)>,
@@ -354,33 +372,32 @@ impl<'o> DuplicateNumbers<'o> {
     pub(crate) fn new(org: Option<&'o OrgState>) -> DuplicateNumbers<'o> {
         DuplicateNumbers {
             org,
-            phones: HashMap::default(),
-            extensions: HashMap::default(),
+            numbers: Numbers::default(),
             released_phone: HashSet::default(),
             released_extension: HashSet::default(),
             pending: BTreeMap::new(),
-            waiting_on: HashMap::new(),
+            waiting_on: HashMap::default(),
             sequence: 0,
             settled: Vec::new(),
         }
     }
 
-    /// Checks row `index` (0-based) against the rows before it; takes its
-    /// phone and extension to remember them. `has_error`: whether the row
-    /// has an error so far (then it gives nothing up). `fill` completes each
-    /// finding while the row's record is at hand, those that wait included.
+    /// Checks row `index` (0-based), whose key has the id `key`, against
+    /// the rows before it. `has_error`: whether the row has an error so far
+    /// (then it gives nothing up). `fill` completes each finding while the
+    /// row's record is at hand, those that wait included.
     pub(crate) fn check(
         &mut self,
         index: usize,
-        f: &mut RowFacts,
+        key: u32,
+        f: &RowFacts,
         has_error: bool,
         fill: &dyn Fn(&mut Diagnostic),
         out: &mut Vec<Diagnostic>,
     ) {
-        let Some(org) = self.org else {
-            return self.check_without_org(f, out);
-        };
-        let me = f.org_user;
+        // Without an org nobody owns a number: only repeats in the file count.
+        let org = self.org;
+        let me = org.and(f.org_user);
         if let (Some(i), false) = (me, has_error) {
             if f.releases_phone {
                 self.release(true, i);
@@ -389,56 +406,33 @@ impl<'o> DuplicateNumbers<'o> {
                 self.release(false, i);
             }
         }
-        if let Some(phone) = f.phone.take() {
-            let owner = f.phone_owner;
-            let (found, new) = claim(&mut self.phones, &phone, f, owner, me);
-            let diagnostic = |found: Found| match found {
-                Found::Nothing => None,
-                Found::Repeat(line) => Some(duplicate_phone(f, &phone, line)),
-                Found::Taken(owner) => Some(phone_taken(f, &phone, org, owner)),
-            };
-            self.settle_or_wait(index, true, owner, found, diagnostic, fill, out);
-            if let Some(holders) = new {
-                self.phones.insert(phone, holders);
+        if let Some(phone) = f.phone.as_deref() {
+            let owner = org.and(f.phone_owner);
+            if let Some(holders) = self.numbers.phone(phone) {
+                let found = holders.claim(f.line, key, owner, me);
+                let diagnostic = |found: Found| match found {
+                    Found::Nothing => None,
+                    Found::Repeat(line) => Some(duplicate_phone(f, phone, line)),
+                    Found::Taken(owner) => org.map(|org| phone_taken(f, phone, org, owner)),
+                };
+                self.settle_or_wait(index, true, owner, found, diagnostic, fill, out);
             }
         }
-        if let Some(key) = f.extension.take() {
-            let ext = &key.1;
-            let owner = f.extension_owner;
-            let (found, new) = claim(&mut self.extensions, &key, f, owner, me);
-            let diagnostic = |found: Found| match found {
-                Found::Nothing => None,
-                Found::Repeat(line) => {
-                    Some(duplicate_extension(f, ext, format!("the user on line {line} of this file")))
-                }
-                Found::Taken(owner) => {
-                    let who = org.users.get(owner).map_or("", |u| u.email.as_str());
-                    Some(duplicate_extension(f, ext, format!("{who}, a user of the org")))
-                }
-            };
-            self.settle_or_wait(index, false, owner, found, diagnostic, fill, out);
-            if let Some(holders) = new {
-                self.extensions.insert(key, holders);
-            }
-        }
-    }
-
-    /// Without an org nobody owns a number: only repeats in the file count.
-    fn check_without_org(&mut self, f: &mut RowFacts, out: &mut Vec<Diagnostic>) {
-        if let Some(phone) = f.phone.take() {
-            match claim(&mut self.phones, &phone, f, None, None) {
-                ((Found::Repeat(line), _), _) => out.push(duplicate_phone(f, &phone, line)),
-                (_, Some(holders)) => drop(self.phones.insert(phone, holders)),
-                _ => {}
-            }
-        }
-        if let Some(key) = f.extension.take() {
-            match claim(&mut self.extensions, &key, f, None, None) {
-                ((Found::Repeat(line), _), _) => {
-                    out.push(duplicate_extension(f, &key.1, format!("the user on line {line} of this file")))
-                }
-                (_, Some(holders)) => drop(self.extensions.insert(key, holders)),
-                _ => {}
+        if let Some((location, ext)) = &f.extension {
+            let owner = org.and(f.extension_owner);
+            if let Some(holders) = self.numbers.extension(location, ext) {
+                let found = holders.claim(f.line, key, owner, me);
+                let diagnostic = |found: Found| match found {
+                    Found::Nothing => None,
+                    Found::Repeat(line) => {
+                        Some(duplicate_extension(f, ext, format!("the user on line {line} of this file")))
+                    }
+                    Found::Taken(owner) => org.map(|org| {
+                        let who = org.users.get(owner).map_or("", |u| u.email.as_str());
+                        duplicate_extension(f, ext, format!("{who}, a user of the org"))
+                    }),
+                };
+                self.settle_or_wait(index, false, owner, found, diagnostic, fill, out);
             }
         }
     }
