@@ -82,7 +82,7 @@ impl<'o> Run<'o> {
         results: &mut Vec<RowResult>,
         emit: &mut dyn FnMut(Checked),
     ) {
-        for (record, (planned, kind, mut facts, mut diagnostics)) in records.iter().zip(results.drain(..)) {
+        for (record, (planned, kind, facts, mut diagnostics)) in records.iter().zip(results.drain(..)) {
             // Cross-row findings are made from facts: they get their cell's
             // title and value from the record.
             let fill = |d: &mut Diagnostic| {
@@ -94,7 +94,7 @@ impl<'o> Run<'o> {
                 }
             };
             let index = self.first_waiting + self.waiting.len();
-            self.cross.check(index, &mut facts, &fill, &mut diagnostics);
+            self.cross.check(index, &facts, &fill, &mut diagnostics);
             diagnostics.iter_mut().for_each(fill);
             self.waiting.push_back(Checked { planned, kind, diagnostics, span: record.span.clone() });
             let settled = self.cross.take_settled();
