@@ -18,11 +18,13 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::header::{Field, Header};
+use crate::limits::Limits;
 use crate::options::{ImportMode, MaxDeletes, Options};
 use crate::org::OrgState;
 use crate::plan::{plan_row, OpKind, Operation, PlanContext, PlannedRow};
 use crate::profile::Profile;
 use crate::read::{self, Record, RecordReader, Source};
+use crate::report::spool::{Spool, Spooled};
 use crate::row::Row;
 use crate::rules::{self, CrossRow, Diagnostic, RowContext, RowFacts, Severity};
 use crate::text::email_key;
@@ -35,19 +37,79 @@ const CHUNK: usize = 4096;
 /// rejects it, its facts for the cross-row rules, and its findings.
 type RowResult = (PlannedRow, OpKind, RowFacts, Vec<Diagnostic>);
 
-/// Reads up to [`CHUNK`] records into `slots`, reusing the records there;
-/// returns how many it read.
-fn fill(reader: &mut RecordReader<'_>, slots: &mut Vec<Record>) -> std::io::Result<usize> {
-    for filled in 0..CHUNK {
-        if slots.len() == filled {
-            slots.push(Record::default());
+/// What the driver watches as it reads: the input's name for errors, and
+/// the limits when the input is not trusted.
+struct Watch<'a> {
+    path: &'a Path,
+    limits: Option<&'a Limits>,
+    /// Whether to copy each record's raw text into it (for a report made
+    /// from a stream, which quotes the rows with findings).
+    keep_raw: bool,
+    /// Records read, header included.
+    records: u64,
+    /// Findings made so far (before the cross-row rules).
+    findings: u64,
+}
+
+impl<'a> Watch<'a> {
+    fn new(path: &'a Path, limits: Option<&'a Limits>) -> Watch<'a> {
+        Watch { path, limits, keep_raw: false, records: 0, findings: 0 }
+    }
+
+    /// Reads the next record into `slot`, checking it against the limits.
+    fn read(
+        &mut self,
+        reader: &mut RecordReader<'_>,
+        slot: &mut Record,
+        header: Option<&Header>,
+    ) -> Result<bool> {
+        let read = reader.read_record(slot).map_err(|source| Limits::read_error(self.path, source))?;
+        if !read {
+            return Ok(false);
         }
-        let Some(slot) = slots.get_mut(filled) else { return Ok(filled) };
-        if !reader.read_record(slot)? {
-            return Ok(filled);
+        self.records += 1;
+        let raw = reader.raw(&slot.span);
+        if let Some(limits) = self.limits {
+            let title = |i: usize| header.map(|h| h.title(i).to_owned());
+            limits.check_read(self.path, slot, raw, reader.delimiter(), self.records, &title)?;
+        }
+        if self.keep_raw {
+            slot.raw.clear();
+            slot.raw.extend_from_slice(raw);
+        }
+        Ok(true)
+    }
+
+    /// Counts the findings of checked rows, `line` the last row's line:
+    /// stopping here keeps a file with a finding in every cell from
+    /// filling memory.
+    fn count_findings(&mut self, results: &[RowResult], line: u64) -> Result<()> {
+        self.findings += results.iter().map(|r| r.3.len() as u64).sum::<u64>();
+        match self.limits {
+            Some(limits) => limits.check_findings(self.path, self.findings, line),
+            None => Ok(()),
         }
     }
-    Ok(CHUNK)
+
+    /// Reads up to [`CHUNK`] records into `slots`, reusing the records
+    /// there; returns how many it read.
+    fn fill(
+        &mut self,
+        reader: &mut RecordReader<'_>,
+        slots: &mut Vec<Record>,
+        header: &Header,
+    ) -> Result<usize> {
+        for filled in 0..CHUNK {
+            if slots.len() == filled {
+                slots.push(Record::default());
+            }
+            let Some(slot) = slots.get_mut(filled) else { return Ok(filled) };
+            if !self.read(reader, slot, Some(header))? {
+                return Ok(filled);
+            }
+        }
+        Ok(CHUNK)
+    }
 }
 
 /// A row checked, its cross-row findings made.
@@ -57,6 +119,9 @@ struct Checked {
     kind: OpKind,
     diagnostics: Vec<Diagnostic>,
     span: Range<usize>,
+    /// The record's raw text, when kept (see [`Watch::keep_raw`]) and the
+    /// row may have findings.
+    raw: Option<Box<[u8]>>,
 }
 
 /// The rows of one file after the per-row rules: the cross-row rules, and
@@ -96,7 +161,11 @@ impl<'o> Run<'o> {
             let index = self.first_waiting + self.waiting.len();
             self.cross.check(index, &facts, &fill, &mut diagnostics);
             diagnostics.iter_mut().for_each(fill);
-            self.waiting.push_back(Checked { planned, kind, diagnostics, span: record.span.clone() });
+            // A row that waits may get findings later; F001 quotes the
+            // first row that is not UTF-8.
+            let quotable = !diagnostics.is_empty() || self.cross.first_waiting().is_some() || record.not_utf8;
+            let raw = (quotable && !record.raw.is_empty()).then(|| record.raw.clone().into_boxed_slice());
+            self.waiting.push_back(Checked { planned, kind, diagnostics, span: record.span.clone(), raw });
             let settled = self.cross.take_settled();
             self.attach(settled);
         }
@@ -135,6 +204,21 @@ fn settle(mut checked: Checked) -> Checked {
         checked.planned.operation = Operation::Rejected;
     }
     checked
+}
+
+/// What reading a stream found besides its rows.
+struct Streamed {
+    rows: u64,
+    /// Rows that delete a user unless the file is refused (F005 counts them).
+    deletes: u64,
+    /// Counts of the rows' operations and findings.
+    summary: Summary,
+    /// Findings about the file and its header (F005 aside).
+    file_diags: Vec<Diagnostic>,
+    /// The facts about the text (encoding, BOM, bytes not UTF-8, delimiter).
+    facts: Source,
+    header_raw: Option<Vec<u8>>,
+    header_line: u64,
 }
 
 /// Counts of a file's operations and findings.
@@ -207,6 +291,31 @@ pub struct FileReport {
     spans: Vec<Range<usize>>,
     #[serde(skip)]
     header_line: u64,
+    /// For a report made from a stream, which holds no text: the lines it
+    /// quotes.
+    #[serde(skip)]
+    quoted: Option<Arc<Quoted>>,
+    /// For a report made from a stream: the operations, on disk.
+    #[serde(skip)]
+    spooled: Option<Spooled>,
+}
+
+/// The raw lines a report made from a stream quotes: the header, and the
+/// rows with findings (by row, each with its line).
+#[derive(Debug, Default)]
+struct Quoted {
+    header: Option<Box<[u8]>>,
+    rows: Vec<(u64, u64, Box<[u8]>)>,
+}
+
+/// What a report made from a stream keeps besides its findings and counts
+/// (see [`Checker::check_streamed`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Keep {
+    /// Every row's operation (spooled to disk, for the JSON reports).
+    pub(crate) operations: bool,
+    /// The raw lines the findings are about (for the text and SARIF reports).
+    pub(crate) lines: bool,
 }
 
 impl FileReport {
@@ -227,24 +336,41 @@ impl FileReport {
 
     /// The raw text of the header record (without line terminator).
     pub fn header_raw(&self) -> Option<&[u8]> {
-        self.spans.first().map(|s| self.source.raw(s))
+        match &self.quoted {
+            Some(quoted) => quoted.header.as_deref(),
+            None => self.spans.first().map(|s| self.source.raw(s)),
+        }
     }
 
     /// The raw text of data row `row` (1-based), as it is in the file.
     pub fn row_raw(&self, row: u64) -> Option<&[u8]> {
+        if let Some(quoted) = &self.quoted {
+            let i = quoted.rows.binary_search_by_key(&row, |r| r.0).ok()?;
+            return quoted.rows.get(i).map(|r| &*r.2);
+        }
         let span = self.spans.get(usize::try_from(row).ok()?)?;
         Some(self.source.raw(span))
     }
 
     /// The raw text of the record starting on `line`, if one does.
     pub fn line_raw(&self, line: u64) -> Option<&[u8]> {
+        if let Some(quoted) = &self.quoted {
+            let i = quoted.rows.binary_search_by_key(&line, |r| r.1).ok()?;
+            return quoted.rows.get(i).map(|r| &*r.2);
+        }
         let i = self.operations.binary_search_by_key(&line, |o| o.line).ok()?;
         self.row_raw(i as u64 + 1)
     }
 
     /// The header line, if the file has a header.
     pub fn header_line(&self) -> Option<u64> {
-        self.spans.first().map(|_| self.header_line)
+        self.header_raw().map(|_| self.header_line)
+    }
+
+    /// The operations of a report made from a stream, which are on disk
+    /// rather than in [`FileReport::operations`].
+    pub(crate) fn spooled(&self) -> Option<&Spooled> {
+        self.spooled.as_ref()
     }
 }
 
@@ -397,14 +523,45 @@ impl Checker {
     }
 
     /// Checks the bytes of a file; `name` names it in the report.
+    ///
+    /// The bytes are trusted to be of a sane size and shape: the
+    /// [`Limits`] are not applied ([`guard::check_bytes`](crate::guard::check_bytes) applies them).
     pub fn check_bytes(&self, name: &str, bytes: Vec<u8>) -> FileReport {
         let source = Arc::new(Source::decode(bytes, self.options.encoding));
+        match self.check_source(name, Arc::clone(&source), None) {
+            Ok(report) => report,
+            // Without limits, reading text in memory cannot fail; should it
+            // ever, the file is reported as if it had no records rather than
+            // with rows missing.
+            Err(_) => {
+                self.finish(name, source, Vec::new(), 0, 0, vec![rules::file::empty_file()], Vec::new())
+            }
+        }
+    }
+
+    /// Checks decoded text, within `limits` when given: the first limit a
+    /// record exceeds stops the check with an error naming the place.
+    pub(crate) fn check_source(
+        &self,
+        name: &str,
+        source: Arc<Source>,
+        limits: Option<&Limits>,
+    ) -> Result<FileReport> {
+        let path = Path::new(name);
+        let mut watch = Watch::new(path, limits);
         let mut header_record = Record::default();
         let mut reader = source.record_reader();
-        // Reading from memory cannot fail.
-        if !reader.read_record(&mut header_record).unwrap_or(false) {
+        if !watch.read(&mut reader, &mut header_record, None)? {
             drop(reader);
-            return self.finish(name, source, Vec::new(), 0, 0, vec![rules::file::empty_file()], Vec::new());
+            return Ok(self.finish(
+                name,
+                source,
+                Vec::new(),
+                0,
+                0,
+                vec![rules::file::empty_file()],
+                Vec::new(),
+            ));
         }
         let titles: Vec<&str> = header_record.fields.iter().collect();
         let header = Header::parse(&titles, header_record.line, &self.profile);
@@ -430,16 +587,16 @@ impl Checker {
             row_diags.extend(checked.diagnostics);
         };
         let mut run = Run::new(self.org());
-        let _ = self.drive(&header, &mut reader, true, |records, results| {
+        self.drive(&header, &mut reader, true, &mut watch, |records, results| {
             run.push(&header, records, results, &mut keep)
-        });
+        })?;
         run.finish(&mut keep);
         drop(reader);
 
         let file_diags = self.file_findings(&source, &header, source.raw(&header_record.span), rows.len());
         let mut report = self.finish(name, source, rows, deletes, header.line, file_diags, row_diags);
         report.spans = spans;
-        report
+        Ok(report)
     }
 
     /// Reads the data records in chunks and checks the rows of each chunk
@@ -452,18 +609,20 @@ impl Checker {
         header: &Header,
         reader: &mut RecordReader<'_>,
         limit: bool,
+        watch: &mut Watch<'_>,
         mut consume: impl FnMut(&[Record], &mut Vec<RowResult>),
-    ) -> std::io::Result<u64> {
+    ) -> Result<u64> {
         // Three sets of records turn around: one being checked, one being
         // read, one being consumed.
         let (mut checking, mut reading, mut consuming) = (Vec::new(), Vec::new(), Vec::new());
         let (mut results, mut done) = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
-        let mut filled = fill(reader, &mut checking)?;
+        let mut filled = watch.fill(reader, &mut checking, header)?;
         let mut consumable = 0;
         let mut first_row = 1;
         loop {
             let records = checking.get(..filled).unwrap_or_default();
             let mut next = Ok(0);
+            let mut counted = Ok(());
             rayon::in_place_scope(|scope| {
                 if filled > 0 {
                     let results = &mut results;
@@ -474,12 +633,18 @@ impl Checker {
                             .map(|(i, record)| self.check_record(header, record, first_row + i as u64, limit))
                             .collect_into_vec(results);
                     });
-                    next = fill(reader, &mut reading);
+                    next = watch.fill(reader, &mut reading, header);
                 }
                 if consumable > 0 {
-                    consume(consuming.get(..consumable).unwrap_or_default(), &mut done);
+                    let consumed: &[Record] = consuming.get(..consumable).unwrap_or_default();
+                    let line = consumed.last().map_or(0, |r| r.line);
+                    counted = watch.count_findings(&done, line);
+                    if counted.is_ok() {
+                        consume(consumed, &mut done);
+                    }
                 }
             });
+            counted?;
             if filled == 0 {
                 return Ok(first_row - 1);
             }
@@ -501,6 +666,10 @@ impl Checker {
     /// gives, except that a row's operation reflects only its own errors: a
     /// file-level error ([`StreamReport::rejects_file`]) rejects every row on
     /// top of that, as the counts in [`StreamReport::summary`] do.
+    ///
+    /// The input is checked against the checker's [`Limits`] as it is read
+    /// (its size, records, columns, cells, unclosed quotes and findings):
+    /// the first limit exceeded is the error.
     ///
     /// Memory: rows are read and checked a few thousand at a time. What is
     /// kept is what the cross-row rules compare — the valid emails, phone
@@ -537,36 +706,122 @@ impl Checker {
         reader: impl Read,
         mut sink: impl FnMut(RowOutcome),
     ) -> Result<StreamReport> {
+        let mut emit = |checked: Checked| {
+            sink(RowOutcome { planned: checked.planned, diagnostics: checked.diagnostics })
+        };
+        let streamed = self.stream_rows(name, reader, false, false, &mut emit)?;
+        Ok(self.stream_report(name, &streamed))
+    }
+
+    /// Checks a file as a stream, as [`check_stream`](Checker::check_stream)
+    /// does, for a report: what it keeps besides the findings and counts is
+    /// what `keep` asks for, so that a file of a million rows is reported
+    /// in a fraction of its own size in memory. The report's
+    /// [`operations`](FileReport::operations) stay empty: they are spooled
+    /// to disk ([`FileReport::spooled`]) when kept. Rows past the row limit
+    /// are rejected as they are checked (F004 rejects the file anyway).
+    pub(crate) fn check_streamed(&self, name: &str, reader: impl Read, keep: Keep) -> Result<FileReport> {
         let io_error = |source| Error::Io { path: name.into(), source };
+        let mut spool = if keep.operations { Some(Spool::new().map_err(io_error)?) } else { None };
+        let mut spool_error = None;
+        let mut quoted = Quoted::default();
+        let mut row_diags = Vec::new();
+        let mut emit = |checked: Checked| {
+            if let Some(spool) = spool.as_mut().filter(|_| spool_error.is_none()) {
+                spool_error = spool.push(&checked.planned).err();
+            }
+            if let Some(raw) = checked.raw.filter(|_| keep.lines) {
+                quoted.rows.push((checked.planned.row, checked.planned.line, raw));
+            }
+            row_diags.extend(checked.diagnostics);
+        };
+        let streamed = self.stream_rows(name, reader, true, keep.lines, &mut emit)?;
+        if let Some(e) = spool_error {
+            return Err(io_error(e));
+        }
+        let report = self.stream_report(name, &streamed);
+        let spooled = spool.map(|s| s.finish(report.rejects_file())).transpose().map_err(io_error)?;
+        let mut diagnostics = report.diagnostics;
+        diagnostics.extend(row_diags);
+        diagnostics.sort_by_key(Diagnostic::sort_key);
+        quoted.header = streamed.header_raw.filter(|_| keep.lines).map(Vec::into_boxed_slice);
+        Ok(FileReport {
+            path: name.to_owned(),
+            rows: streamed.rows,
+            summary: report.summary,
+            diagnostics,
+            operations: Vec::new(),
+            source: Arc::new(streamed.facts),
+            spans: Vec::new(),
+            header_line: streamed.header_line,
+            quoted: Some(Arc::new(quoted)),
+            spooled,
+        })
+    }
+
+    /// Reads and checks a stream, handing every row to `emit` in order once
+    /// its findings are settled. `limit`: reject rows past the row limit
+    /// as they are checked; `keep_raw`: keep the raw text of rows with
+    /// findings.
+    fn stream_rows(
+        &self,
+        name: &str,
+        reader: impl Read,
+        limit: bool,
+        keep_raw: bool,
+        emit: &mut dyn FnMut(Checked),
+    ) -> Result<Streamed> {
+        let limits = &self.options.limits;
+        let reader = crate::limits::Bounded::new(reader, limits.max_file_bytes);
+        let io_error = |source| Limits::read_error(Path::new(name), source);
         let opened = read::stream::open(reader, self.options.encoding).map_err(io_error)?;
         let mut reader = opened.records;
         let mut header_record = Record::default();
         let facts = |reader: &RecordReader<'_>| {
             Source::facts(opened.encoding, opened.bom, reader.invalid_utf8(), reader.delimiter())
         };
-        if !reader.read_record(&mut header_record).map_err(io_error)? {
-            return Ok(self.stream_report(name, 0, Summary::default(), vec![rules::file::empty_file()]));
+        let mut watch = Watch::new(Path::new(name), Some(limits));
+        watch.keep_raw = keep_raw;
+        if !watch.read(&mut reader, &mut header_record, None)? {
+            return Ok(Streamed {
+                rows: 0,
+                deletes: 0,
+                summary: Summary::default(),
+                file_diags: vec![rules::file::empty_file()],
+                facts: facts(&reader),
+                header_raw: None,
+                header_line: 0,
+            });
         }
         let titles: Vec<&str> = header_record.fields.iter().collect();
         let header = Header::parse(&titles, header_record.line, &self.profile);
         let header_raw = reader.raw(&header_record.span).to_vec();
-        let mut summary = Summary::default();
-        let mut emit = |checked: Checked| {
+        let (mut summary, mut deletes) = (Summary::default(), 0);
+        let mut count = |checked: Checked| {
             summary.count(checked.planned.operation.kind());
             for d in &checked.diagnostics {
                 summary.count_finding(d);
             }
-            sink(RowOutcome { planned: checked.planned, diagnostics: checked.diagnostics });
+            let own_error = checked.diagnostics.iter().any(Diagnostic::is_error);
+            deletes += u64::from(checked.kind == OpKind::Delete && !own_error);
+            emit(checked);
         };
         let mut run = Run::new(self.org());
-        let rows = self
-            .drive(&header, &mut reader, false, |records, results| {
-                run.push(&header, records, results, &mut emit)
-            })
-            .map_err(io_error)?;
-        run.finish(&mut emit);
-        let diagnostics = self.file_findings(&facts(&reader), &header, &header_raw, rows as usize);
-        Ok(self.stream_report(name, rows, summary, diagnostics))
+        let rows = self.drive(&header, &mut reader, limit, &mut watch, |records, results| {
+            run.push(&header, records, results, &mut count)
+        })?;
+        run.finish(&mut count);
+        let facts = facts(&reader);
+        let file_diags = self.file_findings(&facts, &header, &header_raw, rows as usize);
+        Ok(Streamed {
+            rows,
+            deletes,
+            summary,
+            file_diags,
+            facts,
+            header_raw: Some(header_raw),
+            header_line: header.line,
+        })
     }
 
     /// The findings about the file and its header, once its rows are counted.
@@ -587,16 +842,12 @@ impl Checker {
 
     /// Adds the verdicts that need every row (F005) to a streamed file's
     /// findings and counts.
-    fn stream_report(
-        &self,
-        name: &str,
-        rows: u64,
-        mut summary: Summary,
-        mut diagnostics: Vec<Diagnostic>,
-    ) -> StreamReport {
+    fn stream_report(&self, name: &str, streamed: &Streamed) -> StreamReport {
+        let (rows, mut summary, mut diagnostics) =
+            (streamed.rows, streamed.summary, streamed.file_diags.clone());
         let org_users = self.org().map(|o| o.users.len());
         diagnostics.extend(rules::file::too_many_deletes(
-            summary.delete,
+            streamed.deletes,
             self.options.max_deletes,
             org_users,
         ));
@@ -680,6 +931,8 @@ impl Checker {
             source,
             spans: Vec::new(),
             header_line,
+            quoted: None,
+            spooled: None,
         }
     }
 }

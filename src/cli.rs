@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 use rayon::prelude::*;
 
+use crate::check::Keep;
 use crate::error::Error;
 use crate::options::{ImportMode, MaxDeletes, Options, DEFAULT_MAX_ROWS};
 use crate::report::{self, Format, RenderOptions};
@@ -253,8 +254,27 @@ fn check(args: CheckArgs, plan: bool) -> Result<ExitStatus, Error> {
         // One CSV stream cannot hold several files with different headers.
         return Err(Error::Usage("`--format csv` reports one FILE at a time".into()));
     }
-    let results: Vec<Result<FileReport, Error>> =
-        args.files.par_iter().map(|p| crate::guard::check_path(&checker, p)).collect();
+    // The reports that need only the findings, the counts and the lines the
+    // findings are about are made from a stream: a large file is never held
+    // whole, and the operations wait on disk.
+    let keep = match args.format {
+        _ if plan => None,
+        Format::Csv => None,
+        Format::Json | Format::Jsonl => Some(Keep { operations: !args.quiet, lines: false }),
+        // SARIF has no quiet form: its results locate their cells.
+        Format::Sarif => Some(Keep { operations: false, lines: true }),
+        _ => Some(Keep { operations: false, lines: !args.quiet }),
+    };
+    let results: Vec<Result<FileReport, Error>> = args
+        .files
+        .par_iter()
+        .map(|p| match keep {
+            Some(keep) if crate::guard::streams(&checker, p) => {
+                crate::guard::check_streamed(&checker, p, keep)
+            }
+            _ => crate::guard::check_path(&checker, p),
+        })
+        .collect();
     let mut status = ExitStatus::Clean;
     let mut reports = Vec::with_capacity(results.len());
     for result in results {

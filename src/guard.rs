@@ -24,8 +24,11 @@ use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use crate::check::{Checker, FileReport};
+use std::sync::Arc;
+
+use crate::check::{Checker, FileReport, Keep};
 use crate::error::{Error, Result};
+use crate::read::Source;
 
 /// Checks a file on disk (`-` reads standard input) within the checker's
 /// [`Limits`](crate::limits::Limits), catching any panic.
@@ -53,14 +56,46 @@ pub fn check_bytes(checker: &Checker, name: &str, bytes: Vec<u8>) -> Result<File
     let path = Path::new(name);
     catch_panic(path, || {
         let limits = &checker.options().limits;
-        limits.check_bytes(path, &bytes, checker.options().encoding)?;
-        let report = checker.check_bytes(name, bytes);
-        // Counted after the fact here, so this keeps the promise of the
-        // limit but not its memory bound: the driver should count per batch.
-        let last_line = report.operations.last().map_or(0, |o| o.line);
-        limits.check_findings(path, report.diagnostics.len() as u64, last_line)?;
-        Ok(report)
+        let encoding = checker.options().encoding;
+        limits.check_len(path, bytes.len() as u64)?;
+        limits.check_encoding(path, &bytes, encoding)?;
+        // Records, columns, cells, quotes and findings are checked as the
+        // text is parsed, in the same pass.
+        checker.check_source(name, Arc::new(Source::decode(bytes, encoding)), Some(limits))
     })
+}
+
+/// Checks a file on disk as a stream, within the checker's
+/// [`Limits`](crate::limits::Limits) and catching any panic, for a report
+/// that keeps only what `keep` asks for besides findings and counts: memory
+/// stays a fraction of the file's size however large it is. The text must
+/// be UTF-8 (as [`streams`] tells); other encodings are checked whole.
+pub(crate) fn check_streamed(checker: &Checker, path: &Path, keep: Keep) -> Result<FileReport> {
+    catch_panic(path, || {
+        let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        if let Ok(meta) = file.metadata() {
+            if meta.is_file() {
+                checker.options().limits.check_len(path, meta.len())?;
+            }
+        }
+        checker.check_streamed(&path.display().to_string(), file, keep)
+    })
+}
+
+/// Whether a file can be checked as a stream: a file on disk (not standard
+/// input, which the whole-file path reads) whose text is UTF-8 — a stream in
+/// another encoding would be decoded leniently, where the whole-file path
+/// refuses a truncated or malformed UTF-16 file.
+pub(crate) fn streams(checker: &Checker, path: &Path) -> bool {
+    if path == Path::new("-") || checker.options().encoding.is_some_and(|e| e != encoding_rs::UTF_8) {
+        return false;
+    }
+    let mut start = Vec::with_capacity(3);
+    let Ok(file) = std::fs::File::open(path) else { return true };
+    if file.take(3).read_to_end(&mut start).is_err() {
+        return true;
+    }
+    !matches!(encoding_rs::Encoding::for_bom(&start), Some((e, _)) if e != encoding_rs::UTF_8)
 }
 
 /// Runs `f`, turning a panic in it (or in any rayon task it waits on, since
@@ -109,6 +144,72 @@ mod tests {
         assert_eq!(catch_panic(Path::new("f"), || Ok(3)).unwrap(), 3);
         let err = catch_panic::<()>(Path::new("f"), || Err(Error::Usage("no".into()))).unwrap_err();
         assert!(matches!(err, Error::Usage(_)));
+    }
+
+    /// Every report made from a stream is byte for byte the one made from
+    /// the whole file, in every format it serves, for every rule fixture
+    /// (which include a file error that rejects every row, F004, and rows
+    /// whose findings wait for later rows, N006 and N007).
+    #[test]
+    fn streamed_reports_are_the_whole_file_reports() {
+        use crate::report::{self, Format, RenderOptions};
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
+        let mut compared = 0;
+        for dir in std::fs::read_dir(&root).unwrap() {
+            let dir = dir.unwrap().path();
+            let mut builder = Checker::builder();
+            if let Ok(org) = crate::OrgState::from_path(dir.join("org.json"), &crate::Profile::default()) {
+                builder.org(org);
+            }
+            let args = std::fs::read_to_string(dir.join("args")).unwrap_or_default();
+            let mut words = args.split_whitespace();
+            while let Some(option) = words.next() {
+                let value = words.next().unwrap();
+                match option {
+                    "--max-rows" => builder.max_rows(value.parse().unwrap()),
+                    "--max-deletes" => {
+                        builder.max_deletes(Some(crate::MaxDeletes::Count(value.parse().unwrap())))
+                    }
+                    _ => panic!("{option}"),
+                };
+            }
+            let checker = builder.build();
+            for name in ["fires.csv", "clean.csv"] {
+                let path = dir.join(name);
+                if !streams(&checker, &path) {
+                    // UTF-16: checked whole.
+                    assert!(std::fs::read(&path).unwrap().starts_with(&[0xFF, 0xFE]), "{}", path.display());
+                    continue;
+                }
+                let whole = check_path(&checker, &path).unwrap();
+                for (format, quiet) in [Format::Json, Format::Jsonl, Format::Text, Format::Sarif]
+                    .into_iter()
+                    .flat_map(|f| [(f, false), (f, true)])
+                {
+                    let keep = match format {
+                        Format::Json | Format::Jsonl => Keep { operations: !quiet, lines: false },
+                        // SARIF has no quiet form: its results locate their cells.
+                        Format::Sarif => Keep { operations: false, lines: true },
+                        _ => Keep { operations: false, lines: !quiet },
+                    };
+                    let streamed = check_streamed(&checker, &path, keep).unwrap();
+                    let options = RenderOptions { quiet, ..RenderOptions::default() };
+                    let render = |r: &FileReport| {
+                        let mut out = Vec::new();
+                        report::write(&mut out, format, std::slice::from_ref(r), &options).unwrap();
+                        String::from_utf8(out).unwrap()
+                    };
+                    assert_eq!(
+                        render(&streamed),
+                        render(&whole),
+                        "{} {format:?} quiet {quiet}",
+                        path.display()
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 300, "{compared}");
     }
 
     #[test]

@@ -480,6 +480,104 @@ impl Limits {
         Ok(())
     }
 
+    /// Checks one record as the reader yields it, so that a file is checked
+    /// against the limits in the same pass that parses it: the records read
+    /// so far (`records`, this one included), its columns, its largest cell,
+    /// and a quote that is never closed or that runs over a line end.
+    ///
+    /// `raw` is the record as it is in the text, without its terminator, and
+    /// `title` names a column for messages. The structural scan ([`scan`])
+    /// runs only on a record that spans lines or holds an odd number of
+    /// quotes: a quote left open makes one of the two, so an ordinary record
+    /// costs two counts over its bytes.
+    pub(crate) fn check_read(
+        &self,
+        path: &Path,
+        record: &crate::read::Record,
+        raw: &[u8],
+        delimiter: u8,
+        records: u64,
+        title: &dyn Fn(usize) -> Option<String>,
+    ) -> Result<()> {
+        // Where offset `at` of the record is in the file: the record starts
+        // a line, so only the line moves.
+        let at = |offset: usize| {
+            let local = location(raw, offset);
+            Location { line: local.line + record.line.saturating_sub(1), column: local.column }
+        };
+        let quotes = memchr::memchr_iter(b'"', raw).count();
+        let multiline = memchr::memchr2(b'\n', b'\r', raw).is_some();
+        let shape = (multiline || quotes % 2 == 1).then(|| scan(raw, delimiter));
+        // The cause first: an unclosed quote also makes a huge last cell.
+        if let Some(open) = shape.and_then(|s| s.open_quote) {
+            let lines = location(raw, raw.len()).line.saturating_sub(location(raw, open).line);
+            return Err(Error::Malformed {
+                path: path.to_owned(),
+                location: at(open),
+                message: format!(
+                    "this quote is never closed, so everything after it ({} more lines) is one cell; \
+                     close it with `\"` or double it (`\"\"`) if it is part of the value",
+                    thousands(lines)
+                ),
+            });
+        }
+        if let Some((open, close)) = shape.and_then(|s| s.runaway_quote) {
+            let closed = at(close);
+            return Err(Error::Malformed {
+                path: path.to_owned(),
+                location: at(open),
+                message: format!(
+                    "this quote is not closed on its line: the cell runs on to line {}, column {}, where a quote \
+                     followed by more text ends it; close the quote here, or double it (`\"\"`) if it is part \
+                     of the value",
+                    closed.line, closed.column
+                ),
+            });
+        }
+        if record.len() as u64 > self.max_columns {
+            return Err(Limits::error(
+                path,
+                Some(at(0)),
+                format!(
+                    "{} columns, more than the limit of {} (raise it with --max-columns)",
+                    thousands(record.len() as u64),
+                    thousands(self.max_columns)
+                ),
+            ));
+        }
+        // No cell is longer than its record.
+        if raw.len() as u64 > self.max_cell_bytes {
+            let (len, start, index) = shape.unwrap_or_else(|| scan(raw, delimiter)).largest_cell;
+            if len > self.max_cell_bytes {
+                let column = match title(index) {
+                    Some(t) => format!(" (column {:?})", crate::text::printable(&t)),
+                    None => String::new(),
+                };
+                return Err(Limits::error(
+                    path,
+                    Some(at(start)),
+                    format!(
+                        "a cell of {} bytes{column}, more than the limit of {} (raise it with --max-cell-size)",
+                        thousands(len),
+                        thousands(self.max_cell_bytes)
+                    ),
+                ));
+            }
+        }
+        if records > self.max_records {
+            return Err(Limits::error(
+                path,
+                Some(at(0)),
+                format!(
+                    "more than {} records (raise the limit with --max-records; `csvcheck split` needs \
+                     the file to fit too)",
+                    thousands(self.max_records)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks the number of findings made so far, `line` being the last
     /// line checked: the place to call it is after each batch of rows, so
     /// that a file with a finding in every cell stops before the findings
@@ -673,6 +771,57 @@ impl Limits {
             ));
         }
         Ok(shape)
+    }
+}
+
+/// A reader that fails once its input runs past a limit: what a stream
+/// reads (a pipe, a socket, `/dev/zero`) stays within
+/// [`Limits::max_file_bytes`] although it is never held whole.
+pub(crate) struct Bounded<R> {
+    inner: R,
+    max: u64,
+    left: u64,
+}
+
+impl<R> Bounded<R> {
+    pub(crate) fn new(inner: R, max: u64) -> Bounded<R> {
+        Bounded { inner, max, left: max }
+    }
+}
+
+/// The error a [`Bounded`] reader fails with (inside an [`std::io::Error`]).
+#[derive(Debug)]
+pub(crate) struct TooLong(pub(crate) u64);
+
+impl std::fmt::Display for TooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "more than the limit of {} bytes (raise it with --max-file-size)", thousands(self.0))
+    }
+}
+
+impl std::error::Error for TooLong {}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        match self.left.checked_sub(n as u64) {
+            Some(left) => {
+                self.left = left;
+                Ok(n)
+            }
+            None => Err(std::io::Error::other(TooLong(self.max))),
+        }
+    }
+}
+
+impl Limits {
+    /// The error for a failed read: [`Error::Limit`] when a [`Bounded`]
+    /// reader ran past the file limit, else [`Error::Io`].
+    pub(crate) fn read_error(path: &Path, source: std::io::Error) -> Error {
+        match source.get_ref().and_then(|e| e.downcast_ref::<TooLong>()) {
+            Some(too_long) => Limits::error(path, None, too_long.to_string()),
+            None => Error::Io { path: path.to_owned(), source },
+        }
     }
 }
 

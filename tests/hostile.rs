@@ -200,8 +200,12 @@ fn utf16_with_an_odd_byte_count_is_refused_where_it_breaks() {
 #[test]
 fn too_many_records_are_refused_before_they_are_held() {
     let csv = format!("{HEADER}\n{}", "a,b\n".repeat(1_048_576));
-    let err = check(csv).unwrap_err();
-    assert!(err.to_string().contains("1,048,577 records"), "{err}");
+    // Every row has a finding: lift that limit to meet the records limit.
+    let checker = checker_with(Limits::default().with_max_findings(u64::MAX));
+    let err = guard::check_bytes(&checker, "hostile.csv", csv.into_bytes()).unwrap_err();
+    assert!(err.to_string().contains("more than 1,048,576 records"), "{err}");
+    // Refused where the record past the limit starts.
+    assert_eq!(err.location().map(|l| l.line), Some(1_048_577), "{err}");
     assert!(err.to_string().contains("--max-records"), "{err}");
 }
 

@@ -114,6 +114,9 @@ pub struct Record {
     /// lossy decoding): F001 reports the file once, and such a row is not
     /// reported again for what the replacement characters break.
     pub not_utf8: bool,
+    /// The record as it is in the text, without its terminator — kept only
+    /// by a driver that must quote rows of a stream it does not hold.
+    pub(crate) raw: Vec<u8>,
 }
 
 /// The fields of a record: one string and where each field ends in it, so

@@ -65,7 +65,18 @@ pub fn write_document(out: &mut dyn Write, files: &[FileReport], options: &Rende
         out.write_all(b",\"diagnostics\":[")?;
         write_pieces(out, &file.diagnostics, SIZES, true, |buf, d| serde_json::to_writer(buf, d))?;
         out.write_all(b"],\"operations\":[")?;
-        write_pieces(out, &file.operations, SIZES, true, |buf, o| serde_json::to_writer(buf, o))?;
+        match file.spooled() {
+            Some(spooled) => {
+                let mut first = true;
+                spooled.for_each(|object| {
+                    if !std::mem::take(&mut first) {
+                        out.write_all(b",")?;
+                    }
+                    out.write_all(object)
+                })?;
+            }
+            None => write_pieces(out, &file.operations, SIZES, true, |buf, o| serde_json::to_writer(buf, o))?,
+        }
         out.write_all(b"]}")?;
     }
     out.write_all(b"]}\n")
@@ -116,8 +127,14 @@ fn message<T: Serialize>(
 ) -> serde_json::Result<()> {
     let at = buf.len();
     serde_json::to_writer(&mut *buf, value)?;
-    // `value` is a JSON object: splice its fields after ours.
     let object = buf.split_off(at);
+    splice(buf, kind, path, &object);
+    Ok(())
+}
+
+/// Writes one message into `buf` from `object`, a serialised JSON object:
+/// `{"type": kind, "path": …?, …its fields}` and a newline.
+fn splice(buf: &mut Vec<u8>, kind: &str, path: Option<&[u8]>, object: &[u8]) {
     buf.extend_from_slice(b"{\"type\":\"");
     buf.extend_from_slice(kind.as_bytes());
     buf.push(b'"');
@@ -133,7 +150,6 @@ fn message<T: Serialize>(
         }
     }
     buf.push(b'\n');
-    Ok(())
 }
 
 /// Writes the JSON Lines stream.
@@ -151,7 +167,16 @@ pub fn write_lines(out: &mut dyn Write, files: &[FileReport], options: &RenderOp
         out.write_all(&buf)?;
         if !options.quiet {
             write_pieces(out, &file.diagnostics, SIZES, false, |buf, d| message(buf, "diagnostic", path, d))?;
-            write_pieces(out, &file.operations, SIZES, false, |buf, o| message(buf, "operation", path, o))?;
+            match file.spooled() {
+                Some(spooled) => spooled.for_each(|object| {
+                    buf.clear();
+                    splice(&mut buf, "operation", path, object);
+                    out.write_all(&buf)
+                })?,
+                None => write_pieces(out, &file.operations, SIZES, false, |buf, o| {
+                    message(buf, "operation", path, o)
+                })?,
+            }
         }
         buf.clear();
         message(&mut buf, "summary", path, &file.summary)?;

@@ -10,6 +10,7 @@ pub mod csv;
 pub mod json;
 pub mod plan;
 pub mod sarif;
+pub(crate) mod spool;
 pub mod text;
 
 use std::io::{self, Write};
