@@ -33,9 +33,29 @@ use crate::text::email_key;
 /// two reads, few enough that a streamed file's chunk stays small.
 const CHUNK: usize = 4096;
 
-/// What checking one row gives: its plan, what it does unless an error
-/// rejects it, its facts for the cross-row rules, and its findings.
-type RowResult = (PlannedRow, OpKind, RowFacts, Vec<Diagnostic>);
+/// What checking one row gives.
+struct RowResult {
+    planned: PlannedRow,
+    /// What the row does unless an error rejects it.
+    kind: OpKind,
+    /// What the cross-row rules compare.
+    facts: RowFacts,
+    diagnostics: Vec<Diagnostic>,
+    /// `planned` serialised as JSON, when the driver was asked to (see
+    /// [`Rows::serialize`]): made where the row is checked, in parallel,
+    /// rather than where the rows are handed over in order, one at a time.
+    json: Option<Vec<u8>>,
+}
+
+/// How the driver treats the rows it checks.
+#[derive(Clone, Copy, Debug, Default)]
+struct Rows {
+    /// Reject the rows past the row limit as they are checked (F004 rejects
+    /// the whole file anyway): what they would do need not be kept.
+    limit: bool,
+    /// Serialise each row's operation (for a report that spools them).
+    serialize: bool,
+}
 
 /// What the driver watches as it reads: the input's name for errors, and
 /// the limits when the input is not trusted.
@@ -84,7 +104,7 @@ impl<'a> Watch<'a> {
     /// stopping here keeps a file with a finding in every cell from
     /// filling memory.
     fn count_findings(&mut self, results: &[RowResult], line: u64) -> Result<()> {
-        self.findings += results.iter().map(|r| r.3.len() as u64).sum::<u64>();
+        self.findings += results.iter().map(|r| r.diagnostics.len() as u64).sum::<u64>();
         match self.limits {
             Some(limits) => limits.check_findings(self.path, self.findings, line),
             None => Ok(()),
@@ -122,6 +142,8 @@ struct Checked {
     /// The record's raw text, when kept (see [`Watch::keep_raw`]) and the
     /// row may have findings.
     raw: Option<Box<[u8]>>,
+    /// `planned` as JSON, when asked for and still true.
+    json: Option<Vec<u8>>,
 }
 
 /// The rows of one file after the per-row rules: the cross-row rules, and
@@ -147,7 +169,8 @@ impl<'o> Run<'o> {
         results: &mut Vec<RowResult>,
         emit: &mut dyn FnMut(Checked),
     ) {
-        for (record, (planned, kind, facts, mut diagnostics)) in records.iter().zip(results.drain(..)) {
+        for (record, result) in records.iter().zip(results.drain(..)) {
+            let RowResult { planned, kind, facts, mut diagnostics, json } = result;
             // Cross-row findings are made from facts: they get their cell's
             // title and value from the record.
             let fill = |d: &mut Diagnostic| {
@@ -165,7 +188,14 @@ impl<'o> Run<'o> {
             // first row that is not UTF-8.
             let quotable = !diagnostics.is_empty() || self.cross.first_waiting().is_some() || record.not_utf8;
             let raw = (quotable && !record.raw.is_empty()).then(|| record.raw.clone().into_boxed_slice());
-            self.waiting.push_back(Checked { planned, kind, diagnostics, span: record.span.clone(), raw });
+            self.waiting.push_back(Checked {
+                planned,
+                kind,
+                diagnostics,
+                span: record.span.clone(),
+                raw,
+                json,
+            });
             let settled = self.cross.take_settled();
             self.attach(settled);
         }
@@ -202,6 +232,7 @@ fn settle(mut checked: Checked) -> Checked {
     checked.diagnostics.sort_by_key(Diagnostic::sort_key);
     if checked.diagnostics.iter().any(Diagnostic::is_error) {
         checked.planned.operation = Operation::Rejected;
+        checked.json = None;
     }
     checked
 }
@@ -587,7 +618,8 @@ impl Checker {
             row_diags.extend(checked.diagnostics);
         };
         let mut run = Run::new(self.org());
-        self.drive(&header, &mut reader, true, &mut watch, |records, results| {
+        let rows_mode = Rows { limit: true, serialize: false };
+        self.drive(&header, &mut reader, rows_mode, &mut watch, |records, results| {
             run.push(&header, records, results, &mut keep)
         })?;
         run.finish(&mut keep);
@@ -602,13 +634,12 @@ impl Checker {
     /// Reads the data records in chunks and checks the rows of each chunk
     /// in parallel while the next chunk is read and the previous one handed
     /// to `consume` (in input order, with its records). Returns the number
-    /// of data rows. `limit`: reject rows past the row limit as they are
-    /// checked ([`Checker::check_record`]).
+    /// of data rows.
     fn drive(
         &self,
         header: &Header,
         reader: &mut RecordReader<'_>,
-        limit: bool,
+        rows: Rows,
         watch: &mut Watch<'_>,
         mut consume: impl FnMut(&[Record], &mut Vec<RowResult>),
     ) -> Result<u64> {
@@ -630,7 +661,7 @@ impl Checker {
                         records
                             .par_iter()
                             .enumerate()
-                            .map(|(i, record)| self.check_record(header, record, first_row + i as u64, limit))
+                            .map(|(i, record)| self.check_record(header, record, first_row + i as u64, rows))
                             .collect_into_vec(results);
                     });
                     next = watch.fill(reader, &mut reading, header);
@@ -709,7 +740,7 @@ impl Checker {
         let mut emit = |checked: Checked| {
             sink(RowOutcome { planned: checked.planned, diagnostics: checked.diagnostics })
         };
-        let streamed = self.stream_rows(name, reader, false, false, &mut emit)?;
+        let streamed = self.stream_rows(name, reader, Rows::default(), false, &mut emit)?;
         Ok(self.stream_report(name, &streamed))
     }
 
@@ -728,14 +759,19 @@ impl Checker {
         let mut row_diags = Vec::new();
         let mut emit = |checked: Checked| {
             if let Some(spool) = spool.as_mut().filter(|_| spool_error.is_none()) {
-                spool_error = spool.push(&checked.planned).err();
+                spool_error = match &checked.json {
+                    Some(json) => spool.push_json(json),
+                    None => spool.push(&checked.planned),
+                }
+                .err();
             }
             if let Some(raw) = checked.raw.filter(|_| keep.lines) {
                 quoted.rows.push((checked.planned.row, checked.planned.line, raw));
             }
             row_diags.extend(checked.diagnostics);
         };
-        let streamed = self.stream_rows(name, reader, true, keep.lines, &mut emit)?;
+        let mode = Rows { limit: true, serialize: keep.operations };
+        let streamed = self.stream_rows(name, reader, mode, keep.lines, &mut emit)?;
         if let Some(e) = spool_error {
             return Err(io_error(e));
         }
@@ -760,14 +796,13 @@ impl Checker {
     }
 
     /// Reads and checks a stream, handing every row to `emit` in order once
-    /// its findings are settled. `limit`: reject rows past the row limit
-    /// as they are checked; `keep_raw`: keep the raw text of rows with
-    /// findings.
+    /// its findings are settled, as `mode` says; `keep_raw`: keep the raw
+    /// text of rows with findings.
     fn stream_rows(
         &self,
         name: &str,
         reader: impl Read,
-        limit: bool,
+        mode: Rows,
         keep_raw: bool,
         emit: &mut dyn FnMut(Checked),
     ) -> Result<Streamed> {
@@ -807,7 +842,7 @@ impl Checker {
             emit(checked);
         };
         let mut run = Run::new(self.org());
-        let rows = self.drive(&header, &mut reader, limit, &mut watch, |records, results| {
+        let rows = self.drive(&header, &mut reader, mode, &mut watch, |records, results| {
             run.push(&header, records, results, &mut count)
         })?;
         run.finish(&mut count);
@@ -866,11 +901,8 @@ impl Checker {
         StreamReport { path: name.to_owned(), rows, summary, diagnostics }
     }
 
-    /// Plans and checks one data record.
-    /// With `limit`, a row past the row limit is rejected here, in
-    /// parallel (F004 rejects the whole file anyway): what it would do is
-    /// dropped on the thread that made it.
-    fn check_record(&self, header: &Header, record: &Record, row: u64, limit: bool) -> RowResult {
+    /// Plans and checks one data record, as `mode` says.
+    fn check_record(&self, header: &Header, record: &Record, row: u64, mode: Rows) -> RowResult {
         let row = Row { line: record.line, row, record, header };
         let key = row.raw(Field::Email).map(email_key).unwrap_or_default();
         let plan_cx = PlanContext { profile: &self.profile, org: self.org(), mode: self.options.mode };
@@ -886,9 +918,23 @@ impl Checker {
         let mut diags = Vec::new();
         let facts = rules::check_row(&cx, &mut diags);
         let kind = intent.operation.kind();
-        let operation =
-            if limit && row.row > self.options.max_rows { Operation::Rejected } else { intent.operation };
-        (PlannedRow { line: row.line, row: row.row, email: key, operation }, kind, facts, diags)
+        // Past the row limit, what the row would do is dropped on the thread
+        // that made it.
+        let operation = if mode.limit && row.row > self.options.max_rows {
+            Operation::Rejected
+        } else {
+            intent.operation
+        };
+        let planned = PlannedRow { line: row.line, row: row.row, email: key, operation };
+        let json = mode
+            .serialize
+            .then(|| {
+                // Room for a typical add: one allocation, no regrowth.
+                let mut json = Vec::with_capacity(192 + planned.email.len());
+                serde_json::to_writer(&mut json, &planned).ok().map(|()| json)
+            })
+            .flatten();
+        RowResult { planned, kind, facts, diagnostics: diags, json }
     }
 
     /// Applies file-level verdicts, counts, and orders the findings (each

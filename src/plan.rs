@@ -40,6 +40,7 @@
 //! assert!(again.operations.iter().all(|o| o.operation.kind() == OpKind::Unchanged));
 //! ```
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::ser::{SerializeMap, SerializeStruct};
@@ -396,16 +397,17 @@ fn effective<'a>(row: &Row<'a>, existing: Option<&'a OrgUser>, package: Option<u
 /// exactly.
 fn target(row: &Row<'_>, field: Field, current: Option<&str>) -> Option<ChangeValue> {
     let current = present(current);
-    let set = match field {
+    // Most cells equal the current value: nothing is copied until one does not.
+    let set: Option<Cow<'_, str>> = match field {
         Field::PhoneNumber | Field::Extension => match row.number(field) {
             NumberCell::Empty => return None,
-            NumberCell::Value(v) => Some(v.to_owned()),
+            NumberCell::Value(v) => Some(Cow::Borrowed(v)),
             NumberCell::Remove => None,
             NumberCell::RemoveValue(v) if current == Some(v) => None,
             NumberCell::RemoveValue(_) => return None,
         },
         Field::Location if row.text(field).is_some_and(is_remove) => None,
-        _ => Some(clean(row.text(field)?).into_owned()),
+        _ => Some(clean(row.text(field)?)),
     };
     let same = match (current, set.as_deref()) {
         (None, None) => true,
@@ -416,7 +418,7 @@ fn target(row: &Row<'_>, field: Field, current: Option<&str>) -> Option<ChangeVa
         },
         _ => false,
     };
-    (!same).then(|| set.map_or(ChangeValue::None, ChangeValue::Text))
+    (!same).then(|| set.map_or(ChangeValue::None, |v| ChangeValue::Text(v.into_owned())))
 }
 
 /// `start` with the row's base-licence cells applied: `TRUE` adds; `FALSE`

@@ -247,8 +247,14 @@ impl<'a> RecordReader<'a> {
         record.span = start..end;
         if self.track_utf8 && self.invalid_utf8.is_none() {
             // The raw bytes decide, not the fields: removing quotes can
-            // mend a broken sequence.
-            self.note_invalid_utf8(start, end);
+            // mend a broken sequence. Without a quote, the raw record is its
+            // fields, delimiters and line ends (all ASCII): valid fields
+            // mean valid bytes, already checked.
+            let (bytes, base) = self.input.window();
+            let raw = bytes.get(start - base..end - base).unwrap_or_default();
+            if record.not_utf8 || memchr::memchr(b'"', raw).is_some() {
+                self.note_invalid_utf8(start, end);
+            }
         }
         Ok(true)
     }

@@ -18,19 +18,36 @@ use crate::plan::{Operation, PlannedRow};
 pub(crate) struct Spool {
     out: BufWriter<File>,
     len: u64,
+    /// One object at a time: serde writes a token at a time, which costs
+    /// less into a `Vec` than through the `BufWriter`.
+    object: Vec<u8>,
 }
 
 impl Spool {
     /// An empty spool in a new anonymous temporary file.
     pub(crate) fn new() -> io::Result<Spool> {
-        Ok(Spool { out: BufWriter::with_capacity(1 << 16, tempfile::tempfile()?), len: 0 })
+        Ok(Spool {
+            out: BufWriter::with_capacity(1 << 16, tempfile::tempfile()?),
+            len: 0,
+            object: Vec::with_capacity(256),
+        })
     }
 
     /// Appends one operation. Serialised JSON holds no raw line break (they
     /// are escaped in strings), so a line is an object.
     pub(crate) fn push(&mut self, planned: &PlannedRow) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, planned)?;
+        self.object.clear();
+        serde_json::to_writer(&mut self.object, planned)?;
+        self.object.push(b'\n');
         self.len += 1;
+        self.out.write_all(&self.object)
+    }
+
+    /// Appends one operation already serialised (by `serde_json`, as
+    /// [`push`](Spool::push) would).
+    pub(crate) fn push_json(&mut self, object: &[u8]) -> io::Result<()> {
+        self.len += 1;
+        self.out.write_all(object)?;
         self.out.write_all(b"\n")
     }
 
