@@ -285,8 +285,8 @@ impl<'a> RecordReader<'a> {
         }
         let (bytes, base) = self.input.window();
         let chunk = bytes.get(from - base..offset - base).unwrap_or_default();
-        let newlines = chunk.iter().filter(|&&b| b == b'\n').count() as u64;
-        if !chunk.contains(&b'\r') {
+        let newlines = memchr::memchr_iter(b'\n', chunk).count() as u64;
+        if memchr::memchr(b'\r', chunk).is_none() {
             // The common case, counted a vector at a time.
             line += newlines - u64::from(prev_cr && chunk.first() == Some(&b'\n'));
             prev_cr = false;
