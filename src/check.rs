@@ -926,14 +926,12 @@ impl Checker {
             intent.operation
         };
         let planned = PlannedRow { line: row.line, row: row.row, email: key, operation };
-        let json = mode
-            .serialize
-            .then(|| {
-                // Room for a typical add: one allocation, no regrowth.
-                let mut json = Vec::with_capacity(192 + planned.email.len());
-                serde_json::to_writer(&mut json, &planned).ok().map(|()| json)
-            })
-            .flatten();
+        let json = mode.serialize.then(|| {
+            // Room for a typical add: one allocation, no regrowth.
+            let mut json = Vec::with_capacity(192 + planned.email.len());
+            planned.write_json(&mut json);
+            json
+        });
         RowResult { planned, kind, facts, diagnostics: diags, json }
     }
 
