@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Wall time and peak memory of csvcheck against the bare-parse baseline,
+# measured in the same rounds (the machines are shared and noisy: only a
+# ratio to a baseline timed beside it means anything).
+#
+#   benches/ratios.sh [ROUNDS]        # default 5 rounds
+#
+# Each round runs the baseline (`examples/baseline.rs`, a csv::Reader
+# ByteRecord loop) and then every csvcheck command once, in turn; the table
+# gives the median wall time of each, its ratio to the baseline's median for
+# the same input, and the largest peak RSS seen. Inputs are generated once
+# into target/gen (deterministic: seed 42, 2% faults).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-5}
+
+cargo build --release --quiet --bin csvcheck --example baseline --example gen
+bin=target/release/csvcheck
+base=target/release/examples/baseline
+gen() { [ -f "target/gen/$1/users.csv" ] || target/release/examples/gen "${@:2}" --errors 2 --out "target/gen/$1" >/dev/null; }
+gen 20k --rows 20000
+gen 1m --rows 1000000 --org-users 100000
+
+# name | input | command
+commands=(
+  "20k baseline|20k|$base target/gen/20k/users.csv"
+  "20k json|20k|$bin check --org target/gen/20k/org.json --format json -o /dev/null target/gen/20k/users.csv"
+  "20k quiet|20k|$bin check --org target/gen/20k/org.json --quiet target/gen/20k/users.csv"
+  "20k text|20k|$bin check --org target/gen/20k/org.json -o /dev/null target/gen/20k/users.csv"
+  "1m baseline|1m|$base target/gen/1m/users.csv"
+  "1m json|1m|$bin check --org target/gen/1m/org.json --format json -o /dev/null target/gen/1m/users.csv"
+  "1m quiet|1m|$bin check --org target/gen/1m/org.json --quiet target/gen/1m/users.csv"
+  "1m json, every row planned|1m|$bin check --max-rows 2000000 --org target/gen/1m/org.json --format json -o /dev/null target/gen/1m/users.csv"
+)
+
+python3 - "$rounds" "${commands[@]}" <<'EOF'
+import statistics, subprocess, sys, time
+rounds, entries = int(sys.argv[1]), [e.split("|", 2) for e in sys.argv[2:]]
+walls = {name: [] for name, _, _ in entries}
+rss = {name: 0 for name, _, _ in entries}
+for r in range(rounds):
+    for name, _, cmd in entries:
+        # GNU time reports the command's own peak RSS (KiB); the fork of
+        # this interpreter would count its own. Exit status 1 (findings) is
+        # expected: the inputs hold faults.
+        start = time.perf_counter()
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", "/tmp/ratios.rss", *cmd.split()],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        walls[name].append(time.perf_counter() - start)
+        rss[name] = max(rss[name], int(open("/tmp/ratios.rss").read().split()[-1]))
+    print(f"round {r + 1} of {rounds} done", file=sys.stderr)
+base = {data: statistics.median(walls[name]) for name, data, _ in entries if name.endswith("baseline")}
+print("| command | median wall | × baseline | peak RSS |")
+print("|---|---|---|---|")
+for name, data, _ in entries:
+    med = statistics.median(walls[name])
+    print(f"| {name} | {med:.3f} s | {med / base[data]:.1f} | {rss[name] / 1024:.0f} MB |")
+EOF
