@@ -542,7 +542,7 @@ fn ascii_lowercase_is(s: &[u8], key: &[u8]) -> bool {
 /// and looks it up in the Unicode tables).
 fn trim(s: &str) -> &str {
     let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
-    if visible(s.as_bytes().first()) && visible(s.as_bytes().last()) {
+    if s.is_empty() || visible(s.as_bytes().first()) && visible(s.as_bytes().last()) {
         s
     } else {
         s.trim()
@@ -871,6 +871,22 @@ const USER_FIELDS: [&str; 12] = [
     "admin",
 ];
 
+/// [`USER_FIELDS`] as JSON writes them (without escapes).
+const QUOTED_USER_FIELDS: [&[u8]; 12] = [
+    b"\"email\"",
+    b"\"first_name\"",
+    b"\"last_name\"",
+    b"\"display_name\"",
+    b"\"status\"",
+    b"\"package\"",
+    b"\"base_licenses\"",
+    b"\"location\"",
+    b"\"phone_number\"",
+    b"\"extension\"",
+    b"\"site\"",
+    b"\"admin\"",
+];
+
 /// The optional text field of a user by its place in [`USER_FIELDS`].
 fn user_slot(user: &mut OrgUser, field: usize) -> Option<&mut Option<String>> {
     Some(match field {
@@ -931,8 +947,8 @@ impl<'a> Json<'a> {
         self.object(|json| {
             // Files list the fields in one order (serde's): the key that
             // comes next in it is tried before the key is read in full.
-            let field = match USER_FIELDS.get(expected) {
-                Some(name) if json.key_is(name) => expected,
+            let field = match QUOTED_USER_FIELDS.get(expected) {
+                Some(quoted) if json.key_is(quoted) => expected,
                 _ => {
                     let key = json.string()?;
                     USER_FIELDS.iter().position(|&f| f == key)?
@@ -969,18 +985,14 @@ impl<'a> Json<'a> {
         first.then_some(())
     }
 
-    /// Whether the key `"name"` comes next (after whitespace); if so, it is
-    /// read. (Written any other way — with an escape — it is read by
-    /// [`Json::string`].)
-    fn key_is(&mut self, name: &str) -> bool {
+    /// Whether the key `quoted` (`"name"`) comes next (after whitespace);
+    /// if so, it is read. (Written any other way — with an escape — it is
+    /// read by [`Json::string`].)
+    fn key_is(&mut self, quoted: &[u8]) -> bool {
         self.skip_whitespace();
-        let rest = self.rest();
-        let n = name.len();
-        let found = rest.first() == Some(&b'"')
-            && rest.get(1..=n) == Some(name.as_bytes())
-            && rest.get(n + 1) == Some(&b'"');
+        let found = self.rest().starts_with(quoted);
         if found {
-            self.pos += n + 2;
+            self.pos += quoted.len();
         }
         found
     }
@@ -1026,7 +1038,13 @@ impl<'a> Json<'a> {
         }
         let mut strings = Vec::new();
         self.array(|json| {
-            strings.push(json.string()?.into_owned());
+            let string = json.string()?.into_owned();
+            if strings.capacity() == 0 {
+                // Room for four, as a first push makes, without the growth
+                // path; and nothing for an empty list.
+                strings = Vec::with_capacity(4);
+            }
+            strings.push(string);
             Some(())
         })?;
         Some(Some(strings))
@@ -1042,30 +1060,35 @@ impl<'a> Json<'a> {
     }
 
     /// A string, after whitespace; borrowed unless it has escapes.
+    #[inline]
     fn string(&mut self) -> Option<Cow<'a, str>> {
         self.expect(b'"')?;
         let start = self.pos;
         let end = plain_end(self.text.as_bytes(), start);
-        let plain = self.text.get(start..end)?;
-        self.pos = end;
-        match self.next_byte()? {
-            b'"' => return Some(Cow::Borrowed(plain)),
-            b'\\' => {}
-            // A control character, which JSON wants escaped.
-            _ => return None,
+        if self.text.as_bytes().get(end) == Some(&b'"') {
+            self.pos = end + 1;
+            return self.text.get(start..end).map(Cow::Borrowed);
         }
-        let mut out = plain.to_owned();
+        self.pos = end;
+        self.escaped(start)
+    }
+
+    /// The rest of a string that has escapes (or a control character).
+    #[cold]
+    #[inline(never)]
+    fn escaped(&mut self, start: usize) -> Option<Cow<'a, str>> {
+        let mut out = self.text.get(start..self.pos)?.to_owned();
         loop {
-            out.push(self.escape()?);
+            match self.next_byte()? {
+                b'"' => return Some(Cow::Owned(out)),
+                b'\\' => out.push(self.escape()?),
+                // A control character, which JSON wants escaped.
+                _ => return None,
+            }
             let start = self.pos;
             let end = plain_end(self.text.as_bytes(), start);
             out.push_str(self.text.get(start..end)?);
             self.pos = end;
-            match self.next_byte()? {
-                b'"' => return Some(Cow::Owned(out)),
-                b'\\' => {}
-                _ => return None,
-            }
         }
     }
 
@@ -1104,11 +1127,9 @@ impl<'a> Json<'a> {
     }
 
     fn skip_whitespace(&mut self) {
-        let rest = self.rest();
-        if rest.first().is_some_and(|&b| b > b' ') {
-            return;
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.text.as_bytes().get(self.pos) {
+            self.pos += 1;
         }
-        self.pos += rest.iter().take_while(|b| matches!(b, b' ' | b'\n' | b'\t' | b'\r')).count();
     }
 
     /// The next byte after whitespace, not read.
@@ -1323,6 +1344,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_field_lists_are_the_structs() {
+        let user = serde_json::to_value(OrgUser::default()).unwrap();
+        let keys: Vec<&str> = user.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut fields = USER_FIELDS.to_vec();
+        fields.sort_unstable();
+        let mut keys = keys.clone();
+        keys.sort_unstable();
+        assert_eq!(fields, keys);
+        for (name, quoted) in USER_FIELDS.iter().zip(QUOTED_USER_FIELDS) {
+            assert_eq!(format!("\"{name}\"").as_bytes(), quoted);
+        }
+        let org = serde_json::to_value(OrgState::default()).unwrap();
+        let mut keys: Vec<&str> = org.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let mut fields = ORG_FIELDS.to_vec();
+        fields.sort_unstable();
+        assert_eq!(fields, keys);
     }
 
     fn same_org(a: &OrgState, b: &OrgState) -> bool {
