@@ -420,6 +420,28 @@ impl KeySet {
     }
 }
 
+/// The names an export mentions, told apart as the index will (folded).
+/// An export names the same few locations and sites again and again,
+/// spelled the same: a name met before, byte for byte, is known without
+/// folding it again.
+#[derive(Default)]
+struct Distinct {
+    spellings: HashTable<String>,
+    folded: KeySet,
+}
+
+impl Distinct {
+    /// Whether no name equal to `name` came before.
+    fn is_new(&mut self, name: &str, hasher: &Hasher) -> bool {
+        let hash = hasher.hash_one(name.as_bytes());
+        if self.spellings.find(hash, |s| s == name).is_some() {
+            return false;
+        }
+        self.spellings.insert_unique(hash, name.to_owned(), |s| hasher.hash_one(s.as_bytes()));
+        self.folded.insert(name, hasher)
+    }
+}
+
 /// Where folded text is written: the key buffer of an index, or a
 /// [`KeyBuf`] on the stack.
 trait Sink {
@@ -775,7 +797,7 @@ impl OrgState {
         let mut org = OrgState::default();
         let hasher = Hasher::default();
         let (mut locations, mut sites) = (Vec::new(), Vec::new());
-        let (mut location_keys, mut site_keys) = (KeySet::default(), KeySet::default());
+        let (mut distinct_locations, mut distinct_sites) = (Distinct::default(), Distinct::default());
         let mut i = 0;
         while next(&mut record) {
             i += 1;
@@ -805,15 +827,13 @@ impl OrgState {
                 .collect();
             let location = text(Field::Location);
             if let Some(l) = &location {
-                if !location_keys.contains(l, &hasher) {
-                    location_keys.insert(l, &hasher);
+                if distinct_locations.is_new(l, &hasher) {
                     locations.push(l.clone());
                 }
             }
             let site = text(Field::Site);
             if let Some(s) = &site {
-                if !site_keys.contains(s, &hasher) {
-                    site_keys.insert(s, &hasher);
+                if distinct_sites.is_new(s, &hasher) {
                     sites.push(s.clone());
                 }
             }
