@@ -891,20 +891,21 @@ const USER_FIELDS: [&str; 12] = [
     "admin",
 ];
 
-/// [`USER_FIELDS`] as JSON writes them (without escapes).
-const QUOTED_USER_FIELDS: [&[u8]; 12] = [
-    b"\"email\"",
-    b"\"first_name\"",
-    b"\"last_name\"",
-    b"\"display_name\"",
-    b"\"status\"",
-    b"\"package\"",
-    b"\"base_licenses\"",
-    b"\"location\"",
-    b"\"phone_number\"",
-    b"\"extension\"",
-    b"\"site\"",
-    b"\"admin\"",
+/// [`USER_FIELDS`] as keys as JSON writes them: quoted, without escapes,
+/// the colon right after.
+const USER_KEYS_WRITTEN: [&[u8]; 12] = [
+    b"\"email\":",
+    b"\"first_name\":",
+    b"\"last_name\":",
+    b"\"display_name\":",
+    b"\"status\":",
+    b"\"package\":",
+    b"\"base_licenses\":",
+    b"\"location\":",
+    b"\"phone_number\":",
+    b"\"extension\":",
+    b"\"site\":",
+    b"\"admin\":",
 ];
 
 /// The optional text field of a user by its place in [`USER_FIELDS`].
@@ -967,14 +968,14 @@ impl<'a> Json<'a> {
         self.object(|json| {
             // Files list the fields in one order (serde's): the key that
             // comes next in it is tried before the key is read in full.
-            let field = match QUOTED_USER_FIELDS.get(expected) {
-                Some(quoted) if json.key_is(quoted) => expected,
+            let field = match USER_KEYS_WRITTEN.get(expected) {
+                Some(written) if json.key_is(written) => expected,
                 _ => {
                     let key = json.string()?;
+                    json.expect(b':')?;
                     USER_FIELDS.iter().position(|&f| f == key)?
                 }
             };
-            json.expect(b':')?;
             expected = field + 1;
             json.first_time(&mut seen, field)?;
             match field {
@@ -1005,14 +1006,14 @@ impl<'a> Json<'a> {
         first.then_some(())
     }
 
-    /// Whether the key `quoted` (`"name"`) comes next (after whitespace);
-    /// if so, it is read. (Written any other way — with an escape — it is
-    /// read by [`Json::string`].)
-    fn key_is(&mut self, quoted: &[u8]) -> bool {
+    /// Whether the key `written` (`"name":`) comes next (after
+    /// whitespace); if so, it is read. (Written any other way — with an
+    /// escape, a space before the colon — it is read by [`Json::string`].)
+    fn key_is(&mut self, written: &[u8]) -> bool {
         self.skip_whitespace();
-        let found = self.rest().starts_with(quoted);
+        let found = self.rest().starts_with(written);
         if found {
-            self.pos += quoted.len();
+            self.pos += written.len();
         }
         found
     }
@@ -1375,8 +1376,8 @@ mod tests {
         let mut keys = keys.clone();
         keys.sort_unstable();
         assert_eq!(fields, keys);
-        for (name, quoted) in USER_FIELDS.iter().zip(QUOTED_USER_FIELDS) {
-            assert_eq!(format!("\"{name}\"").as_bytes(), quoted);
+        for (name, written) in USER_FIELDS.iter().zip(USER_KEYS_WRITTEN) {
+            assert_eq!(format!("\"{name}\":").as_bytes(), written);
         }
         let org = serde_json::to_value(OrgState::default()).unwrap();
         let mut keys: Vec<&str> = org.as_object().unwrap().keys().map(String::as_str).collect();
@@ -1422,6 +1423,7 @@ mod tests {
             " \n{ } \r\n",
             r#"{"users": []}"#,
             r#"{"name": null, "packages": null, "users": [{"email": "a@x"}]}"#,
+            r#"{"users": [{"email" : "a@x", "site"  :null, "admin":"full"}]}"#,
             r#"{"users": [{"email": "a@x", "email": "b@x"}]}"#,
             r#"{"users": [{"email": "a@x"}], "users": []}"#,
             r#"{"users": [{"email": " "}]}"#,
