@@ -511,16 +511,21 @@ fn fold_into(s: &str, out: &mut impl Sink) {
         out.append(s.to_lowercase().as_bytes());
         return;
     }
+    // ASCII runs are copied and lowercased whole; other characters one by
+    // one.
     let mut utf8 = [0; 4];
-    for c in s.chars() {
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
         if c.is_ascii() {
-            out.append(&[c.to_ascii_lowercase() as u8]);
-        } else {
-            for lower in c.to_lowercase() {
-                out.append(lower.encode_utf8(&mut utf8).as_bytes());
-            }
+            continue;
         }
+        out.append(s.as_bytes().get(run..i).unwrap_or_default()).make_ascii_lowercase();
+        for lower in c.to_lowercase() {
+            out.append(lower.encode_utf8(&mut utf8).as_bytes());
+        }
+        run = i + c.len_utf8();
     }
+    out.append(s.as_bytes().get(run..).unwrap_or_default()).make_ascii_lowercase();
 }
 
 /// Whether `s` folds to `key` (see [`fold_into`]).
@@ -573,7 +578,10 @@ fn trim(s: &str) -> &str {
 
 /// Key of a location name (and of "no location": the default location).
 pub(crate) fn location_key(location: Option<&str>) -> String {
-    location.map_or_else(String::new, |l| clean(l).to_lowercase())
+    location.map_or_else(String::new, |l| match trim(l) {
+        ascii if ascii.is_ascii() => ascii.to_ascii_lowercase(),
+        _ => clean(l).to_lowercase(),
+    })
 }
 
 impl OrgState {
@@ -653,7 +661,7 @@ impl OrgState {
 
     /// Whether the subscription offers this package (`None` when unknown).
     pub fn offers_package(&self, id: &str) -> Option<bool> {
-        Some(self.packages.as_ref()?.iter().any(|p| p.trim().eq_ignore_ascii_case(id)))
+        Some(self.packages.as_ref()?.iter().any(|p| trim(p).eq_ignore_ascii_case(id)))
     }
 
     /// The org as it will be after uploading a checked file (see
