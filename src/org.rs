@@ -170,6 +170,11 @@ const EXPORT_FIELDS: [Field; 9] = [
 /// Fields left `None` are unknown, and the checks that need them are skipped.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct OrgState {
+    // First, so that it is dropped first: its few large blocks go back to
+    // the allocator before the many small strings of the users, which then
+    // need not be sorted through when they do.
+    #[serde(skip)]
+    index: Index,
     /// Organisation name.
     #[serde(default)]
     pub name: Option<String>,
@@ -191,8 +196,6 @@ pub struct OrgState {
     /// Users.
     #[serde(default)]
     pub users: Vec<OrgUser>,
-    #[serde(skip)]
-    index: Index,
 }
 
 /// The lookup indexes of an org, built by [`OrgState::indexed`].
