@@ -467,7 +467,9 @@ impl CheckerBuilder {
     /// The current state of the organisation (without it every row is an
     /// add, or a delete, and the org checks are skipped).
     pub fn org(&mut self, org: OrgState) -> &mut CheckerBuilder {
-        self.checker.org = Some(Arc::new(org.indexed()));
+        // A loaded org comes indexed; one built or changed in code since is
+        // indexed here.
+        self.checker.org = Some(Arc::new(org.into_indexed()));
         self
     }
 

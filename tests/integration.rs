@@ -39,3 +39,6 @@ mod hostile;
 
 // No data lost: arbitrary rows are echoed byte for byte, in order (issue 7).
 mod no_data_lost;
+
+// The org index follows an org changed in code after loading (issue 6).
+mod org_index;
