@@ -1202,7 +1202,7 @@ impl<'a> Json<'a> {
 /// `x` that are zero (and `0x20…` those below 0x20). Bytes above a flagged
 /// one may be flagged wrongly (a borrow), never those below it: the lowest
 /// flag is the first special byte.
-fn plain_end(bytes: &[u8], start: usize) -> usize {
+pub(crate) fn plain_end(bytes: &[u8], start: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
