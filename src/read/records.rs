@@ -229,7 +229,11 @@ impl<'a> RecordReader<'a> {
         text.truncate(outlen);
         ends.truncate(endlen);
         (record.fields.text, record.not_utf8) = match String::from_utf8(text) {
-            Ok(text) => (text, false),
+            // Fields end to end can make a valid sequence of two broken
+            // halves (`a\xC3` and `\xA9` read as "aé"): a field that does not
+            // end on a character boundary is not UTF-8.
+            Ok(text) if ends.iter().all(|&end| text.is_char_boundary(end)) => (text, false),
+            Ok(text) => (lossy(text.into_bytes(), ends), true),
             Err(e) => (lossy(e.into_bytes(), ends), true),
         };
         // csv-core consumes a record's terminator at the start of the next
@@ -317,4 +321,23 @@ fn lossy(bytes: Vec<u8>, ends: &mut [usize]) -> String {
         *end = text.len();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two halves of a character in two fields are two broken fields, not
+    /// one character: csv-core writes the fields end to end, where they
+    /// would read as valid UTF-8 (found by a property test comparing readers).
+    #[test]
+    fn a_character_split_across_fields_is_not_utf8() {
+        for csv in [&b"\"a\xC3\",\xA9\n"[..], b"a\xC3,\xA9\n", b"a\xC3,\"\xA9\"\n"] {
+            let mut reader = RecordReader::from_slice(csv, b',');
+            let mut record = Record::default();
+            assert!(reader.read_record(&mut record).unwrap());
+            assert!(record.not_utf8, "{csv:?}");
+            assert_eq!(record.fields.iter().collect::<Vec<_>>(), ["a\u{FFFD}", "\u{FFFD}"], "{csv:?}");
+        }
+    }
 }
