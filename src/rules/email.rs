@@ -12,14 +12,23 @@ pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> bool {
     let Some(index) = cx.row.header.field(Field::Email) else {
         return false; // H001 covers the whole file.
     };
-    let email = cx.row.cell(index).unwrap_or_default().trim();
-    if email.is_empty() {
-        missing_email(cx, index, out);
-        return false;
-    }
-    if email_local_too_long(cx, index, email, out) || invalid_email(cx, index, email, out) {
-        return false;
-    }
+    let cell = cx.row.cell(index).unwrap_or_default();
+    // A plain address (nearly every row's) is valid, and its local part is
+    // at most 64 ASCII characters: E001-E003 cannot fire. (Surrounding
+    // spaces are not plain: such a cell goes the general way, trimmed.)
+    let email = if is_plain_address(cell) {
+        cell
+    } else {
+        let email = cell.trim();
+        if email.is_empty() {
+            missing_email(cx, index, out);
+            return false;
+        }
+        if email_local_too_long(cx, index, email, out) || invalid_email(cx, index, email, out) {
+            return false;
+        }
+        email
+    };
     foreign_domain(cx, email, out);
     true
 }
@@ -124,19 +133,80 @@ fn invalid_email(cx: &RowContext<'_>, index: usize, email: &str, out: &mut Vec<D
 /// or digit; 254 bytes in all) — so anything else still goes to the parser;
 /// a property test checks that whatever this accepts, the parser accepts.
 fn is_plain_address(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
+    // One pass over the bytes, which the checks below follow in order.
+    let bytes = email.as_bytes();
+    let Some(at) = bytes.iter().position(|&b| b == b'@') else {
         return false;
     };
-    let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b);
-    let local_ok = (1..=64).contains(&local.len())
-        && local.split('.').all(|atom| !atom.is_empty() && atom.bytes().all(atext));
-    let label_ok = |label: &str| {
-        (1..=63).contains(&label.len())
-            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && label.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-            && label.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
-    };
-    local_ok && domain.len() <= 254 && domain.split('.').count() >= 2 && domain.split('.').all(label_ok)
+    let (local, domain) = bytes.split_at(at);
+    let domain = domain.get(1..).unwrap_or_default();
+    // Dot-atoms: atext, and no dot first, last or after another.
+    if !(1..=64).contains(&local.len()) || local.first() == Some(&b'.') || local.last() == Some(&b'.') {
+        return false;
+    }
+    let mut after_dot = false;
+    for &b in local {
+        if b == b'.' {
+            if after_dot {
+                return false;
+            }
+            after_dot = true;
+        } else if is_atext(b) {
+            after_dot = false;
+        } else {
+            return false;
+        }
+    }
+    // Labels: 1-63 letters, digits and `-`, not starting or ending with
+    // `-`; at least two of them.
+    if domain.len() > 254 {
+        return false;
+    }
+    let (mut dots, mut label, mut last) = (0, 0, b'.');
+    for &b in domain {
+        if b == b'.' {
+            if label == 0 || last == b'-' {
+                return false;
+            }
+            dots += 1;
+            label = 0;
+        } else if b.is_ascii_alphanumeric() || (b == b'-' && label > 0) {
+            label += 1;
+            if label > 63 {
+                return false;
+            }
+        } else {
+            return false;
+        }
+        last = b;
+    }
+    dots > 0 && label > 0 && last != b'-'
+}
+
+/// Whether `b` may appear in an atom of a local part (RFC 5322 `atext`).
+fn is_atext(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'/'
+                | b'='
+                | b'?'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'{'
+                | b'|'
+                | b'}'
+                | b'~'
+        )
 }
 
 fn describe(e: email_address::Error, email: &str) -> String {
@@ -380,8 +450,40 @@ mod tests {
         }
     }
 
+    /// The rules of [`is_plain_address`] as first written, split by split:
+    /// the one-pass version must agree with it.
+    fn plain_by_splits(email: &str) -> bool {
+        let Some((local, domain)) = email.split_once('@') else {
+            return false;
+        };
+        let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b);
+        let local_ok = (1..=64).contains(&local.len())
+            && local.split('.').all(|atom| !atom.is_empty() && atom.bytes().all(atext));
+        let label_ok = |label: &str| {
+            (1..=63).contains(&label.len())
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+                && label.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
+        };
+        local_ok && domain.len() <= 254 && domain.split('.').count() >= 2 && domain.split('.').all(label_ok)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn one_pass_agrees_with_the_splits(
+            email in "[a-z0-9.!#'*+_@<>\"\\[\\] -]{0,8}(@|)[a-z0-9.-]{0,10}(@|)[a-z.-]{0,4}"
+        ) {
+            prop_assert_eq!(is_plain_address(&email), plain_by_splits(&email), "{:?}", email);
+        }
+
+        #[test]
+        fn one_pass_agrees_on_lengths(local in 0usize..70, labels in proptest::collection::vec(0usize..70, 0..6)) {
+            let domain: Vec<String> = labels.iter().map(|&n| "b".repeat(n)).collect();
+            let email = format!("{}@{}", "a".repeat(local), domain.join("."));
+            prop_assert_eq!(is_plain_address(&email), plain_by_splits(&email), "{:?}", email);
+        }
 
         // The fast path never accepts what the parser would refuse.
         #[test]

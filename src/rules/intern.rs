@@ -46,6 +46,74 @@ impl Interner {
     }
 }
 
+/// Bytes a [`SmallString`] holds without allocating.
+const INLINE: usize = 80;
+
+/// A string kept inline while it is short, on the heap once it is not.
+///
+/// Each row's facts hold its key, phone number and extension until the
+/// cross-row pass has seen them; they fit in a few dozen bytes, and a heap
+/// string per row cost as much as the cross-row rules themselves.
+#[derive(Clone, Debug)]
+pub(crate) enum SmallString {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(String),
+}
+
+impl Default for SmallString {
+    fn default() -> Self {
+        SmallString::Inline { len: 0, bytes: [0; INLINE] }
+    }
+}
+
+impl SmallString {
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // Only whole strings are pushed, so the bytes are UTF-8.
+            SmallString::Inline { len, bytes } => {
+                bytes.get(..usize::from(*len)).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default()
+            }
+            SmallString::Heap(s) => s,
+        }
+    }
+
+    /// The length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            SmallString::Inline { len, .. } => usize::from(*len),
+            SmallString::Heap(s) => s.len(),
+        }
+    }
+
+    /// Appends `s`.
+    pub(crate) fn push_str(&mut self, s: &str) {
+        match self {
+            SmallString::Inline { len, bytes } => {
+                let start = usize::from(*len);
+                let end = start + s.len();
+                if let (Some(to), Ok(new_len)) = (bytes.get_mut(start..end), u8::try_from(end)) {
+                    to.copy_from_slice(s.as_bytes());
+                    *len = new_len;
+                    return;
+                }
+                let mut heap = String::with_capacity(end.max(2 * INLINE));
+                heap.push_str(self.as_str());
+                heap.push_str(s);
+                *self = SmallString::Heap(heap);
+            }
+            SmallString::Heap(h) => h.push_str(s),
+        }
+    }
+}
+
+impl std::fmt::Write for SmallString {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
 fn get<'a>(text: &'a str, ends: &[usize], id: u32) -> &'a str {
     let i = id as usize;
     let end = ends.get(i).copied().unwrap_or(0);
@@ -55,7 +123,25 @@ fn get<'a>(text: &'a str, ends: &[usize], id: u32) -> &'a str {
 
 #[cfg(test)]
 mod tests {
-    use super::Interner;
+    use super::{Interner, SmallString, INLINE};
+
+    #[test]
+    fn a_small_string_moves_to_the_heap_when_full_and_keeps_its_text() {
+        let mut s = SmallString::default();
+        let mut expected = String::new();
+        for word in ["giulia.rossi@acme.example", "+390212345678", "1001:", "bucureşti", &"x".repeat(INLINE), "é"] {
+            s.push_str(word);
+            expected.push_str(word);
+            assert_eq!(s.as_str(), expected);
+            assert_eq!(s.len(), expected.len());
+            assert_eq!(matches!(s, SmallString::Inline { .. }), expected.len() <= INLINE, "{expected}");
+        }
+        let mut exact = SmallString::default();
+        exact.push_str(&"y".repeat(INLINE));
+        assert!(matches!(exact, SmallString::Inline { .. }));
+        exact.push_str("");
+        assert_eq!(exact.as_str(), "y".repeat(INLINE));
+    }
 
     #[test]
     fn the_same_string_gets_the_same_id() {

@@ -101,19 +101,22 @@ pub(crate) struct RowFacts {
     pub row: u64,
     /// Whether the email is valid (only valid values are compared).
     pub key_valid: bool,
-    /// The key, valid or not (to tell an org user from another).
-    pub key: String,
-    /// The org user with that key.
+    /// The org user with the row's key.
     pub org_user: Option<usize>,
     /// Column indexes the cross-row findings point at.
     pub email_column: Option<usize>,
     pub phone_column: Option<usize>,
     pub extension_column: Option<usize>,
-    /// A valid Phone Number the row sets.
-    pub phone: Option<String>,
-    /// A valid Extension the row sets, with the key of its effective
-    /// location (`None` when that location is unknown to the org: L001).
-    pub extension: Option<(String, String)>,
+    /// The strings, end to end (see [`FactText`]): the key, then the phone
+    /// number if any, then the extension and its place if any.
+    text: intern::SmallString,
+    /// Where the key ends in `text`.
+    key_end: usize,
+    /// Where the phone number ends, when the row sets a valid one.
+    phone_end: Option<usize>,
+    /// Where the extension ends, when the row sets a valid one in a
+    /// location known to the org; its place runs to the end.
+    extension_end: Option<usize>,
     /// The org users who have that phone number, and that extension there.
     /// (Looked up here, in parallel, so that the in-order pass stays short.)
     pub phone_owner: Option<usize>,
@@ -125,19 +128,47 @@ pub(crate) struct RowFacts {
     pub releases_extension: bool,
 }
 
+/// The strings of a row's facts.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FactText<'a> {
+    /// The key, valid or not (to tell an org user from another).
+    pub key: &'a str,
+    /// A valid Phone Number the row sets.
+    pub phone: Option<&'a str>,
+    /// A valid Extension the row sets, with its place: the extension, `:`
+    /// and the key of its effective location (empty for the default
+    /// location). An extension is only digits, so the place names one
+    /// (location, extension) pair.
+    pub extension: Option<(&'a str, &'a str)>,
+}
+
+impl RowFacts {
+    /// The row's strings.
+    pub(crate) fn text(&self) -> FactText<'_> {
+        let text = self.text.as_str();
+        let after_key = self.phone_end.unwrap_or(self.key_end);
+        FactText {
+            key: text.get(..self.key_end).unwrap_or_default(),
+            phone: self.phone_end.and_then(|end| text.get(self.key_end..end)),
+            extension: self.extension_end.and_then(|end| Some((text.get(after_key..end)?, text.get(after_key..)?))),
+        }
+    }
+}
+
 /// Runs every per-row rule on one row; returns the row's facts.
 pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFacts {
     let header = cx.row.header;
     let mut facts = RowFacts {
         line: cx.row.line,
         row: cx.row.row,
-        key: cx.key.to_owned(),
         org_user: cx.intent.existing.and(cx.org).and_then(|o| o.user_index(cx.key)),
         email_column: header.field(Field::Email),
         phone_column: header.field(Field::PhoneNumber),
         extension_column: header.field(Field::Extension),
         ..RowFacts::default()
     };
+    facts.text.push_str(cx.key);
+    facts.key_end = facts.text.len();
     if cx.row.record.not_utf8 {
         // SPEC §2: bytes that are not UTF-8 are reported once per file
         // (F001, which rejects every row); the cells of this row are a lossy
@@ -158,17 +189,23 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
     text::check(cx, out);
 
     facts.key_valid = email_ok;
-    facts.phone_owner = numbers.phone.as_deref().and_then(|p| cx.org?.phone_owner(p));
-    facts.phone = numbers.phone;
+    if let Some(phone) = numbers.phone {
+        facts.phone_owner = cx.org.and_then(|o| o.phone_owner(phone));
+        facts.text.push_str(phone);
+        facts.phone_end = Some(facts.text.len());
+    }
     if let (Some(ext), true) = (numbers.extension, location_known) {
-        let location = match cx.intent.effective.location {
-            EffectiveLocation::Named(l) => Some(l),
-            EffectiveLocation::Default | EffectiveLocation::None => None,
-        };
-        let location = crate::org::location_key(location);
-        let named = (!location.is_empty()).then_some(location.as_str());
-        facts.extension_owner = cx.org.and_then(|o| o.extension_owner(named, &ext));
-        facts.extension = Some((location, ext));
+        facts.text.push_str(ext);
+        let ext_end = facts.text.len();
+        facts.text.push_str(":");
+        if let EffectiveLocation::Named(location) = cx.intent.effective.location {
+            // As `org::location_key`, without a string of its own.
+            let _ = crate::text::write_folded(location, &mut facts.text);
+        }
+        let location = facts.text.as_str().get(ext_end + 1..).unwrap_or_default();
+        let named = (!location.is_empty()).then_some(location);
+        facts.extension_owner = cx.org.and_then(|o| o.extension_owner(named, ext));
+        facts.extension_end = Some(ext_end);
     }
     if let Some(user) = cx.intent.existing {
         let deletes = cx.intent.operation.kind() == crate::plan::OpKind::Delete;
@@ -235,11 +272,12 @@ impl<'o> CrossRow<'o> {
         out: &mut Vec<Diagnostic>,
     ) {
         let from = out.len();
-        let (key, _) = self.keys.intern(&facts.key);
-        self.emails.check(key, &facts.key, facts, out);
+        let text = facts.text();
+        let (key, _) = self.keys.intern(text.key);
+        self.emails.check(key, text.key, facts, out);
         // Only a row Control Hub accepts gives a number up.
         let has_error = out.iter().any(Diagnostic::is_error);
-        self.numbers.check(index, key, facts, has_error, fill, out);
+        self.numbers.check(index, key, facts, text, has_error, fill, out);
         for d in out.iter_mut().skip(from) {
             fill(d);
         }
@@ -315,5 +353,27 @@ pub(crate) mod testing {
     /// The lines on which `code` fires.
     pub fn lines(csv: &str, org: Option<&str>, code: Code) -> Vec<u64> {
         found(&check(csv, org), code).iter().filter_map(|d| d.line).collect()
+    }
+
+    /// Calls `f` with the context of the first data row of `csv`, planned
+    /// without an org in the default mode: to run one rule, or one path of
+    /// it, on a row.
+    pub fn with_row<T>(csv: &str, f: impl FnOnce(&super::RowContext<'_>) -> T) -> T {
+        use crate::header::{Field, Header};
+        use crate::plan::{plan_row, PlanContext};
+        use crate::{Options, Profile};
+
+        let source = crate::read::Source::decode(csv.as_bytes().to_vec(), None);
+        let mut records = source.records();
+        let titles = records.next().expect("a header");
+        let profile = Profile::default();
+        let header = Header::parse(&titles.fields.iter().collect::<Vec<_>>(), titles.line, &profile);
+        let record = records.next().expect("a data row");
+        let row = crate::row::Row { line: record.line, row: 1, record: &record, header: &header };
+        let key = row.raw(Field::Email).map(crate::text::email_key).unwrap_or_default();
+        let options = Options::default();
+        let intent = plan_row(&row, &key, &PlanContext { profile: &profile, org: None, mode: options.mode });
+        let cx = super::RowContext { row, key: &key, intent: &intent, profile: &profile, org: None, options: &options };
+        f(&cx)
     }
 }

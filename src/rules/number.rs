@@ -4,23 +4,23 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::intern::Interner;
-use super::{Code, Diagnostic, RowContext, RowFacts};
+use super::{Code, Diagnostic, FactText, RowContext, RowFacts};
 use crate::header::Field;
 use crate::org::OrgState;
 use crate::row::{classify_phone, is_extension, NumberCell, PhoneClass};
 
 /// The valid numbers a row sets, for the cross-row rules.
-pub(crate) struct NumberFacts {
-    pub phone: Option<String>,
-    pub extension: Option<String>,
+pub(crate) struct NumberFacts<'a> {
+    pub phone: Option<&'a str>,
+    pub extension: Option<&'a str>,
 }
 
 /// Runs the per-row number rules.
-pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> NumberFacts {
+pub(crate) fn check<'a>(cx: &RowContext<'a>, out: &mut Vec<Diagnostic>) -> NumberFacts<'a> {
     let mut facts = NumberFacts { phone: None, extension: None };
     if let NumberCell::Value(v) = cx.row.number(Field::PhoneNumber) {
         if check_phone(cx, Field::PhoneNumber, v, out) {
-            facts.phone = Some(v.to_owned());
+            facts.phone = Some(v);
         }
     }
     if let Some(v) = cx.row.text(Field::CallerIdNumber) {
@@ -28,7 +28,7 @@ pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> NumberFac
     }
     if let NumberCell::Value(v) = cx.row.number(Field::Extension) {
         if invalid_extension(cx, v, out) {
-            facts.extension = Some(v.to_owned());
+            facts.extension = Some(v);
         }
     }
     facts
@@ -294,7 +294,7 @@ impl Holders {
     }
 }
 
-/// The hasher of the map of (location, extension) pairs: fast, seeded.
+/// The hasher of the sets of org users: fast, seeded.
 type Hasher = foldhash::fast::RandomState;
 
 /// Every number of a file, interned, with its first holders.
@@ -303,10 +303,9 @@ struct Numbers {
     phones: Interner,
     /// By phone id.
     phone_holders: Vec<Holders>,
-    locations: Interner,
+    /// Extensions by place (see [`FactText::extension`](super::FactText)).
     extensions: Interner,
-    /// (location id, extension id) → index in `extension_holders`.
-    extension_slots: HashMap<(u32, u32), u32, Hasher>,
+    /// By extension id.
     extension_holders: Vec<Holders>,
 }
 
@@ -316,11 +315,8 @@ impl Numbers {
         slot(&mut self.phone_holders, id)
     }
 
-    fn extension(&mut self, location: &str, extension: &str) -> Option<&mut Holders> {
-        let (location, _) = self.locations.intern(location);
-        let (extension, _) = self.extensions.intern(extension);
-        let next = u32::try_from(self.extension_slots.len()).unwrap_or(u32::MAX);
-        let id = *self.extension_slots.entry((location, extension)).or_insert(next);
+    fn extension(&mut self, place: &str) -> Option<&mut Holders> {
+        let (id, _) = self.extensions.intern(place);
         slot(&mut self.extension_holders, id)
     }
 }
@@ -386,11 +382,13 @@ impl<'o> DuplicateNumbers<'o> {
     /// the rows before it. `has_error`: whether the row has an error so far
     /// (then it gives nothing up). `fill` completes each finding while the
     /// row's record is at hand, those that wait included.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn check(
         &mut self,
         index: usize,
         key: u32,
         f: &RowFacts,
+        text: FactText<'_>,
         has_error: bool,
         fill: &dyn Fn(&mut Diagnostic),
         out: &mut Vec<Diagnostic>,
@@ -406,7 +404,7 @@ impl<'o> DuplicateNumbers<'o> {
                 self.release(false, i);
             }
         }
-        if let Some(phone) = f.phone.as_deref() {
+        if let Some(phone) = text.phone {
             let owner = org.and(f.phone_owner);
             if let Some(holders) = self.numbers.phone(phone) {
                 let found = holders.claim(f.line, key, owner, me);
@@ -418,9 +416,9 @@ impl<'o> DuplicateNumbers<'o> {
                 self.settle_or_wait(index, true, owner, found, diagnostic, fill, out);
             }
         }
-        if let Some((location, ext)) = &f.extension {
+        if let Some((ext, place)) = text.extension {
             let owner = org.and(f.extension_owner);
-            if let Some(holders) = self.numbers.extension(location, ext) {
+            if let Some(holders) = self.numbers.extension(place) {
                 let found = holders.claim(f.line, key, owner, me);
                 let diagnostic = |found: Found| match found {
                     Found::Nothing => None,
