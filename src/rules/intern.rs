@@ -86,6 +86,43 @@ impl SmallString {
         }
     }
 
+    /// The text from byte `start`, which must be where a pushed string
+    /// began (else empty). Checks only those bytes are UTF-8, not all.
+    pub(crate) fn tail(&self, start: usize) -> &str {
+        match self {
+            SmallString::Inline { len, bytes } => bytes
+                .get(start..usize::from(*len))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+            SmallString::Heap(s) => s.get(start..).unwrap_or_default(),
+        }
+    }
+
+    /// Appends `s` folded as [`crate::text::write_folded`] does; plain
+    /// ASCII is lowercased in place.
+    pub(crate) fn push_folded(&mut self, s: &str) {
+        let s = s.trim();
+        if !s.is_ascii() {
+            // Writing to a SmallString cannot fail.
+            let _ = crate::text::write_folded(s, self);
+            return;
+        }
+        let start = self.len();
+        self.push_str(s);
+        match self {
+            SmallString::Inline { bytes, len } => {
+                if let Some(pushed) = bytes.get_mut(start..usize::from(*len)) {
+                    pushed.make_ascii_lowercase();
+                }
+            }
+            SmallString::Heap(h) => {
+                if let Some(pushed) = h.get_mut(start..) {
+                    pushed.make_ascii_lowercase();
+                }
+            }
+        }
+    }
+
     /// Appends `s`.
     pub(crate) fn push_str(&mut self, s: &str) {
         match self {
@@ -129,12 +166,25 @@ mod tests {
     fn a_small_string_moves_to_the_heap_when_full_and_keeps_its_text() {
         let mut s = SmallString::default();
         let mut expected = String::new();
-        for word in ["giulia.rossi@acme.example", "+390212345678", "1001:", "bucureşti", &"x".repeat(INLINE), "é"] {
+        for word in
+            ["giulia.rossi@acme.example", "+390212345678", "1001:", "bucureşti", &"x".repeat(INLINE), "é"]
+        {
             s.push_str(word);
             expected.push_str(word);
             assert_eq!(s.as_str(), expected);
             assert_eq!(s.len(), expected.len());
             assert_eq!(matches!(s, SmallString::Inline { .. }), expected.len() <= INLINE, "{expected}");
+        }
+        for folded in ["", "Milano HQ", " Bucureşti ", "ΟΔΟΣ", &"X".repeat(INLINE)] {
+            for start in ["", "1001:"] {
+                let mut s = SmallString::default();
+                s.push_str(start);
+                s.push_folded(folded);
+                let mut expected = String::from(start);
+                crate::text::write_folded(folded, &mut expected).unwrap();
+                assert_eq!(s.as_str(), expected);
+                assert_eq!(s.tail(start.len()), &expected[start.len()..]);
+            }
         }
         let mut exact = SmallString::default();
         exact.push_str(&"y".repeat(INLINE));

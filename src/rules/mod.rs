@@ -150,7 +150,9 @@ impl RowFacts {
         FactText {
             key: text.get(..self.key_end).unwrap_or_default(),
             phone: self.phone_end.and_then(|end| text.get(self.key_end..end)),
-            extension: self.extension_end.and_then(|end| Some((text.get(after_key..end)?, text.get(after_key..)?))),
+            extension: self
+                .extension_end
+                .and_then(|end| Some((text.get(after_key..end)?, text.get(after_key..)?))),
         }
     }
 }
@@ -200,9 +202,9 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
         facts.text.push_str(":");
         if let EffectiveLocation::Named(location) = cx.intent.effective.location {
             // As `org::location_key`, without a string of its own.
-            let _ = crate::text::write_folded(location, &mut facts.text);
+            facts.text.push_folded(location);
         }
-        let location = facts.text.as_str().get(ext_end + 1..).unwrap_or_default();
+        let location = facts.text.tail(ext_end + 1);
         let named = (!location.is_empty()).then_some(location);
         facts.extension_owner = cx.org.and_then(|o| o.extension_owner(named, ext));
         facts.extension_end = Some(ext_end);
@@ -373,7 +375,14 @@ pub(crate) mod testing {
         let key = row.raw(Field::Email).map(crate::text::email_key).unwrap_or_default();
         let options = Options::default();
         let intent = plan_row(&row, &key, &PlanContext { profile: &profile, org: None, mode: options.mode });
-        let cx = super::RowContext { row, key: &key, intent: &intent, profile: &profile, org: None, options: &options };
+        let cx = super::RowContext {
+            row,
+            key: &key,
+            intent: &intent,
+            profile: &profile,
+            org: None,
+            options: &options,
+        };
         f(&cx)
     }
 }

@@ -2,7 +2,7 @@
 //! what a package requires, and deletes.
 
 use super::{Code, Diagnostic, RowContext};
-use crate::header::Field;
+use crate::header::{Field, PackageColumn};
 use crate::plan::{EffectiveLocation, OpKind};
 use crate::profile::PackageDef;
 use crate::row::{Flag, NumberCell};
@@ -10,14 +10,15 @@ use crate::row::{Flag, NumberCell};
 /// Runs every package rule on one row; `email_ok` says whether the row's
 /// email is valid (an invalid one is not also reported as unknown, P011).
 pub(crate) fn check(cx: &RowContext<'_>, email_ok: bool, out: &mut Vec<Diagnostic>) {
-    let invalid_package_cell = invalid_boolean(cx, out);
-    several_packages(cx, out);
-    suspended_package(cx, out);
-    package_not_subscribed(cx, out);
+    let cells = PackageCells::read(cx);
+    let invalid_package_cell = invalid_boolean(cx, &cells, out);
+    several_packages(cx, &cells, out);
+    suspended_package(cx, &cells, out);
+    package_not_subscribed(cx, &cells, out);
     if !invalid_package_cell {
-        add_without_package(cx, out);
+        add_without_package(cx, &cells, out);
     }
-    admin_downgrade(cx, out);
+    admin_downgrade(cx, &cells, out);
     calling_needs_location(cx, out);
     calling_needs_number(cx, out);
     meetings_needs_site(cx, out);
@@ -26,6 +27,38 @@ pub(crate) fn check(cx: &RowContext<'_>, email_ok: bool, out: &mut Vec<Diagnosti
         delete_unknown_user(cx, out);
     }
     delete_admin(cx, out);
+}
+
+/// What the package rules ask about a row's package cells, read in one
+/// pass: most rows have one TRUE and nothing to report, and each rule goes
+/// back to the cells only when these say it may fire.
+struct PackageCells<'a> {
+    /// How many cells are TRUE.
+    trues: usize,
+    /// The first TRUE cell: (column index, column).
+    first_true: Option<(usize, &'a PackageColumn)>,
+    /// Whether a TRUE is in a `(Suspended)` column.
+    suspended_true: bool,
+    /// Whether a cell is neither TRUE, FALSE nor empty.
+    invalid: bool,
+}
+
+impl<'a> PackageCells<'a> {
+    fn read(cx: &RowContext<'a>) -> PackageCells<'a> {
+        let mut cells = PackageCells { trues: 0, first_true: None, suspended_true: false, invalid: false };
+        for (index, column, flag) in cx.row.packages() {
+            match flag {
+                Flag::True => {
+                    cells.trues += 1;
+                    cells.first_true = cells.first_true.or(Some((index, column)));
+                    cells.suspended_true |= column.suspended;
+                }
+                Flag::Invalid => cells.invalid = true,
+                Flag::Empty | Flag::False => {}
+            }
+        }
+        cells
+    }
 }
 
 /// Documentation of P001: what it checks, why Control Hub cares, how to fix it.
@@ -63,7 +96,10 @@ Use instead:
 "#;
 /// P001: a package or base-licence cell that is not TRUE, FALSE or empty.
 /// Returns whether a *package* cell was invalid (P005 is then not reported).
-fn invalid_boolean(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> bool {
+fn invalid_boolean(cx: &RowContext<'_>, cells: &PackageCells<'_>, out: &mut Vec<Diagnostic>) -> bool {
+    if !cells.invalid && cx.row.base_licences().all(|(_, _, f)| f != Flag::Invalid) {
+        return false;
+    }
     let mut package_cell = false;
     let packages = cx.row.packages().map(|(i, _, f)| (i, f, true));
     let bases = cx.row.base_licences().map(|(i, _, f)| (i, f, false));
@@ -120,7 +156,10 @@ Use instead:
     giulia.rossi@acme.example,FALSE,TRUE
 "#;
 /// P002: more than one package TRUE.
-fn several_packages(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
+fn several_packages(cx: &RowContext<'_>, cells: &PackageCells<'_>, out: &mut Vec<Diagnostic>) {
+    if cells.trues < 2 {
+        return;
+    }
     let trues: Vec<usize> =
         cx.row.packages().filter(|(_, _, f)| *f == Flag::True).map(|(i, _, _)| i).collect();
     let [_, second, ..] = trues[..] else {
@@ -169,7 +208,10 @@ Use instead (she keeps Webex Calling):
     lucia.ferri@acme.example,
 "#;
 /// P003: TRUE in a `(Suspended)` column.
-fn suspended_package(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
+fn suspended_package(cx: &RowContext<'_>, cells: &PackageCells<'_>, out: &mut Vec<Diagnostic>) {
+    if !cells.suspended_true {
+        return;
+    }
     for (index, column, flag) in cx.row.packages() {
         if column.suspended && flag == Flag::True {
             out.push(
@@ -216,15 +258,15 @@ Use instead (she stays on Webex Calling):
     giulia.rossi@acme.example,TRUE,
 "#;
 /// P004: TRUE for a package the org's subscription does not offer.
-fn package_not_subscribed(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
+fn package_not_subscribed(cx: &RowContext<'_>, cells: &PackageCells<'_>, out: &mut Vec<Diagnostic>) {
     let Some(org) = cx.org else {
         return;
     };
-    for (index, column, flag) in cx.row.packages() {
+    let check = |index: usize, column: &PackageColumn, out: &mut Vec<Diagnostic>| {
         let Some(package) = cx.profile.packages.get(column.package) else {
-            continue;
+            return;
         };
-        if flag == Flag::True && org.offers_package(&package.id) == Some(false) {
+        if org.offers_package(&package.id) == Some(false) {
             let offered = org.packages.as_deref().unwrap_or_default().join(", ");
             out.push(
                 cx.cell_diagnostic(
@@ -238,6 +280,17 @@ fn package_not_subscribed(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
                 )
                 .help("pick one of the packages the org offers, or have the partner add this package to the subscription"),
             );
+        }
+    };
+    match (cells.trues, cells.first_true) {
+        (0, _) => {}
+        (1, Some((index, column))) => check(index, column, out),
+        _ => {
+            for (index, column, flag) in cx.row.packages() {
+                if flag == Flag::True {
+                    check(index, column, out);
+                }
+            }
         }
     }
 }
@@ -273,11 +326,8 @@ Use instead:
     marco.bianchi@acme.example,1002,Roma,TRUE
 "#;
 /// P005: a new user with no package TRUE.
-fn add_without_package(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
-    if cx.intent.operation.kind() != OpKind::Add {
-        return;
-    }
-    if cx.row.packages().any(|(_, _, f)| f == Flag::True) {
+fn add_without_package(cx: &RowContext<'_>, cells: &PackageCells<'_>, out: &mut Vec<Diagnostic>) {
+    if cx.intent.operation.kind() != OpKind::Add || cells.trues > 0 {
         return;
     }
     let message = if cx.row.header.packages.is_empty() {
@@ -323,7 +373,7 @@ Use instead:
     giulia.rossi@acme.example,,
 "#;
 /// P006: a full admin moved to a package below the org's package tier.
-fn admin_downgrade(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
+fn admin_downgrade(cx: &RowContext<'_>, cells: &PackageCells<'_>, out: &mut Vec<Diagnostic>) {
     let (Some(org), Some(user)) = (cx.org, cx.intent.existing) else {
         return;
     };
@@ -333,11 +383,8 @@ fn admin_downgrade(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
     let Some(org_package) = org.package.as_deref().and_then(|id| cx.profile.package_by_id(id)) else {
         return;
     };
-    let Some((index, new)) = cx
-        .row
-        .packages()
-        .find(|(_, _, f)| *f == Flag::True)
-        .and_then(|(i, c, _)| Some((i, cx.profile.packages.get(c.package)?)))
+    let Some((index, new)) =
+        cells.first_true.and_then(|(i, c)| Some((i, cx.profile.packages.get(c.package)?)))
     else {
         return;
     };
