@@ -7,9 +7,11 @@
 use hashbrown::hash_table::{Entry, HashTable};
 
 /// A set of strings, each known by a small id in the order first seen.
+/// Kept as bytes: the strings come from [`SmallString`]s, and reading them
+/// back as `str` would check every byte again.
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
-    text: String,
+    text: Vec<u8>,
     /// Where each string ends in `text`, by id; it starts where the one
     /// before ends.
     ends: Vec<usize>,
@@ -20,7 +22,7 @@ pub(crate) struct Interner {
 
 impl Interner {
     /// The id of `s`, added if it is new; and whether it is.
-    pub(crate) fn intern(&mut self, s: &str) -> (u32, bool) {
+    pub(crate) fn intern(&mut self, s: &[u8]) -> (u32, bool) {
         use std::hash::BuildHasher;
         let hash = self.hasher.hash_one(s);
         let (text, ends) = (&self.text, &self.ends);
@@ -32,7 +34,7 @@ impl Interner {
                 // memory first.
                 let id = u32::try_from(self.ends.len()).unwrap_or(u32::MAX);
                 v.insert((hash, id));
-                self.text.push_str(s);
+                self.text.extend_from_slice(s);
                 self.ends.push(self.text.len());
                 (id, true)
             }
@@ -41,7 +43,7 @@ impl Interner {
 
     /// The string with id `id`.
     #[cfg(test)]
-    pub(crate) fn get(&self, id: u32) -> &str {
+    pub(crate) fn get(&self, id: u32) -> &[u8] {
         get(&self.text, &self.ends, id)
     }
 }
@@ -67,7 +69,16 @@ impl Default for SmallString {
 }
 
 impl SmallString {
+    /// The text as bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            SmallString::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            SmallString::Heap(s) => s.as_bytes(),
+        }
+    }
+
     /// The text.
+    #[cfg(test)]
     pub(crate) fn as_str(&self) -> &str {
         match self {
             // Only whole strings are pushed, so the bytes are UTF-8.
@@ -135,7 +146,10 @@ impl SmallString {
                     return;
                 }
                 let mut heap = String::with_capacity(end.max(2 * INLINE));
-                heap.push_str(self.as_str());
+                // Whole strings were pushed, so the bytes so far are UTF-8.
+                heap.push_str(
+                    bytes.get(..start).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default(),
+                );
                 heap.push_str(s);
                 *self = SmallString::Heap(heap);
             }
@@ -151,7 +165,7 @@ impl std::fmt::Write for SmallString {
     }
 }
 
-fn get<'a>(text: &'a str, ends: &[usize], id: u32) -> &'a str {
+fn get<'a>(text: &'a [u8], ends: &[usize], id: u32) -> &'a [u8] {
     let i = id as usize;
     let end = ends.get(i).copied().unwrap_or(0);
     let start = i.checked_sub(1).and_then(|b| ends.get(b)).copied().unwrap_or(0);
@@ -197,14 +211,14 @@ mod tests {
     fn the_same_string_gets_the_same_id() {
         let mut interner = Interner::default();
         let words = ["giulia", "", "marco", "giulia", "é", "", "marco"];
-        let ids: Vec<_> = words.iter().map(|w| interner.intern(w)).collect();
+        let ids: Vec<_> = words.iter().map(|w| interner.intern(w.as_bytes())).collect();
         assert_eq!(ids, [(0, true), (1, true), (2, true), (0, false), (3, true), (1, false), (2, false)]);
         for (w, (id, _)) in words.iter().zip(ids) {
-            assert_eq!(interner.get(id), *w);
+            assert_eq!(interner.get(id), w.as_bytes());
         }
         for i in 0..10_000 {
-            assert_eq!(interner.intern(&i.to_string()), (4 + i, true));
+            assert_eq!(interner.intern(i.to_string().as_bytes()), (4 + i, true));
         }
-        assert_eq!(interner.get(4 + 9_999), "9999");
+        assert_eq!(interner.get(4 + 9_999), b"9999");
     }
 }

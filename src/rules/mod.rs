@@ -128,24 +128,26 @@ pub(crate) struct RowFacts {
     pub releases_extension: bool,
 }
 
-/// The strings of a row's facts.
+/// The strings of a row's facts, as the bytes of UTF-8 text (see
+/// [`shown`]): the cross-row rules compare and hash them, and show one
+/// only in a finding.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct FactText<'a> {
     /// The key, valid or not (to tell an org user from another).
-    pub key: &'a str,
+    pub key: &'a [u8],
     /// A valid Phone Number the row sets.
-    pub phone: Option<&'a str>,
+    pub phone: Option<&'a [u8]>,
     /// A valid Extension the row sets, with its place: the extension, `:`
     /// and the key of its effective location (empty for the default
     /// location). An extension is only digits, so the place names one
     /// (location, extension) pair.
-    pub extension: Option<(&'a str, &'a str)>,
+    pub extension: Option<(&'a [u8], &'a [u8])>,
 }
 
 impl RowFacts {
     /// The row's strings.
     pub(crate) fn text(&self) -> FactText<'_> {
-        let text = self.text.as_str();
+        let text = self.text.as_bytes();
         let after_key = self.phone_end.unwrap_or(self.key_end);
         FactText {
             key: text.get(..self.key_end).unwrap_or_default(),
@@ -155,6 +157,11 @@ impl RowFacts {
                 .and_then(|end| Some((text.get(after_key..end)?, text.get(after_key..)?))),
         }
     }
+}
+
+/// A fact string as text, for a finding (it is UTF-8: it was pushed as `str`).
+fn shown(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
 }
 
 /// Runs every per-row rule on one row; returns the row's facts.
@@ -200,12 +207,18 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
         facts.text.push_str(ext);
         let ext_end = facts.text.len();
         facts.text.push_str(":");
-        if let EffectiveLocation::Named(location) = cx.intent.effective.location {
-            // As `org::location_key`, without a string of its own.
-            facts.text.push_folded(location);
-        }
-        let location = facts.text.tail(ext_end + 1);
-        let named = (!location.is_empty()).then_some(location);
+        let named = match cx.intent.effective.location {
+            EffectiveLocation::Named(location) => {
+                // The key, as `org::location_key` makes it, without a string
+                // of its own.
+                facts.text.push_folded(location);
+                // The org folds the name it is given; an ASCII name folds to
+                // what its key folds to, and is not read back from the facts.
+                let key = if location.is_ascii() { location.trim() } else { facts.text.tail(ext_end + 1) };
+                Some(key).filter(|k| !k.is_empty())
+            }
+            EffectiveLocation::Default | EffectiveLocation::None => None,
+        };
         facts.extension_owner = cx.org.and_then(|o| o.extension_owner(named, ext));
         facts.extension_end = Some(ext_end);
     }

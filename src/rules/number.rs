@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::intern::Interner;
-use super::{Code, Diagnostic, FactText, RowContext, RowFacts};
+use super::{shown, Code, Diagnostic, FactText, RowContext, RowFacts};
 use crate::header::Field;
 use crate::org::OrgState;
 use crate::row::{classify_phone, is_extension, NumberCell, PhoneClass};
@@ -310,12 +310,12 @@ struct Numbers {
 }
 
 impl Numbers {
-    fn phone(&mut self, phone: &str) -> Option<&mut Holders> {
+    fn phone(&mut self, phone: &[u8]) -> Option<&mut Holders> {
         let (id, _) = self.phones.intern(phone);
         slot(&mut self.phone_holders, id)
     }
 
-    fn extension(&mut self, place: &str) -> Option<&mut Holders> {
+    fn extension(&mut self, place: &[u8]) -> Option<&mut Holders> {
         let (id, _) = self.extensions.intern(place);
         slot(&mut self.extension_holders, id)
     }
@@ -410,8 +410,8 @@ impl<'o> DuplicateNumbers<'o> {
                 let found = holders.claim(f.line, key, owner, me);
                 let diagnostic = |found: Found| match found {
                     Found::Nothing => None,
-                    Found::Repeat(line) => Some(duplicate_phone(f, phone, line)),
-                    Found::Taken(owner) => org.map(|org| phone_taken(f, phone, org, owner)),
+                    Found::Repeat(line) => Some(duplicate_phone(f, &shown(phone), line)),
+                    Found::Taken(owner) => org.map(|org| phone_taken(f, &shown(phone), org, owner)),
                 };
                 self.settle_or_wait(index, true, owner, found, diagnostic, fill, out);
             }
@@ -422,12 +422,14 @@ impl<'o> DuplicateNumbers<'o> {
                 let found = holders.claim(f.line, key, owner, me);
                 let diagnostic = |found: Found| match found {
                     Found::Nothing => None,
-                    Found::Repeat(line) => {
-                        Some(duplicate_extension(f, ext, format!("the user on line {line} of this file")))
-                    }
+                    Found::Repeat(line) => Some(duplicate_extension(
+                        f,
+                        &shown(ext),
+                        format!("the user on line {line} of this file"),
+                    )),
                     Found::Taken(owner) => org.map(|org| {
                         let who = org.users.get(owner).map_or("", |u| u.email.as_str());
-                        duplicate_extension(f, ext, format!("{who}, a user of the org"))
+                        duplicate_extension(f, &shown(ext), format!("{who}, a user of the org"))
                     }),
                 };
                 self.settle_or_wait(index, false, owner, found, diagnostic, fill, out);

@@ -75,19 +75,31 @@ fn any_cell(
 /// more than its first and last bytes ([`plain_cell`]). Eight bytes at a
 /// time, instead of the general checks' several passes over characters.
 fn is_printable_ascii(cell: &str) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     // In each byte the high bit of: `x`, set from 0x80; `!(x + 0x60)`, set
     // below 0x20; `x + 1`, set from 0x7F. A carry between bytes comes only
     // from a byte of 0x80 or more, which `x` flags already.
-    let unprintable = |x: u64| (x | !x.wrapping_add(0x60 * ONES) | x.wrapping_add(ONES)) & HIGH;
-    let mut words = cell.as_bytes().chunks_exact(8);
-    let mut found = 0;
-    for word in &mut words {
-        found |= unprintable(u64::from_ne_bytes(word.try_into().unwrap_or([0x80; 8])));
+    fn unprintable(x: u64) -> u64 {
+        const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+        (x | !x.wrapping_add(0x60 * ONES) | x.wrapping_add(ONES)) & (0x80 * ONES)
     }
-    let rest = words.remainder().iter().fold(false, |found, b| found | !(b' '..=b'~').contains(b));
-    found == 0 && !rest
+    let bytes = cell.as_bytes();
+    let word = |w: Option<&[u8; 8]>| unprintable(u64::from_ne_bytes(w.copied().unwrap_or([0x80; 8])));
+    match bytes.len() {
+        0..4 => bytes.iter().all(|b| (b' '..=b'~').contains(b)),
+        // Two overlapping halves, each widened with spaces.
+        4..8 => {
+            let half = |h: Option<&[u8; 4]>| {
+                let [a, b, c, d] = h.copied().unwrap_or([0x80; 4]);
+                unprintable(u64::from_ne_bytes([a, b, c, d, b' ', b' ', b' ', b' ']))
+            };
+            half(bytes.first_chunk()) | half(bytes.last_chunk()) == 0
+        }
+        // Whole words, then the last eight bytes (overlapping the words).
+        _ => {
+            let words = bytes.chunks_exact(8).map(|w| w.try_into().ok());
+            words.fold(word(bytes.last_chunk()), |found, w| found | word(w)) == 0
+        }
+    }
 }
 
 /// The text rules on a cell of printable ASCII: what [`any_cell`] finds,
