@@ -112,7 +112,7 @@ impl SmallString {
     /// Appends `s` folded as [`crate::text::write_folded`] does; plain
     /// ASCII is lowercased in place.
     pub(crate) fn push_folded(&mut self, s: &str) {
-        let s = s.trim();
+        let s = crate::text::trim(s);
         if !s.is_ascii() {
             // Writing to a SmallString cannot fail.
             let _ = crate::text::write_folded(s, self);

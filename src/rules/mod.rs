@@ -191,10 +191,11 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
     }
     let email_ok = email::check(cx, out);
     let numbers = number::check(cx, out);
-    package::check(cx, email_ok, out);
+    let licences = package::LicenceCells::read(cx);
+    package::check(cx, email_ok, &licences, out);
     let location_known = location::check(cx, out);
     read_only::check(cx, out);
-    base_licence::check(cx, out);
+    base_licence::check(cx, &licences, out);
     text::check(cx, out);
 
     facts.key_valid = email_ok;
@@ -214,7 +215,11 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
                 facts.text.push_folded(location);
                 // The org folds the name it is given; an ASCII name folds to
                 // what its key folds to, and is not read back from the facts.
-                let key = if location.is_ascii() { location.trim() } else { facts.text.tail(ext_end + 1) };
+                let key = if location.is_ascii() {
+                    crate::text::trim(location)
+                } else {
+                    facts.text.tail(ext_end + 1)
+                };
                 Some(key).filter(|k| !k.is_empty())
             }
             EffectiveLocation::Default | EffectiveLocation::None => None,
@@ -240,7 +245,7 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
 /// value: it removes it, or replaces it with another. Writing the current
 /// value again keeps it.
 fn releases(cell: NumberCell<'_>, current: &Option<String>) -> bool {
-    let Some(current) = current.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+    let Some(current) = current.as_deref().map(crate::text::trim).filter(|c| !c.is_empty()) else {
         return false;
     };
     match cell {

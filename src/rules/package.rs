@@ -9,16 +9,20 @@ use crate::row::{Flag, NumberCell};
 
 /// Runs every package rule on one row; `email_ok` says whether the row's
 /// email is valid (an invalid one is not also reported as unknown, P011).
-pub(crate) fn check(cx: &RowContext<'_>, email_ok: bool, out: &mut Vec<Diagnostic>) {
-    let cells = PackageCells::read(cx);
-    let invalid_package_cell = invalid_boolean(cx, &cells, out);
-    several_packages(cx, &cells, out);
-    suspended_package(cx, &cells, out);
-    package_not_subscribed(cx, &cells, out);
+pub(crate) fn check(
+    cx: &RowContext<'_>,
+    email_ok: bool,
+    cells: &LicenceCells<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let invalid_package_cell = invalid_boolean(cx, cells, out);
+    several_packages(cx, cells, out);
+    suspended_package(cx, cells, out);
+    package_not_subscribed(cx, cells, out);
     if !invalid_package_cell {
-        add_without_package(cx, &cells, out);
+        add_without_package(cx, cells, out);
     }
-    admin_downgrade(cx, &cells, out);
+    admin_downgrade(cx, cells, out);
     calling_needs_location(cx, out);
     calling_needs_number(cx, out);
     meetings_needs_site(cx, out);
@@ -29,23 +33,34 @@ pub(crate) fn check(cx: &RowContext<'_>, email_ok: bool, out: &mut Vec<Diagnosti
     delete_admin(cx, out);
 }
 
-/// What the package rules ask about a row's package cells, read in one
-/// pass: most rows have one TRUE and nothing to report, and each rule goes
-/// back to the cells only when these say it may fire.
-struct PackageCells<'a> {
-    /// How many cells are TRUE.
+/// What the package and base-licence rules ask about a row's licence
+/// cells, read in one pass: most rows have one TRUE and nothing to report,
+/// and a rule goes back to the cells only when these say it may fire.
+pub(crate) struct LicenceCells<'a> {
+    /// How many package cells are TRUE.
     trues: usize,
-    /// The first TRUE cell: (column index, column).
+    /// The first TRUE package cell: (column index, column).
     first_true: Option<(usize, &'a PackageColumn)>,
     /// Whether a TRUE is in a `(Suspended)` column.
     suspended_true: bool,
-    /// Whether a cell is neither TRUE, FALSE nor empty.
-    invalid: bool,
+    /// Whether a package cell is neither TRUE, FALSE nor empty.
+    invalid_package: bool,
+    /// Whether a base-licence cell is neither TRUE, FALSE nor empty.
+    invalid_base: bool,
+    /// Whether a base-licence cell is FALSE (B001).
+    pub(crate) false_base: bool,
 }
 
-impl<'a> PackageCells<'a> {
-    fn read(cx: &RowContext<'a>) -> PackageCells<'a> {
-        let mut cells = PackageCells { trues: 0, first_true: None, suspended_true: false, invalid: false };
+impl<'a> LicenceCells<'a> {
+    pub(crate) fn read(cx: &RowContext<'a>) -> LicenceCells<'a> {
+        let mut cells = LicenceCells {
+            trues: 0,
+            first_true: None,
+            suspended_true: false,
+            invalid_package: false,
+            invalid_base: false,
+            false_base: false,
+        };
         for (index, column, flag) in cx.row.packages() {
             match flag {
                 Flag::True => {
@@ -53,9 +68,13 @@ impl<'a> PackageCells<'a> {
                     cells.first_true = cells.first_true.or(Some((index, column)));
                     cells.suspended_true |= column.suspended;
                 }
-                Flag::Invalid => cells.invalid = true,
+                Flag::Invalid => cells.invalid_package = true,
                 Flag::Empty | Flag::False => {}
             }
+        }
+        for (_, _, flag) in cx.row.base_licences() {
+            cells.invalid_base |= flag == Flag::Invalid;
+            cells.false_base |= flag == Flag::False;
         }
         cells
     }
@@ -96,8 +115,8 @@ Use instead:
 "#;
 /// P001: a package or base-licence cell that is not TRUE, FALSE or empty.
 /// Returns whether a *package* cell was invalid (P005 is then not reported).
-fn invalid_boolean(cx: &RowContext<'_>, cells: &PackageCells<'_>, out: &mut Vec<Diagnostic>) -> bool {
-    if !cells.invalid && cx.row.base_licences().all(|(_, _, f)| f != Flag::Invalid) {
+fn invalid_boolean(cx: &RowContext<'_>, cells: &LicenceCells<'_>, out: &mut Vec<Diagnostic>) -> bool {
+    if !cells.invalid_package && !cells.invalid_base {
         return false;
     }
     let mut package_cell = false;
@@ -156,7 +175,7 @@ Use instead:
     giulia.rossi@acme.example,FALSE,TRUE
 "#;
 /// P002: more than one package TRUE.
-fn several_packages(cx: &RowContext<'_>, cells: &PackageCells<'_>, out: &mut Vec<Diagnostic>) {
+fn several_packages(cx: &RowContext<'_>, cells: &LicenceCells<'_>, out: &mut Vec<Diagnostic>) {
     if cells.trues < 2 {
         return;
     }
@@ -208,7 +227,7 @@ Use instead (she keeps Webex Calling):
     lucia.ferri@acme.example,
 "#;
 /// P003: TRUE in a `(Suspended)` column.
-fn suspended_package(cx: &RowContext<'_>, cells: &PackageCells<'_>, out: &mut Vec<Diagnostic>) {
+fn suspended_package(cx: &RowContext<'_>, cells: &LicenceCells<'_>, out: &mut Vec<Diagnostic>) {
     if !cells.suspended_true {
         return;
     }
@@ -258,7 +277,7 @@ Use instead (she stays on Webex Calling):
     giulia.rossi@acme.example,TRUE,
 "#;
 /// P004: TRUE for a package the org's subscription does not offer.
-fn package_not_subscribed(cx: &RowContext<'_>, cells: &PackageCells<'_>, out: &mut Vec<Diagnostic>) {
+fn package_not_subscribed(cx: &RowContext<'_>, cells: &LicenceCells<'_>, out: &mut Vec<Diagnostic>) {
     let Some(org) = cx.org else {
         return;
     };
@@ -326,7 +345,7 @@ Use instead:
     marco.bianchi@acme.example,1002,Roma,TRUE
 "#;
 /// P005: a new user with no package TRUE.
-fn add_without_package(cx: &RowContext<'_>, cells: &PackageCells<'_>, out: &mut Vec<Diagnostic>) {
+fn add_without_package(cx: &RowContext<'_>, cells: &LicenceCells<'_>, out: &mut Vec<Diagnostic>) {
     if cx.intent.operation.kind() != OpKind::Add || cells.trues > 0 {
         return;
     }
@@ -373,7 +392,7 @@ Use instead:
     giulia.rossi@acme.example,,
 "#;
 /// P006: a full admin moved to a package below the org's package tier.
-fn admin_downgrade(cx: &RowContext<'_>, cells: &PackageCells<'_>, out: &mut Vec<Diagnostic>) {
+fn admin_downgrade(cx: &RowContext<'_>, cells: &LicenceCells<'_>, out: &mut Vec<Diagnostic>) {
     let (Some(org), Some(user)) = (cx.org, cx.intent.existing) else {
         return;
     };

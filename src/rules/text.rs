@@ -160,7 +160,7 @@ Use instead:
 "#;
 /// T001: leading or trailing whitespace.
 fn untrimmed(cx: &RowContext<'_>, index: usize, cell: &str, out: &mut Vec<Diagnostic>) {
-    if cell.trim().len() == cell.len() {
+    if crate::text::trim(cell).len() == cell.len() {
         return;
     }
     let (lead, trail) = (cell.len() - cell.trim_start().len(), cell.len() - cell.trim_end().len());
@@ -354,7 +354,7 @@ const DISPLAY_NAME_MAX: usize = 128;
 /// T005: a name over 64 or a display name over 128 characters.
 fn too_long(cx: &RowContext<'_>, index: usize, field: Field, cell: &str, out: &mut Vec<Diagnostic>) {
     let max = if field == Field::DisplayName { DISPLAY_NAME_MAX } else { NAME_MAX };
-    let trimmed = cell.trim();
+    let trimmed = crate::text::trim(cell);
     // Characters below U+0300 are NFC whatever surrounds them, and take at
     // least a byte each: within the limit in bytes, within it in characters.
     if trimmed.len() <= max && trimmed.bytes().all(|b| b < 0xCC) {
