@@ -31,11 +31,12 @@ impl Flag {
     /// assert_eq!(Flag::parse(""), Flag::Empty);
     /// ```
     pub fn parse(cell: &str) -> Flag {
-        // What exports and spreadsheets write, without the trim.
+        // What exports and spreadsheets write, without the trim (byte by
+        // byte: matching whole byte strings calls `memcmp`).
         match cell.as_bytes() {
-            b"" => return Flag::Empty,
-            b"TRUE" => return Flag::True,
-            b"FALSE" => return Flag::False,
+            [] => return Flag::Empty,
+            [b'T', b'R', b'U', b'E'] => return Flag::True,
+            [b'F', b'A', b'L', b'S', b'E'] => return Flag::False,
             _ => {}
         }
         let cell = crate::text::trim(cell);

@@ -3,6 +3,7 @@
 
 use email_address::{EmailAddress, Options as EmailOptions};
 
+use super::intern::Paged;
 use super::{Code, Diagnostic, RowContext, RowFacts};
 use crate::header::Field;
 use crate::plan::OpKind;
@@ -330,7 +331,7 @@ Use instead:
 pub(crate) struct DuplicateEmails {
     /// The first line of each key (by its id in the keys of the file), 0
     /// while no row with the key valid has been seen.
-    first: Vec<u64>,
+    first: Paged<u64>,
 }
 
 impl DuplicateEmails {
@@ -339,11 +340,7 @@ impl DuplicateEmails {
         if !fact.key_valid {
             return;
         }
-        let id = id as usize;
-        if self.first.len() <= id {
-            self.first.resize(id + 1, 0);
-        }
-        let Some(first) = self.first.get_mut(id) else {
+        let Some(first) = self.first.slot(id as usize) else {
             return;
         };
         if *first == 0 {

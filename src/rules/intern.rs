@@ -48,6 +48,47 @@ impl Interner {
     }
 }
 
+/// Elements per page of a [`Paged`] vector.
+const PAGE_LEN: usize = 4096;
+
+/// A vector kept in pages that never move, so that growing copies nothing:
+/// a `Vec` copies every element each time it doubles, and the cross-row
+/// pass adds a few per row for the whole file.
+#[derive(Debug)]
+pub(crate) struct Paged<T> {
+    pages: Vec<Vec<T>>,
+}
+
+impl<T> Default for Paged<T> {
+    fn default() -> Self {
+        Paged { pages: Vec::new() }
+    }
+}
+
+impl<T: Default> Paged<T> {
+    /// Element `i`, after adding default elements up to it if there are
+    /// not that many yet.
+    pub(crate) fn slot(&mut self, i: usize) -> Option<&mut T> {
+        let (page, at) = (i / PAGE_LEN, i % PAGE_LEN);
+        if self.pages.get(page).is_some_and(|p| at < p.len()) {
+            return self.pages.get_mut(page)?.get_mut(at);
+        }
+        while self.pages.len() <= page {
+            // A page is started once the one before is full, so that an
+            // index names one element whatever order slots come in.
+            if let Some(last) = self.pages.last_mut() {
+                last.resize_with(PAGE_LEN, T::default);
+            }
+            self.pages.push(Vec::with_capacity(PAGE_LEN));
+        }
+        let page = self.pages.get_mut(page)?;
+        while page.len() <= at {
+            page.push(T::default());
+        }
+        page.get_mut(at)
+    }
+}
+
 /// Bytes a [`SmallString`] holds without allocating.
 const INLINE: usize = 80;
 
@@ -174,7 +215,23 @@ fn get<'a>(text: &'a [u8], ends: &[usize], id: u32) -> &'a [u8] {
 
 #[cfg(test)]
 mod tests {
-    use super::{Interner, SmallString, INLINE};
+    use super::{Interner, Paged, SmallString, INLINE, PAGE_LEN};
+
+    #[test]
+    fn a_paged_vector_keeps_each_slot() {
+        let mut paged: Paged<usize> = Paged::default();
+        // Slots in order, then one far ahead, then back.
+        for i in (0..PAGE_LEN + 10).chain([5 * PAGE_LEN + 3, PAGE_LEN + 20, 7]) {
+            let slot = paged.slot(i).unwrap();
+            if *slot == 0 {
+                *slot = i + 1;
+            }
+        }
+        for i in (0..PAGE_LEN + 10).chain([5 * PAGE_LEN + 3, PAGE_LEN + 20]) {
+            assert_eq!(*paged.slot(i).unwrap(), i + 1, "{i}");
+        }
+        assert_eq!(*paged.slot(3 * PAGE_LEN).unwrap(), 0);
+    }
 
     #[test]
     fn a_small_string_moves_to_the_heap_when_full_and_keeps_its_text() {

@@ -2,8 +2,9 @@
 //! extensions — their format, and their uniqueness in the file and the org.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::num::NonZeroU64;
 
-use super::intern::Interner;
+use super::intern::{Interner, Paged};
 use super::{shown, Code, Diagnostic, FactText, RowContext, RowFacts};
 use crate::header::Field;
 use crate::org::OrgState;
@@ -260,15 +261,16 @@ enum Found {
 }
 
 /// The first rows of the file holding one number (a phone number, or an
-/// extension in a location): (line, id of the row's key).
+/// extension in a location): (line, id of the row's key). Lines start at 1,
+/// so `None` takes no room of its own: 32 bytes per number of the file.
 #[derive(Clone, Copy, Debug, Default)]
 struct Holders {
     /// The first row of all: the holder when the number is free, or when
     /// the org user who has it gives it up somewhere in the file.
-    any: Option<(u64, u32)>,
+    any: Option<(NonZeroU64, u32)>,
     /// The first row of the org user who has it: the only holder allowed
     /// when that user keeps it.
-    own: Option<(u64, u32)>,
+    own: Option<(NonZeroU64, u32)>,
 }
 
 impl Holders {
@@ -276,9 +278,13 @@ impl Holders {
     /// this number finds, if the owner gives it up and if the owner keeps
     /// it; records the row as a holder where it is the first.
     fn claim(&mut self, line: u64, key: u32, owner: Option<usize>, me: Option<usize>) -> (Found, Found) {
-        let first = |holder: &mut Option<(u64, u32)>, may_hold: bool, otherwise: Found| match *holder {
+        let Some(line) = NonZeroU64::new(line) else {
+            // Records start on line 1 or later.
+            return (Found::Nothing, Found::Nothing);
+        };
+        let first = |holder: &mut Option<(NonZeroU64, u32)>, may_hold: bool, otherwise: Found| match *holder {
             Some((_, k)) if k == key => Found::Nothing,
-            Some((l, _)) => Found::Repeat(l),
+            Some((l, _)) => Found::Repeat(l.get()),
             None if may_hold => {
                 *holder = Some((line, key));
                 Found::Nothing
@@ -302,32 +308,23 @@ type Hasher = foldhash::fast::RandomState;
 struct Numbers {
     phones: Interner,
     /// By phone id.
-    phone_holders: Vec<Holders>,
+    phone_holders: Paged<Holders>,
     /// Extensions by place (see [`FactText::extension`](super::FactText)).
     extensions: Interner,
     /// By extension id.
-    extension_holders: Vec<Holders>,
+    extension_holders: Paged<Holders>,
 }
 
 impl Numbers {
     fn phone(&mut self, phone: &[u8]) -> Option<&mut Holders> {
         let (id, _) = self.phones.intern(phone);
-        slot(&mut self.phone_holders, id)
+        self.phone_holders.slot(id as usize)
     }
 
     fn extension(&mut self, place: &[u8]) -> Option<&mut Holders> {
         let (id, _) = self.extensions.intern(place);
-        slot(&mut self.extension_holders, id)
+        self.extension_holders.slot(id as usize)
     }
-}
-
-/// The holders with id `id`, added if new (ids come in order).
-fn slot(holders: &mut Vec<Holders>, id: u32) -> Option<&mut Holders> {
-    let i = id as usize;
-    if holders.len() <= i {
-        holders.resize(i + 1, Holders::default());
-    }
-    holders.get_mut(i)
 }
 
 /// A finding that depends on whether an org user gives a number up.
