@@ -4,16 +4,16 @@
 use email_address::{EmailAddress, Options as EmailOptions};
 
 use super::intern::Paged;
-use super::{Code, Diagnostic, RowContext, RowFacts};
+use super::{Cells, Code, Diagnostic, RowContext, RowFacts};
 use crate::header::Field;
 use crate::plan::OpKind;
 
 /// Runs the per-row email rules; returns whether the email is valid.
-pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> bool {
+pub(crate) fn check(cx: &RowContext<'_>, cells: &Cells<'_>, out: &mut Vec<Diagnostic>) -> bool {
     let Some(index) = cx.row.header.field(Field::Email) else {
         return false; // H001 covers the whole file.
     };
-    let cell = cx.row.cell(index).unwrap_or_default();
+    let cell = cells.raw(Field::Email).unwrap_or_default();
     // A plain address (nearly every row's) is valid, and its local part is
     // at most 64 ASCII characters: E001-E003 cannot fire. (Surrounding
     // spaces are not plain: such a cell goes the general way, trimmed.)

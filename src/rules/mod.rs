@@ -37,12 +37,12 @@ pub(crate) mod text;
 pub use diagnostic::Diagnostic;
 pub use registry::{Code, Rule, Severity, RULES};
 
-use crate::header::Field;
+use crate::header::{CellRole, Field};
 use crate::options::Options;
 use crate::org::OrgState;
 use crate::plan::{EffectiveLocation, Intent};
 use crate::profile::Profile;
-use crate::row::{NumberCell, Row};
+use crate::row::{Flag, NumberCell, Row};
 
 /// What a per-row rule sees.
 pub(crate) struct RowContext<'a> {
@@ -189,14 +189,13 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
         // the wrong columns.
         return facts;
     }
-    let email_ok = email::check(cx, out);
-    let numbers = number::check(cx, out);
-    let licences = package::LicenceCells::read(cx);
-    package::check(cx, email_ok, &licences, out);
-    let location_known = location::check(cx, out);
-    read_only::check(cx, out);
-    base_licence::check(cx, &licences, out);
-    text::check(cx, out);
+    let cells = read_cells(cx, out);
+    let email_ok = email::check(cx, &cells, out);
+    let numbers = number::check(cx, &cells, out);
+    package::check(cx, email_ok, &cells, out);
+    let location_known = location::check(cx, &cells, out);
+    read_only::check(cx, &cells, out);
+    base_licence::check(cx, &cells.licences, out);
 
     facts.key_valid = email_ok;
     if let Some(phone) = numbers.phone {
@@ -229,16 +228,71 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
     }
     if let Some(user) = cx.intent.existing {
         let deletes = cx.intent.operation.kind() == crate::plan::OpKind::Delete;
-        let moves = match cx.row.text(Field::Location) {
+        let moves = match cells.text(Field::Location) {
             None => false,
             Some(l) if l.eq_ignore_ascii_case("remove") => user.location.is_some(),
             Some(l) => !user.location.as_deref().is_some_and(|c| crate::text::eq_folded(c, l)),
         };
-        facts.releases_phone = deletes || releases(cx.row.number(Field::PhoneNumber), &user.phone_number);
+        facts.releases_phone = deletes || releases(cells.number(Field::PhoneNumber), &user.phone_number);
         facts.releases_extension =
-            deletes || moves || releases(cx.row.number(Field::Extension), &user.extension);
+            deletes || moves || releases(cells.number(Field::Extension), &user.extension);
     }
     facts
+}
+
+/// A row's cells as the rules other than the text rules read them:
+/// gathered by the text rules' pass over every cell, so that each cell is
+/// looked up in the record once.
+pub(crate) struct Cells<'a> {
+    /// The cell of each known field present, by `Field as usize`.
+    fields: [Option<&'a str>; Field::ALL.len()],
+    /// The package and base-licence cells.
+    pub licences: package::LicenceCells<'a>,
+}
+
+impl<'a> Cells<'a> {
+    /// The cell of a known field as written, if the column exists (as
+    /// [`Row::raw`](crate::row::Row::raw)).
+    pub(crate) fn raw(&self, field: Field) -> Option<&'a str> {
+        self.fields.get(field as usize).copied().flatten()
+    }
+
+    /// The trimmed cell of a known field; `None` when absent or empty.
+    pub(crate) fn text(&self, field: Field) -> Option<&'a str> {
+        self.raw(field).map(crate::text::trim).filter(|s| !s.is_empty())
+    }
+
+    /// A Phone Number / Extension cell, typed.
+    pub(crate) fn number(&self, field: Field) -> NumberCell<'a> {
+        NumberCell::parse(self.raw(field).unwrap_or(""))
+    }
+}
+
+/// Reads every cell of a well-formed row once: runs the text rules on it
+/// and keeps what the other rules read.
+fn read_cells<'a>(cx: &RowContext<'a>, out: &mut Vec<Diagnostic>) -> Cells<'a> {
+    let mut cells = Cells { fields: [None; Field::ALL.len()], licences: package::LicenceCells::default() };
+    let (record, header) = (cx.row.record, cx.row.header);
+    for ((index, cell), role) in record.fields.iter().enumerate().zip(header.roles()) {
+        match role.cell {
+            CellRole::Field(field) => {
+                if let Some(slot) = cells.fields.get_mut(field as usize) {
+                    *slot = Some(cell);
+                }
+            }
+            CellRole::Package => {
+                if let Some(column) = header.package_column(index) {
+                    cells.licences.add_package(index, column, Flag::parse(cell));
+                }
+            }
+            CellRole::BaseLicence => cells.licences.add_base(Flag::parse(cell)),
+            CellRole::Other => {}
+        }
+        if !cell.is_empty() {
+            text::check_cell(cx, index, cell, role.text, out);
+        }
+    }
+    cells
 }
 
 /// Whether a Phone Number or Extension cell gives up the user's `current`

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::num::NonZeroU64;
 
 use super::intern::{Interner, Paged};
-use super::{shown, Code, Diagnostic, FactText, RowContext, RowFacts};
+use super::{shown, Cells, Code, Diagnostic, FactText, RowContext, RowFacts};
 use crate::header::Field;
 use crate::org::OrgState;
 use crate::row::{classify_phone, is_extension, NumberCell, PhoneClass};
@@ -17,17 +17,21 @@ pub(crate) struct NumberFacts<'a> {
 }
 
 /// Runs the per-row number rules.
-pub(crate) fn check<'a>(cx: &RowContext<'a>, out: &mut Vec<Diagnostic>) -> NumberFacts<'a> {
+pub(crate) fn check<'a>(
+    cx: &RowContext<'_>,
+    cells: &Cells<'a>,
+    out: &mut Vec<Diagnostic>,
+) -> NumberFacts<'a> {
     let mut facts = NumberFacts { phone: None, extension: None };
-    if let NumberCell::Value(v) = cx.row.number(Field::PhoneNumber) {
+    if let NumberCell::Value(v) = cells.number(Field::PhoneNumber) {
         if check_phone(cx, Field::PhoneNumber, v, out) {
             facts.phone = Some(v);
         }
     }
-    if let Some(v) = cx.row.text(Field::CallerIdNumber) {
+    if let Some(v) = cells.text(Field::CallerIdNumber) {
         check_phone(cx, Field::CallerIdNumber, v, out);
     }
-    if let NumberCell::Value(v) = cx.row.number(Field::Extension) {
+    if let NumberCell::Value(v) = cells.number(Field::Extension) {
         if invalid_extension(cx, v, out) {
             facts.extension = Some(v);
         }

@@ -1,7 +1,7 @@
 //! Package rules (P001–P012): the Wholesale package and base-licence cells,
 //! what a package requires, and deletes.
 
-use super::{Code, Diagnostic, RowContext};
+use super::{Cells, Code, Diagnostic, RowContext};
 use crate::header::{Field, PackageColumn};
 use crate::plan::{EffectiveLocation, OpKind};
 use crate::profile::PackageDef;
@@ -9,12 +9,8 @@ use crate::row::{Flag, NumberCell};
 
 /// Runs every package rule on one row; `email_ok` says whether the row's
 /// email is valid (an invalid one is not also reported as unknown, P011).
-pub(crate) fn check(
-    cx: &RowContext<'_>,
-    email_ok: bool,
-    cells: &LicenceCells<'_>,
-    out: &mut Vec<Diagnostic>,
-) {
+pub(crate) fn check(cx: &RowContext<'_>, email_ok: bool, row: &Cells<'_>, out: &mut Vec<Diagnostic>) {
+    let cells = &row.licences;
     let invalid_package_cell = invalid_boolean(cx, cells, out);
     several_packages(cx, cells, out);
     suspended_package(cx, cells, out);
@@ -26,7 +22,7 @@ pub(crate) fn check(
     calling_needs_location(cx, out);
     calling_needs_number(cx, out);
     meetings_needs_site(cx, out);
-    unknown_site(cx, out);
+    unknown_site(cx, row, out);
     if email_ok {
         delete_unknown_user(cx, out);
     }
@@ -34,8 +30,10 @@ pub(crate) fn check(
 }
 
 /// What the package and base-licence rules ask about a row's licence
-/// cells, read in one pass: most rows have one TRUE and nothing to report,
-/// and a rule goes back to the cells only when these say it may fire.
+/// cells, gathered as the row is read: most rows have one TRUE and nothing
+/// to report, and a rule goes back to the cells only when these say it may
+/// fire.
+#[derive(Default)]
 pub(crate) struct LicenceCells<'a> {
     /// How many package cells are TRUE.
     trues: usize,
@@ -52,31 +50,23 @@ pub(crate) struct LicenceCells<'a> {
 }
 
 impl<'a> LicenceCells<'a> {
-    pub(crate) fn read(cx: &RowContext<'a>) -> LicenceCells<'a> {
-        let mut cells = LicenceCells {
-            trues: 0,
-            first_true: None,
-            suspended_true: false,
-            invalid_package: false,
-            invalid_base: false,
-            false_base: false,
-        };
-        for (index, column, flag) in cx.row.packages() {
-            match flag {
-                Flag::True => {
-                    cells.trues += 1;
-                    cells.first_true = cells.first_true.or(Some((index, column)));
-                    cells.suspended_true |= column.suspended;
-                }
-                Flag::Invalid => cells.invalid_package = true,
-                Flag::Empty | Flag::False => {}
+    /// Counts the package cell in column `index`, in file order.
+    pub(crate) fn add_package(&mut self, index: usize, column: &'a PackageColumn, flag: Flag) {
+        match flag {
+            Flag::True => {
+                self.trues += 1;
+                self.first_true = self.first_true.or(Some((index, column)));
+                self.suspended_true |= column.suspended;
             }
+            Flag::Invalid => self.invalid_package = true,
+            Flag::Empty | Flag::False => {}
         }
-        for (_, _, flag) in cx.row.base_licences() {
-            cells.invalid_base |= flag == Flag::Invalid;
-            cells.false_base |= flag == Flag::False;
-        }
-        cells
+    }
+
+    /// Counts a base-licence cell.
+    pub(crate) fn add_base(&mut self, flag: Flag) {
+        self.invalid_base |= flag == Flag::Invalid;
+        self.false_base |= flag == Flag::False;
     }
 }
 
@@ -619,8 +609,8 @@ Use instead:
     lucia.ferri@acme.example,acme.webex.com
 "#;
 /// P010: a Preferred Webex Site the org does not have.
-fn unknown_site(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
-    let (Some(org), Some(site)) = (cx.org, cx.row.text(Field::Site)) else {
+fn unknown_site(cx: &RowContext<'_>, cells: &Cells<'_>, out: &mut Vec<Diagnostic>) {
+    let (Some(org), Some(site)) = (cx.org, cells.text(Field::Site)) else {
         return;
     };
     if org.has_site(site) != Some(false) {

@@ -2,27 +2,28 @@
 //! control characters, formula injection, length.
 
 use super::{Code, Diagnostic, RowContext};
-use crate::header::{ColumnKind, Field};
+use crate::header::{Field, TextRole};
 use crate::text::{is_nfc, nfc};
 
-/// Runs the text rules on every cell of one row.
-pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
-    let columns = &cx.row.header.columns;
-    for (index, cell) in cx.row.record.fields.iter().enumerate() {
-        if cell.is_empty() {
-            continue;
-        }
-        let kind = columns.get(index).map(|c| &c.kind);
-        let name = match kind {
-            Some(ColumnKind::Field(f)) if f.is_name() => Some(*f),
-            _ => None,
-        };
-        let text = name.is_some() || matches!(kind, Some(ColumnKind::Text));
-        if is_printable_ascii(cell) {
-            plain_cell(cx, index, cell, name, text, out);
-        } else {
-            any_cell(cx, index, cell, name, text, out);
-        }
+/// Runs the text rules on one cell (not empty) of a row, column `index`,
+/// whose column is `role` to them. The row's cells are read once, in
+/// `rules::read_cells`, for these and the other rules.
+pub(crate) fn check_cell(
+    cx: &RowContext<'_>,
+    index: usize,
+    cell: &str,
+    role: TextRole,
+    out: &mut Vec<Diagnostic>,
+) {
+    let (name, text) = match role {
+        TextRole::Name(field) => (Some(field), true),
+        TextRole::Text => (None, true),
+        TextRole::Other => (None, false),
+    };
+    if is_printable_ascii(cell) {
+        plain_cell(cx, index, cell, name, text, out);
+    } else {
+        any_cell(cx, index, cell, name, text, out);
     }
 }
 
@@ -453,12 +454,11 @@ mod tests {
             cell.replace('"', "\"\"")
         );
         super::super::testing::with_row(&csv, |cx| {
-            let kind = cx.row.header.columns.get(1).map(|c| &c.kind);
-            let name = match kind {
-                Some(ColumnKind::Field(f)) if f.is_name() => Some(*f),
-                _ => None,
+            let (name, text) = match cx.row.header.roles().get(1).map(|r| r.text) {
+                Some(TextRole::Name(field)) => (Some(field), true),
+                Some(TextRole::Text) => (None, true),
+                _ => (None, false),
             };
-            let text = name.is_some() || matches!(kind, Some(ColumnKind::Text));
             let cell = cx.row.cell(1).unwrap();
             let (mut every, mut general, mut plain) = (Vec::new(), Vec::new(), Vec::new());
             every_rule(cx, 1, cell, name, text, &mut every);
