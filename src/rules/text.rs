@@ -8,6 +8,7 @@ use crate::text::{is_nfc, nfc};
 /// Runs the text rules on one cell (not empty) of a row, column `index`,
 /// whose column is `role` to them. The row's cells are read once, in
 /// `rules::read_cells`, for these and the other rules.
+#[inline]
 pub(crate) fn check_cell(
     cx: &RowContext<'_>,
     index: usize,
@@ -106,6 +107,7 @@ fn is_printable_ascii(cell: &str) -> bool {
 /// The text rules on a cell of printable ASCII: what [`any_cell`] finds,
 /// decided on bytes. Each rule still makes its own finding, so the
 /// messages are the same whichever way a cell went.
+#[inline]
 fn plain_cell(
     cx: &RowContext<'_>,
     index: usize,
