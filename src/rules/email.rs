@@ -3,7 +3,6 @@
 
 use email_address::{EmailAddress, Options as EmailOptions};
 
-use super::intern::Paged;
 use super::{Cells, Code, Diagnostic, RowContext, RowFacts};
 use crate::header::Field;
 use crate::plan::OpKind;
@@ -407,47 +406,33 @@ Use instead:
     giulia.rossi@acme.example,1005,Milano HQ,TRUE
 "#;
 /// E004: the same key as an earlier row. Only valid emails are compared.
-/// Fed the rows one at a time, in input order; remembers each valid key's
-/// first line.
-#[derive(Debug, Default)]
-pub(crate) struct DuplicateEmails {
-    /// The first line of each key (by its id in the keys of the file), 0
-    /// while no row with the key valid has been seen.
-    first: Paged<u64>,
-}
-
-impl DuplicateEmails {
-    /// Checks one row, whose key `key` has the id `id`.
-    pub(crate) fn check(&mut self, id: u32, key: &[u8], fact: &RowFacts, out: &mut Vec<Diagnostic>) {
-        if !fact.key_valid {
-            return;
-        }
-        let Some(first) = self.first.slot(id as usize) else {
-            return;
-        };
-        if *first == 0 {
-            *first = fact.line;
-            return;
-        }
-        let line = *first;
-        out.push(
-            Diagnostic {
-                row: Some(fact.row),
-                column_index: fact.email_column,
-                ..Diagnostic::new(
-                    Code::E004,
-                    format!(
-                        "{} is already in the file on line {line} (emails match whatever their case)",
-                        super::shown(key)
-                    ),
-                )
-            }
-            .at_line(fact.line)
-            .help(format!(
-                "keep one row per user: merge this row into line {line}, or delete one of the two"
-            )),
-        );
+/// Fed the rows one at a time, in input order, each with `first`: the
+/// first line on which its key was valid, 0 until then (kept with the key
+/// by the cross-row pass).
+pub(crate) fn duplicate_email(first: &mut u64, key: &[u8], fact: &RowFacts, out: &mut Vec<Diagnostic>) {
+    if !fact.key_valid {
+        return;
     }
+    if *first == 0 {
+        *first = fact.line;
+        return;
+    }
+    let line = *first;
+    out.push(
+        Diagnostic {
+            row: Some(fact.row),
+            column_index: fact.email_column,
+            ..Diagnostic::new(
+                Code::E004,
+                format!(
+                    "{} is already in the file on line {line} (emails match whatever their case)",
+                    super::shown(key)
+                ),
+            )
+        }
+        .at_line(fact.line)
+        .help(format!("keep one row per user: merge this row into line {line}, or delete one of the two")),
+    );
 }
 
 /// Documentation of E005: what it checks, why Control Hub cares, how to fix it.

@@ -6,86 +6,68 @@
 
 use hashbrown::hash_table::{Entry, HashTable};
 
-/// A set of strings, each known by a small id in the order first seen.
+/// A set of strings, each known by a small id in the order first seen,
+/// and holding a value (the cross-row rules' state for that key or
+/// number, in the table itself: one lookup finds both).
 /// Kept as bytes: the strings come from [`SmallString`]s, and reading them
 /// back as `str` would check every byte again.
-#[derive(Debug, Default)]
-pub(crate) struct Interner {
+#[derive(Debug)]
+pub(crate) struct Interner<V> {
     text: Vec<u8>,
     /// Where each string ends in `text`, by id; it starts where the one
     /// before ends.
     ends: Vec<usize>,
-    /// (hash, id) of every string.
-    table: HashTable<(u64, u32)>,
+    /// Every string's hash, id and value.
+    table: HashTable<Slot<V>>,
     hasher: foldhash::fast::RandomState,
 }
 
-impl Interner {
-    /// The id of `s`, added if it is new; and whether it is.
-    pub(crate) fn intern(&mut self, s: &[u8]) -> (u32, bool) {
+#[derive(Debug)]
+struct Slot<V> {
+    hash: u64,
+    id: u32,
+    value: V,
+}
+
+impl<V> Default for Interner<V> {
+    fn default() -> Self {
+        Interner {
+            text: Vec::new(),
+            ends: Vec::new(),
+            table: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
+        }
+    }
+}
+
+impl<V: Default> Interner<V> {
+    /// The id of `s` and its value, added with the default value if `s` is
+    /// new.
+    pub(crate) fn intern(&mut self, s: &[u8]) -> (u32, &mut V) {
         use std::hash::BuildHasher;
         let hash = self.hasher.hash_one(s);
         let (text, ends) = (&self.text, &self.ends);
-        let eq = |&(h, id): &(u64, u32)| h == hash && get(text, ends, id) == s;
-        match self.table.entry(hash, eq, |&(h, _)| h) {
-            Entry::Occupied(e) => (e.get().1, false),
+        let eq = |slot: &Slot<V>| slot.hash == hash && get(text, ends, slot.id) == s;
+        let slot = match self.table.entry(hash, eq, |slot| slot.hash) {
+            Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(v) => {
                 // More than 4 billion distinct strings would not fit in
                 // memory first.
                 let id = u32::try_from(self.ends.len()).unwrap_or(u32::MAX);
-                v.insert((hash, id));
                 self.text.extend_from_slice(s);
                 self.ends.push(self.text.len());
-                (id, true)
+                v.insert(Slot { hash, id, value: V::default() }).into_mut()
             }
-        }
+        };
+        (slot.id, &mut slot.value)
     }
+}
 
+impl<V> Interner<V> {
     /// The string with id `id`.
     #[cfg(test)]
     pub(crate) fn get(&self, id: u32) -> &[u8] {
         get(&self.text, &self.ends, id)
-    }
-}
-
-/// Elements per page of a [`Paged`] vector.
-const PAGE_LEN: usize = 4096;
-
-/// A vector kept in pages that never move, so that growing copies nothing:
-/// a `Vec` copies every element each time it doubles, and the cross-row
-/// pass adds a few per row for the whole file.
-#[derive(Debug)]
-pub(crate) struct Paged<T> {
-    pages: Vec<Vec<T>>,
-}
-
-impl<T> Default for Paged<T> {
-    fn default() -> Self {
-        Paged { pages: Vec::new() }
-    }
-}
-
-impl<T: Default> Paged<T> {
-    /// Element `i`, after adding default elements up to it if there are
-    /// not that many yet.
-    pub(crate) fn slot(&mut self, i: usize) -> Option<&mut T> {
-        let (page, at) = (i / PAGE_LEN, i % PAGE_LEN);
-        if self.pages.get(page).is_some_and(|p| at < p.len()) {
-            return self.pages.get_mut(page)?.get_mut(at);
-        }
-        while self.pages.len() <= page {
-            // A page is started once the one before is full, so that an
-            // index names one element whatever order slots come in.
-            if let Some(last) = self.pages.last_mut() {
-                last.resize_with(PAGE_LEN, T::default);
-            }
-            self.pages.push(Vec::with_capacity(PAGE_LEN));
-        }
-        let page = self.pages.get_mut(page)?;
-        while page.len() <= at {
-            page.push(T::default());
-        }
-        page.get_mut(at)
     }
 }
 
@@ -215,23 +197,7 @@ fn get<'a>(text: &'a [u8], ends: &[usize], id: u32) -> &'a [u8] {
 
 #[cfg(test)]
 mod tests {
-    use super::{Interner, Paged, SmallString, INLINE, PAGE_LEN};
-
-    #[test]
-    fn a_paged_vector_keeps_each_slot() {
-        let mut paged: Paged<usize> = Paged::default();
-        // Slots in order, then one far ahead, then back.
-        for i in (0..PAGE_LEN + 10).chain([5 * PAGE_LEN + 3, PAGE_LEN + 20, 7]) {
-            let slot = paged.slot(i).unwrap();
-            if *slot == 0 {
-                *slot = i + 1;
-            }
-        }
-        for i in (0..PAGE_LEN + 10).chain([5 * PAGE_LEN + 3, PAGE_LEN + 20]) {
-            assert_eq!(*paged.slot(i).unwrap(), i + 1, "{i}");
-        }
-        assert_eq!(*paged.slot(3 * PAGE_LEN).unwrap(), 0);
-    }
+    use super::{Interner, SmallString, INLINE};
 
     #[test]
     fn a_small_string_moves_to_the_heap_when_full_and_keeps_its_text() {
@@ -265,16 +231,23 @@ mod tests {
     }
 
     #[test]
-    fn the_same_string_gets_the_same_id() {
-        let mut interner = Interner::default();
+    fn the_same_string_gets_the_same_id_and_value() {
+        let mut interner: Interner<usize> = Interner::default();
         let words = ["giulia", "", "marco", "giulia", "é", "", "marco"];
-        let ids: Vec<_> = words.iter().map(|w| interner.intern(w.as_bytes())).collect();
-        assert_eq!(ids, [(0, true), (1, true), (2, true), (0, false), (3, true), (1, false), (2, false)]);
+        let ids: Vec<_> = words
+            .iter()
+            .map(|w| {
+                let (id, seen) = interner.intern(w.as_bytes());
+                *seen += 1;
+                (id, *seen)
+            })
+            .collect();
+        assert_eq!(ids, [(0, 1), (1, 1), (2, 1), (0, 2), (3, 1), (1, 2), (2, 2)]);
         for (w, (id, _)) in words.iter().zip(ids) {
             assert_eq!(interner.get(id), w.as_bytes());
         }
         for i in 0..10_000 {
-            assert_eq!(interner.intern(i.to_string().as_bytes()), (4 + i, true));
+            assert_eq!(interner.intern(i.to_string().as_bytes()), (4 + i, &mut 0));
         }
         assert_eq!(interner.get(4 + 9_999), b"9999");
     }

@@ -315,20 +315,16 @@ fn releases(cell: NumberCell<'_>, current: &Option<String>) -> bool {
 /// chunk, or as a stream, without keeping every row's facts. Only the keys
 /// and numbers seen are remembered.
 pub(crate) struct CrossRow<'o> {
-    /// Every row's key (valid or not), by id.
-    keys: intern::Interner,
-    emails: email::DuplicateEmails,
+    /// Every row's key (valid or not), by id, with the first line on which
+    /// it was valid (E004).
+    keys: intern::Interner<u64>,
     numbers: number::DuplicateNumbers<'o>,
 }
 
 impl<'o> CrossRow<'o> {
     /// Nothing seen yet.
     pub(crate) fn new(org: Option<&'o OrgState>) -> CrossRow<'o> {
-        CrossRow {
-            keys: intern::Interner::default(),
-            emails: email::DuplicateEmails::default(),
-            numbers: number::DuplicateNumbers::new(org),
-        }
+        CrossRow { keys: intern::Interner::default(), numbers: number::DuplicateNumbers::new(org) }
     }
 
     /// Checks row `index` (0-based) against the rows before it; `out` holds
@@ -347,8 +343,8 @@ impl<'o> CrossRow<'o> {
     ) {
         let from = out.len();
         let text = facts.text();
-        let (key, _) = self.keys.intern(text.key);
-        self.emails.check(key, text.key, facts, out);
+        let (key, first) = self.keys.intern(text.key);
+        email::duplicate_email(first, text.key, facts, out);
         // Only a row Control Hub accepts gives a number up.
         let has_error = out.iter().any(Diagnostic::is_error);
         self.numbers.check(index, key, facts, text, has_error, fill, out);

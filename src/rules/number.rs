@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::num::NonZeroU64;
 
-use super::intern::{Interner, Paged};
+use super::intern::Interner;
 use super::{shown, Cells, Code, Diagnostic, FactText, RowContext, RowFacts};
 use crate::header::Field;
 use crate::org::OrgState;
@@ -307,27 +307,21 @@ impl Holders {
 /// The hasher of the sets of org users: fast, seeded.
 type Hasher = foldhash::fast::RandomState;
 
-/// Every number of a file, interned, with its first holders.
+/// Every number of a file, interned with its first holders.
 #[derive(Debug, Default)]
 struct Numbers {
-    phones: Interner,
-    /// By phone id.
-    phone_holders: Paged<Holders>,
+    phones: Interner<Holders>,
     /// Extensions by place (see [`FactText::extension`](super::FactText)).
-    extensions: Interner,
-    /// By extension id.
-    extension_holders: Paged<Holders>,
+    extensions: Interner<Holders>,
 }
 
 impl Numbers {
-    fn phone(&mut self, phone: &[u8]) -> Option<&mut Holders> {
-        let (id, _) = self.phones.intern(phone);
-        self.phone_holders.slot(id as usize)
+    fn phone(&mut self, phone: &[u8]) -> &mut Holders {
+        self.phones.intern(phone).1
     }
 
-    fn extension(&mut self, place: &[u8]) -> Option<&mut Holders> {
-        let (id, _) = self.extensions.intern(place);
-        self.extension_holders.slot(id as usize)
+    fn extension(&mut self, place: &[u8]) -> &mut Holders {
+        self.extensions.intern(place).1
     }
 }
 
@@ -407,34 +401,28 @@ impl<'o> DuplicateNumbers<'o> {
         }
         if let Some(phone) = text.phone {
             let owner = org.and(f.phone_owner);
-            if let Some(holders) = self.numbers.phone(phone) {
-                let found = holders.claim(f.line, key, owner, me);
-                let diagnostic = |found: Found| match found {
-                    Found::Nothing => None,
-                    Found::Repeat(line) => Some(duplicate_phone(f, &shown(phone), line)),
-                    Found::Taken(owner) => org.map(|org| phone_taken(f, &shown(phone), org, owner)),
-                };
-                self.settle_or_wait(index, true, owner, found, diagnostic, fill, out);
-            }
+            let found = self.numbers.phone(phone).claim(f.line, key, owner, me);
+            let diagnostic = |found: Found| match found {
+                Found::Nothing => None,
+                Found::Repeat(line) => Some(duplicate_phone(f, &shown(phone), line)),
+                Found::Taken(owner) => org.map(|org| phone_taken(f, &shown(phone), org, owner)),
+            };
+            self.settle_or_wait(index, true, owner, found, diagnostic, fill, out);
         }
         if let Some((ext, place)) = text.extension {
             let owner = org.and(f.extension_owner);
-            if let Some(holders) = self.numbers.extension(place) {
-                let found = holders.claim(f.line, key, owner, me);
-                let diagnostic = |found: Found| match found {
-                    Found::Nothing => None,
-                    Found::Repeat(line) => Some(duplicate_extension(
-                        f,
-                        &shown(ext),
-                        format!("the user on line {line} of this file"),
-                    )),
-                    Found::Taken(owner) => org.map(|org| {
-                        let who = org.users.get(owner).map_or("", |u| u.email.as_str());
-                        duplicate_extension(f, &shown(ext), format!("{who}, a user of the org"))
-                    }),
-                };
-                self.settle_or_wait(index, false, owner, found, diagnostic, fill, out);
-            }
+            let found = self.numbers.extension(place).claim(f.line, key, owner, me);
+            let diagnostic = |found: Found| match found {
+                Found::Nothing => None,
+                Found::Repeat(line) => {
+                    Some(duplicate_extension(f, &shown(ext), format!("the user on line {line} of this file")))
+                }
+                Found::Taken(owner) => org.map(|org| {
+                    let who = org.users.get(owner).map_or("", |u| u.email.as_str());
+                    duplicate_extension(f, &shown(ext), format!("{who}, a user of the org"))
+                }),
+            };
+            self.settle_or_wait(index, false, owner, found, diagnostic, fill, out);
         }
     }
 
