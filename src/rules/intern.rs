@@ -132,11 +132,21 @@ impl SmallString {
         }
     }
 
-    /// Appends `s` folded as [`crate::text::write_folded`] does; plain
-    /// ASCII is lowercased in place.
+    /// Appends `s` folded as [`crate::text::write_folded`] does; text whose
+    /// capitals are all ASCII is lowercased in place.
     pub(crate) fn push_folded(&mut self, s: &str) {
         let s = crate::text::trim(s);
-        if !s.is_ascii() {
+        // Text whose only capitals are ASCII — a capitalised name with
+        // accents further on, `Bucureşti` — folds like ASCII, if it is NFC
+        // and has no capital sigma (whose lowercase depends on the letters
+        // around it): every other character is its own lowercase.
+        let own_lowercase = |c: char| {
+            let mut lower = c.to_lowercase();
+            lower.next() == Some(c) && lower.next().is_none()
+        };
+        let like_ascii =
+            s.is_ascii() || (crate::text::is_nfc(s) && s.chars().all(|c| c.is_ascii() || own_lowercase(c)));
+        if !like_ascii {
             // Writing to a SmallString cannot fail.
             let _ = crate::text::write_folded(s, self);
             return;
@@ -212,7 +222,9 @@ mod tests {
             assert_eq!(s.len(), expected.len());
             assert_eq!(matches!(s, SmallString::Inline { .. }), expected.len() <= INLINE, "{expected}");
         }
-        for folded in ["", "Milano HQ", " Bucureşti ", "ΟΔΟΣ", &"X".repeat(INLINE)] {
+        for folded in
+            ["", "Milano HQ", " Bucureşti ", "ΟΔΟΣ", "Élise", "Σ", "aΣ b", "e\u{301}", &"X".repeat(INLINE)]
+        {
             for start in ["", "1001:"] {
                 let mut s = SmallString::default();
                 s.push_str(start);
@@ -228,6 +240,22 @@ mod tests {
         assert!(matches!(exact, SmallString::Inline { .. }));
         exact.push_str("");
         assert_eq!(exact.as_str(), "y".repeat(INLINE));
+    }
+
+    proptest::proptest! {
+        /// Folding in place gives what folding character by character gives.
+        #[test]
+        fn push_folded_is_write_folded(
+            start in "[a-z:]{0,4}",
+            s in "[ a-zA-Z\u{a0}\u{c0}-\u{17f}\u{300}\u{301}\u{391}-\u{3c9}\u{130}\u{10400}\u{2160}]{0,30}",
+        ) {
+            let mut small = SmallString::default();
+            small.push_str(&start);
+            small.push_folded(&s);
+            let mut expected = start.clone();
+            crate::text::write_folded(&s, &mut expected).unwrap();
+            proptest::prop_assert_eq!(small.as_str(), expected);
+        }
     }
 
     #[test]
