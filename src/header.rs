@@ -147,6 +147,43 @@ pub struct Header {
     pub packages: Vec<usize>,
     /// Indexes of the base-licence columns (not repeats), in file order.
     pub base_licences: Vec<usize>,
+    /// What each column is to the rules, worked out once rather than for
+    /// every cell.
+    roles: Vec<Role>,
+}
+
+/// What a column is to the rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Role {
+    /// What the text rules check in it.
+    pub text: TextRole,
+    /// What the other rules read from it.
+    pub cell: CellRole,
+}
+
+/// What the rules other than the text rules read from a column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CellRole {
+    /// The value of a known field: the first column with its title.
+    Field(Field),
+    /// A package cell (one of [`Header::packages`]).
+    Package,
+    /// A base-licence cell (one of [`Header::base_licences`]).
+    BaseLicence,
+    /// Nothing: a repeated, free-text or unknown column.
+    Other,
+}
+
+/// What a column is to the text rules (T004 on names and free text, T005
+/// on names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TextRole {
+    /// A person's name ([`Field::is_name`]).
+    Name(Field),
+    /// Free text from the profile (Title, Department, …).
+    Text,
+    /// Anything else: email, numbers, licences, unknown columns.
+    Other,
 }
 
 impl Header {
@@ -176,7 +213,33 @@ impl Header {
             }
             columns.push(Column { title: title.to_owned(), kind, duplicate_of });
         }
-        Header { line, columns, fields, packages, base_licences }
+        let roles = columns
+            .iter()
+            .enumerate()
+            .map(|(index, c)| {
+                let text = match c.kind {
+                    ColumnKind::Field(f) if f.is_name() => TextRole::Name(f),
+                    ColumnKind::Text => TextRole::Text,
+                    _ => TextRole::Other,
+                };
+                let first = c.duplicate_of.is_none();
+                let cell = match c.kind {
+                    ColumnKind::Field(f) if fields.get(f as usize) == Some(&Some(index)) => {
+                        CellRole::Field(f)
+                    }
+                    ColumnKind::Package(_) if first => CellRole::Package,
+                    ColumnKind::BaseLicence(_) if first => CellRole::BaseLicence,
+                    _ => CellRole::Other,
+                };
+                Role { text, cell }
+            })
+            .collect();
+        Header { line, columns, fields, packages, base_licences, roles }
+    }
+
+    /// What each column is to the rules, in column order.
+    pub(crate) fn roles(&self) -> &[Role] {
+        &self.roles
     }
 
     /// The index of the (first) column holding `field`.
@@ -360,6 +423,30 @@ mod tests {
         assert_eq!(suggestion(2), None);
         assert_eq!(suggestion(3).as_deref(), Some("Webex Calling"));
         assert_eq!(h.field(Field::Email), None);
+    }
+
+    #[test]
+    fn roles_name_the_cells_rows_read() {
+        let h =
+            parse(&["First Name", "Webex Suite", "first name", "Basic Calling", "Department", "Webex Suite"]);
+        let roles: Vec<_> = h.roles().iter().map(|r| (r.text, r.cell)).collect();
+        assert_eq!(
+            roles,
+            [
+                (TextRole::Name(Field::FirstName), CellRole::Field(Field::FirstName)),
+                (TextRole::Other, CellRole::Package),
+                (TextRole::Name(Field::FirstName), CellRole::Other),
+                (TextRole::Other, CellRole::BaseLicence),
+                (TextRole::Text, CellRole::Other),
+                (TextRole::Other, CellRole::Other),
+            ]
+        );
+        // Every package and base-licence column of the header, and only those.
+        let cells = |role: CellRole| {
+            h.roles().iter().enumerate().filter(move |(_, r)| r.cell == role).map(|(i, _)| i)
+        };
+        assert_eq!(cells(CellRole::Package).collect::<Vec<_>>(), h.packages);
+        assert_eq!(cells(CellRole::BaseLicence).collect::<Vec<_>>(), h.base_licences);
     }
 
     #[test]

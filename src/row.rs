@@ -31,14 +31,15 @@ impl Flag {
     /// assert_eq!(Flag::parse(""), Flag::Empty);
     /// ```
     pub fn parse(cell: &str) -> Flag {
-        // What exports and spreadsheets write, without the trim.
+        // What exports and spreadsheets write, without the trim (byte by
+        // byte: matching whole byte strings calls `memcmp`).
         match cell.as_bytes() {
-            b"" => return Flag::Empty,
-            b"TRUE" => return Flag::True,
-            b"FALSE" => return Flag::False,
+            [] => return Flag::Empty,
+            [b'T', b'R', b'U', b'E'] => return Flag::True,
+            [b'F', b'A', b'L', b'S', b'E'] => return Flag::False,
             _ => {}
         }
-        let cell = cell.trim();
+        let cell = crate::text::trim(cell);
         if cell.is_empty() {
             Flag::Empty
         } else if cell.eq_ignore_ascii_case("true") {
@@ -67,7 +68,7 @@ pub enum NumberCell<'a> {
 impl<'a> NumberCell<'a> {
     /// Parses a number cell.
     pub fn parse(cell: &'a str) -> NumberCell<'a> {
-        let cell = cell.trim();
+        let cell = crate::text::trim(cell);
         if cell.is_empty() {
             return NumberCell::Empty;
         }
@@ -75,7 +76,7 @@ impl<'a> NumberCell<'a> {
         match (upper, cell.get(6..)) {
             (Some(_), Some("")) => NumberCell::Remove,
             (Some(_), Some(rest)) if rest.starts_with('|') => {
-                NumberCell::RemoveValue(rest.get(1..).unwrap_or_default().trim())
+                NumberCell::RemoveValue(crate::text::trim(rest.get(1..).unwrap_or_default()))
             }
             _ => NumberCell::Value(cell),
         }
@@ -204,7 +205,7 @@ impl<'r> Row<'r> {
 
     /// The trimmed cell of a known field; `None` when absent or empty.
     pub fn text(&self, field: Field) -> Option<&'r str> {
-        self.raw(field).map(str::trim).filter(|s| !s.is_empty())
+        self.raw(field).map(crate::text::trim).filter(|s| !s.is_empty())
     }
 
     /// Whether the record has as many fields as the header (else R001).

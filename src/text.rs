@@ -8,6 +8,23 @@ use std::borrow::Cow;
 
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
+/// `s` without leading and trailing whitespace: [`str::trim`], which
+/// decodes characters at both ends, after a look at the end bytes — a cell
+/// that starts and ends with an ASCII letter, digit or sign (nearly every
+/// one) has nothing to trim.
+///
+/// ```
+/// assert_eq!(csvcheck::text::trim("\u{a0} Rossi\t"), "Rossi");
+/// assert_eq!(csvcheck::text::trim("Rossi"), "Rossi");
+/// ```
+pub fn trim(s: &str) -> &str {
+    let bytes = s.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// Whether `s` is in Unicode Normalization Form C.
 ///
 /// Uses the quick check first, so plain ASCII and ordinary accented text cost
@@ -38,7 +55,7 @@ pub fn nfc(s: &str) -> Cow<'_, str> {
 
 /// A value as Control Hub stores it: trimmed, then NFC.
 pub fn clean(s: &str) -> Cow<'_, str> {
-    nfc(s.trim())
+    nfc(trim(s))
 }
 
 /// The key of a user: the email trimmed, NFC-normalised and lowercased.
@@ -47,7 +64,7 @@ pub fn clean(s: &str) -> Cow<'_, str> {
 /// assert_eq!(csvcheck::text::email_key("  Giulia.Rossi@ACME.example "), "giulia.rossi@acme.example");
 /// ```
 pub fn email_key(s: &str) -> String {
-    let s = s.trim();
+    let s = trim(s);
     if s.is_ascii() {
         s.to_ascii_lowercase()
     } else {
@@ -76,9 +93,57 @@ pub fn title_key(s: &str) -> String {
     out.to_lowercase()
 }
 
+/// `s` trimmed, in NFC and lowercased — the form in which [`eq_folded`]
+/// compares, and the org keys its locations — written to `out`.
+///
+/// Unlike `clean(s).to_lowercase()` it allocates nothing for ASCII, nor for
+/// NFC text without a capital sigma (whose lowercase depends on the letters
+/// around it): a location key per row stays off the heap.
+///
+/// ```
+/// let mut key = String::new();
+/// csvcheck::text::write_folded(" Bucure\u{15f}ti HQ ", &mut key).unwrap();
+/// assert_eq!(key, "bucure\u{15f}ti hq");
+/// ```
+pub fn write_folded(s: &str, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+    let s = trim(s);
+    if s.is_ascii() {
+        let mut lower = [0u8; 32];
+        for part in s.as_bytes().chunks(lower.len()) {
+            let lower = lower.get_mut(..part.len()).unwrap_or_default();
+            lower.copy_from_slice(part);
+            lower.make_ascii_lowercase();
+            out.write_str(std::str::from_utf8(lower).unwrap_or_default())?;
+        }
+        Ok(())
+    } else if !s.contains('\u{3a3}') && is_nfc(s) {
+        // `str::to_lowercase` is `char::to_lowercase` of each character
+        // but for the capital sigma, excluded above. Written a bufferful
+        // at a time rather than a character at a time.
+        let mut buffer = [0u8; 64];
+        let mut len = 0;
+        for c in s.chars().flat_map(char::to_lowercase) {
+            if len + c.len_utf8() > buffer.len() {
+                out.write_str(
+                    std::str::from_utf8(buffer.get(..len).unwrap_or_default()).unwrap_or_default(),
+                )?;
+                len = 0;
+            }
+            len += buffer.get_mut(len..).map_or(0, |free| c.encode_utf8(free).len());
+        }
+        out.write_str(std::str::from_utf8(buffer.get(..len).unwrap_or_default()).unwrap_or_default())
+    } else {
+        out.write_str(&nfc(s).to_lowercase())
+    }
+}
+
 /// Case-insensitive equality after trimming and NFC (locations, sites, statuses).
 pub fn eq_folded(a: &str, b: &str) -> bool {
-    let (a, b) = (a.trim(), b.trim());
+    let (a, b) = (trim(a), trim(b));
+    if a == b {
+        // Most often the value is written as the org has it.
+        return true;
+    }
     if a.is_ascii() && b.is_ascii() {
         return a.eq_ignore_ascii_case(b);
     }
@@ -262,6 +327,40 @@ mod tests {
     fn keys_fold_case_and_form() {
         assert_eq!(email_key("ÉLISE@Acme.example"), "élise@acme.example");
         assert_eq!(email_key("E\u{301}lise@acme.example"), "élise@acme.example");
+    }
+
+    proptest::proptest! {
+        /// Folding into a buffer gives what trimming, NFC and lowercasing
+        /// give, for ASCII, accented, decomposed and Greek text.
+        #[test]
+        fn write_folded_is_clean_then_lowercase(s in "[ a-zA-Z\u{a0}\u{c0}-\u{17f}\u{300}\u{301}\u{391}-\u{3c9}\u{130}İ\u{10400}]{0,80}") {
+            let mut folded = String::new();
+            write_folded(&s, &mut folded).unwrap();
+            proptest::prop_assert_eq!(folded, clean(&s).to_lowercase());
+        }
+
+        /// The equal-bytes shortcut changes nothing.
+        #[test]
+        fn eq_folded_is_equality_of_folded_text(a in "[ aAéÉ\u{301}Σσς]{0,6}", b in "[ aAéÉ\u{301}Σσς]{0,6}") {
+            proptest::prop_assert_eq!(eq_folded(&a, &b), clean(&a).to_lowercase() == clean(&b).to_lowercase());
+            proptest::prop_assert!(eq_folded(&a, &a));
+        }
+    }
+
+    proptest::proptest! {
+        /// The shortcut trims what `str::trim` trims.
+        #[test]
+        fn trim_is_str_trim(s in "[ \t\n\r\u{b}\u{c}\u{85}\u{a0}\u{2028}\u{3000}a-z!~é\u{301}]{0,8}") {
+            proptest::prop_assert_eq!(trim(&s), s.trim());
+        }
+    }
+
+    #[test]
+    fn sigma_is_lowercased_by_its_place() {
+        let mut folded = String::new();
+        write_folded("ΟΔΟΣ Σ", &mut folded).unwrap();
+        assert_eq!(folded, clean("ΟΔΟΣ Σ").to_lowercase());
+        assert!(folded.contains('\u{3c2}') && folded.ends_with('\u{3c3}'), "{folded}");
     }
 
     #[test]

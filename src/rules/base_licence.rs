@@ -1,13 +1,17 @@
 //! Base-licence rules (B001): `Basic Messaging`, `Basic Meetings`,
 //! `Basic Calling` and the import mode.
 
+use super::package::LicenceCells;
 use super::{Code, Diagnostic, RowContext};
 use crate::options::ImportMode;
 use crate::row::Flag;
 
-/// Runs the base-licence rules on one row.
-pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
-    base_licence_ignored(cx, out);
+/// Runs the base-licence rules on one row, whose licence cells `cells`
+/// sums up.
+pub(crate) fn check(cx: &RowContext<'_>, cells: &LicenceCells<'_>, out: &mut Vec<Diagnostic>) {
+    if cells.false_base {
+        base_licence_ignored(cx, out);
+    }
 }
 
 /// Documentation of B001: what it checks, why Control Hub cares, how to fix it.

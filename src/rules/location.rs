@@ -1,6 +1,6 @@
 //! Location rules (L001–L002): the `Location` cell.
 
-use super::{Code, Diagnostic, RowContext};
+use super::{Cells, Code, Diagnostic, RowContext};
 use crate::header::Field;
 use crate::plan::OpKind;
 use crate::text::eq_folded;
@@ -8,8 +8,8 @@ use crate::text::eq_folded;
 /// Runs the location rules on one row; returns whether the row's location
 /// is one the org has (or cannot be checked), so that the extension
 /// uniqueness check (N007) compares only extensions in real locations.
-pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> bool {
-    let Some(location) = cx.row.text(Field::Location) else {
+pub(crate) fn check(cx: &RowContext<'_>, cells: &Cells<'_>, out: &mut Vec<Diagnostic>) -> bool {
+    let Some(location) = cells.text(Field::Location) else {
         return true;
     };
     let remove = location.eq_ignore_ascii_case("remove");

@@ -37,12 +37,12 @@ pub(crate) mod text;
 pub use diagnostic::Diagnostic;
 pub use registry::{Code, Rule, Severity, RULES};
 
-use crate::header::Field;
+use crate::header::{CellRole, Field};
 use crate::options::Options;
 use crate::org::OrgState;
 use crate::plan::{EffectiveLocation, Intent};
 use crate::profile::Profile;
-use crate::row::{NumberCell, Row};
+use crate::row::{Flag, NumberCell, Row};
 
 /// What a per-row rule sees.
 pub(crate) struct RowContext<'a> {
@@ -101,19 +101,22 @@ pub(crate) struct RowFacts {
     pub row: u64,
     /// Whether the email is valid (only valid values are compared).
     pub key_valid: bool,
-    /// The key, valid or not (to tell an org user from another).
-    pub key: String,
-    /// The org user with that key.
+    /// The org user with the row's key.
     pub org_user: Option<usize>,
     /// Column indexes the cross-row findings point at.
     pub email_column: Option<usize>,
     pub phone_column: Option<usize>,
     pub extension_column: Option<usize>,
-    /// A valid Phone Number the row sets.
-    pub phone: Option<String>,
-    /// A valid Extension the row sets, with the key of its effective
-    /// location (`None` when that location is unknown to the org: L001).
-    pub extension: Option<(String, String)>,
+    /// The strings, end to end (see [`FactText`]): the key, then the phone
+    /// number if any, then the extension and its place if any.
+    text: intern::SmallString,
+    /// Where the key ends in `text`.
+    key_end: usize,
+    /// Where the phone number ends, when the row sets a valid one.
+    phone_end: Option<usize>,
+    /// Where the extension ends, when the row sets a valid one in a
+    /// location known to the org; its place runs to the end.
+    extension_end: Option<usize>,
     /// The org users who have that phone number, and that extension there.
     /// (Looked up here, in parallel, so that the in-order pass stays short.)
     pub phone_owner: Option<usize>,
@@ -125,19 +128,56 @@ pub(crate) struct RowFacts {
     pub releases_extension: bool,
 }
 
+/// The strings of a row's facts, as the bytes of UTF-8 text (see
+/// [`shown`]): the cross-row rules compare and hash them, and show one
+/// only in a finding.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FactText<'a> {
+    /// The key, valid or not (to tell an org user from another).
+    pub key: &'a [u8],
+    /// A valid Phone Number the row sets.
+    pub phone: Option<&'a [u8]>,
+    /// A valid Extension the row sets, with its place: the extension, `:`
+    /// and the key of its effective location (empty for the default
+    /// location). An extension is only digits, so the place names one
+    /// (location, extension) pair.
+    pub extension: Option<(&'a [u8], &'a [u8])>,
+}
+
+impl RowFacts {
+    /// The row's strings.
+    pub(crate) fn text(&self) -> FactText<'_> {
+        let text = self.text.as_bytes();
+        let after_key = self.phone_end.unwrap_or(self.key_end);
+        FactText {
+            key: text.get(..self.key_end).unwrap_or_default(),
+            phone: self.phone_end.and_then(|end| text.get(self.key_end..end)),
+            extension: self
+                .extension_end
+                .and_then(|end| Some((text.get(after_key..end)?, text.get(after_key..)?))),
+        }
+    }
+}
+
+/// A fact string as text, for a finding (it is UTF-8: it was pushed as `str`).
+fn shown(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
+}
+
 /// Runs every per-row rule on one row; returns the row's facts.
 pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFacts {
     let header = cx.row.header;
     let mut facts = RowFacts {
         line: cx.row.line,
         row: cx.row.row,
-        key: cx.key.to_owned(),
         org_user: cx.intent.existing.and(cx.org).and_then(|o| o.user_index(cx.key)),
         email_column: header.field(Field::Email),
         phone_column: header.field(Field::PhoneNumber),
         extension_column: header.field(Field::Extension),
         ..RowFacts::default()
     };
+    facts.text.push_str(cx.key);
+    facts.key_end = facts.text.len();
     if cx.row.record.not_utf8 {
         // SPEC §2: bytes that are not UTF-8 are reported once per file
         // (F001, which rejects every row); the cells of this row are a lossy
@@ -149,46 +189,117 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
         // the wrong columns.
         return facts;
     }
-    let email_ok = email::check(cx, out);
-    let numbers = number::check(cx, out);
-    package::check(cx, email_ok, out);
-    let location_known = location::check(cx, out);
-    read_only::check(cx, out);
-    base_licence::check(cx, out);
-    text::check(cx, out);
+    let cells = read_cells(cx, out);
+    let email_ok = email::check(cx, &cells, out);
+    let numbers = number::check(cx, &cells, out);
+    package::check(cx, email_ok, &cells, out);
+    let location_known = location::check(cx, &cells, out);
+    read_only::check(cx, &cells, out);
+    base_licence::check(cx, &cells.licences, out);
 
     facts.key_valid = email_ok;
-    facts.phone_owner = numbers.phone.as_deref().and_then(|p| cx.org?.phone_owner(p));
-    facts.phone = numbers.phone;
+    if let Some(phone) = numbers.phone {
+        facts.phone_owner = cx.org.and_then(|o| o.phone_owner(phone));
+        facts.text.push_str(phone);
+        facts.phone_end = Some(facts.text.len());
+    }
     if let (Some(ext), true) = (numbers.extension, location_known) {
-        let location = match cx.intent.effective.location {
-            EffectiveLocation::Named(l) => Some(l),
+        facts.text.push_str(ext);
+        let ext_end = facts.text.len();
+        facts.text.push_str(":");
+        let named = match cx.intent.effective.location {
+            EffectiveLocation::Named(location) => {
+                // The key, as `org::location_key` makes it, without a string
+                // of its own.
+                facts.text.push_folded(location);
+                // The org folds the name it is given; an ASCII name folds to
+                // what its key folds to, and is not read back from the facts.
+                let key = if location.is_ascii() {
+                    crate::text::trim(location)
+                } else {
+                    facts.text.tail(ext_end + 1)
+                };
+                Some(key).filter(|k| !k.is_empty())
+            }
             EffectiveLocation::Default | EffectiveLocation::None => None,
         };
-        let location = crate::org::location_key(location);
-        let named = (!location.is_empty()).then_some(location.as_str());
-        facts.extension_owner = cx.org.and_then(|o| o.extension_owner(named, &ext));
-        facts.extension = Some((location, ext));
+        facts.extension_owner = cx.org.and_then(|o| o.extension_owner(named, ext));
+        facts.extension_end = Some(ext_end);
     }
     if let Some(user) = cx.intent.existing {
         let deletes = cx.intent.operation.kind() == crate::plan::OpKind::Delete;
-        let moves = match cx.row.text(Field::Location) {
+        let moves = match cells.text(Field::Location) {
             None => false,
             Some(l) if l.eq_ignore_ascii_case("remove") => user.location.is_some(),
             Some(l) => !user.location.as_deref().is_some_and(|c| crate::text::eq_folded(c, l)),
         };
-        facts.releases_phone = deletes || releases(cx.row.number(Field::PhoneNumber), &user.phone_number);
+        facts.releases_phone = deletes || releases(cells.number(Field::PhoneNumber), &user.phone_number);
         facts.releases_extension =
-            deletes || moves || releases(cx.row.number(Field::Extension), &user.extension);
+            deletes || moves || releases(cells.number(Field::Extension), &user.extension);
     }
     facts
+}
+
+/// A row's cells as the rules other than the text rules read them:
+/// gathered by the text rules' pass over every cell, so that each cell is
+/// looked up in the record once.
+pub(crate) struct Cells<'a> {
+    /// The cell of each known field present, by `Field as usize`.
+    fields: [Option<&'a str>; Field::ALL.len()],
+    /// The package and base-licence cells.
+    pub licences: package::LicenceCells<'a>,
+}
+
+impl<'a> Cells<'a> {
+    /// The cell of a known field as written, if the column exists (as
+    /// [`Row::raw`](crate::row::Row::raw)).
+    pub(crate) fn raw(&self, field: Field) -> Option<&'a str> {
+        self.fields.get(field as usize).copied().flatten()
+    }
+
+    /// The trimmed cell of a known field; `None` when absent or empty.
+    pub(crate) fn text(&self, field: Field) -> Option<&'a str> {
+        self.raw(field).map(crate::text::trim).filter(|s| !s.is_empty())
+    }
+
+    /// A Phone Number / Extension cell, typed.
+    pub(crate) fn number(&self, field: Field) -> NumberCell<'a> {
+        NumberCell::parse(self.raw(field).unwrap_or(""))
+    }
+}
+
+/// Reads every cell of a well-formed row once: runs the text rules on it
+/// and keeps what the other rules read.
+fn read_cells<'a>(cx: &RowContext<'a>, out: &mut Vec<Diagnostic>) -> Cells<'a> {
+    let mut cells = Cells { fields: [None; Field::ALL.len()], licences: package::LicenceCells::default() };
+    let (record, header) = (cx.row.record, cx.row.header);
+    for ((index, cell), role) in record.fields.iter().enumerate().zip(header.roles()) {
+        match role.cell {
+            CellRole::Field(field) => {
+                if let Some(slot) = cells.fields.get_mut(field as usize) {
+                    *slot = Some(cell);
+                }
+            }
+            CellRole::Package => {
+                if let Some(column) = header.package_column(index) {
+                    cells.licences.add_package(index, column, Flag::parse(cell));
+                }
+            }
+            CellRole::BaseLicence => cells.licences.add_base(Flag::parse(cell)),
+            CellRole::Other => {}
+        }
+        if !cell.is_empty() {
+            text::check_cell(cx, index, cell, role.text, out);
+        }
+    }
+    cells
 }
 
 /// Whether a Phone Number or Extension cell gives up the user's `current`
 /// value: it removes it, or replaces it with another. Writing the current
 /// value again keeps it.
 fn releases(cell: NumberCell<'_>, current: &Option<String>) -> bool {
-    let Some(current) = current.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+    let Some(current) = current.as_deref().map(crate::text::trim).filter(|c| !c.is_empty()) else {
         return false;
     };
     match cell {
@@ -204,20 +315,16 @@ fn releases(cell: NumberCell<'_>, current: &Option<String>) -> bool {
 /// chunk, or as a stream, without keeping every row's facts. Only the keys
 /// and numbers seen are remembered.
 pub(crate) struct CrossRow<'o> {
-    /// Every row's key (valid or not), by id.
-    keys: intern::Interner,
-    emails: email::DuplicateEmails,
+    /// Every row's key (valid or not), by id, with the first line on which
+    /// it was valid (E004).
+    keys: intern::Interner<u64>,
     numbers: number::DuplicateNumbers<'o>,
 }
 
 impl<'o> CrossRow<'o> {
     /// Nothing seen yet.
     pub(crate) fn new(org: Option<&'o OrgState>) -> CrossRow<'o> {
-        CrossRow {
-            keys: intern::Interner::default(),
-            emails: email::DuplicateEmails::default(),
-            numbers: number::DuplicateNumbers::new(org),
-        }
+        CrossRow { keys: intern::Interner::default(), numbers: number::DuplicateNumbers::new(org) }
     }
 
     /// Checks row `index` (0-based) against the rows before it; `out` holds
@@ -235,11 +342,12 @@ impl<'o> CrossRow<'o> {
         out: &mut Vec<Diagnostic>,
     ) {
         let from = out.len();
-        let (key, _) = self.keys.intern(&facts.key);
-        self.emails.check(key, &facts.key, facts, out);
+        let text = facts.text();
+        let (key, first) = self.keys.intern(text.key);
+        email::duplicate_email(first, text.key, facts, out);
         // Only a row Control Hub accepts gives a number up.
         let has_error = out.iter().any(Diagnostic::is_error);
-        self.numbers.check(index, key, facts, has_error, fill, out);
+        self.numbers.check(index, key, facts, text, has_error, fill, out);
         for d in out.iter_mut().skip(from) {
             fill(d);
         }
@@ -315,5 +423,34 @@ pub(crate) mod testing {
     /// The lines on which `code` fires.
     pub fn lines(csv: &str, org: Option<&str>, code: Code) -> Vec<u64> {
         found(&check(csv, org), code).iter().filter_map(|d| d.line).collect()
+    }
+
+    /// Calls `f` with the context of the first data row of `csv`, planned
+    /// without an org in the default mode: to run one rule, or one path of
+    /// it, on a row.
+    pub fn with_row<T>(csv: &str, f: impl FnOnce(&super::RowContext<'_>) -> T) -> T {
+        use crate::header::{Field, Header};
+        use crate::plan::{plan_row, PlanContext};
+        use crate::{Options, Profile};
+
+        let source = crate::read::Source::decode(csv.as_bytes().to_vec(), None);
+        let mut records = source.records();
+        let titles = records.next().expect("a header");
+        let profile = Profile::default();
+        let header = Header::parse(&titles.fields.iter().collect::<Vec<_>>(), titles.line, &profile);
+        let record = records.next().expect("a data row");
+        let row = crate::row::Row { line: record.line, row: 1, record: &record, header: &header };
+        let key = row.raw(Field::Email).map(crate::text::email_key).unwrap_or_default();
+        let options = Options::default();
+        let intent = plan_row(&row, &key, &PlanContext { profile: &profile, org: None, mode: options.mode });
+        let cx = super::RowContext {
+            row,
+            key: &key,
+            intent: &intent,
+            profile: &profile,
+            org: None,
+            options: &options,
+        };
+        f(&cx)
     }
 }

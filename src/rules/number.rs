@@ -2,33 +2,38 @@
 //! extensions — their format, and their uniqueness in the file and the org.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::num::NonZeroU64;
 
 use super::intern::Interner;
-use super::{Code, Diagnostic, RowContext, RowFacts};
+use super::{shown, Cells, Code, Diagnostic, FactText, RowContext, RowFacts};
 use crate::header::Field;
 use crate::org::OrgState;
 use crate::row::{classify_phone, is_extension, NumberCell, PhoneClass};
 
 /// The valid numbers a row sets, for the cross-row rules.
-pub(crate) struct NumberFacts {
-    pub phone: Option<String>,
-    pub extension: Option<String>,
+pub(crate) struct NumberFacts<'a> {
+    pub phone: Option<&'a str>,
+    pub extension: Option<&'a str>,
 }
 
 /// Runs the per-row number rules.
-pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> NumberFacts {
+pub(crate) fn check<'a>(
+    cx: &RowContext<'_>,
+    cells: &Cells<'a>,
+    out: &mut Vec<Diagnostic>,
+) -> NumberFacts<'a> {
     let mut facts = NumberFacts { phone: None, extension: None };
-    if let NumberCell::Value(v) = cx.row.number(Field::PhoneNumber) {
+    if let NumberCell::Value(v) = cells.number(Field::PhoneNumber) {
         if check_phone(cx, Field::PhoneNumber, v, out) {
-            facts.phone = Some(v.to_owned());
+            facts.phone = Some(v);
         }
     }
-    if let Some(v) = cx.row.text(Field::CallerIdNumber) {
+    if let Some(v) = cells.text(Field::CallerIdNumber) {
         check_phone(cx, Field::CallerIdNumber, v, out);
     }
-    if let NumberCell::Value(v) = cx.row.number(Field::Extension) {
+    if let NumberCell::Value(v) = cells.number(Field::Extension) {
         if invalid_extension(cx, v, out) {
-            facts.extension = Some(v.to_owned());
+            facts.extension = Some(v);
         }
     }
     facts
@@ -260,15 +265,16 @@ enum Found {
 }
 
 /// The first rows of the file holding one number (a phone number, or an
-/// extension in a location): (line, id of the row's key).
+/// extension in a location): their lines and the ids of their keys, kept
+/// apart so that the four fit in 24 bytes (a line is never 0, so `None`
+/// takes no room of its own). Index 0 is the first row of all: the holder
+/// when the number is free, or when the org user who has it gives it up
+/// somewhere in the file. Index 1 is the first row of the org user who has
+/// it: the only holder allowed when that user keeps it.
 #[derive(Clone, Copy, Debug, Default)]
 struct Holders {
-    /// The first row of all: the holder when the number is free, or when
-    /// the org user who has it gives it up somewhere in the file.
-    any: Option<(u64, u32)>,
-    /// The first row of the org user who has it: the only holder allowed
-    /// when that user keeps it.
-    own: Option<(u64, u32)>,
+    lines: [Option<NonZeroU64>; 2],
+    keys: [u32; 2],
 }
 
 impl Holders {
@@ -276,62 +282,52 @@ impl Holders {
     /// this number finds, if the owner gives it up and if the owner keeps
     /// it; records the row as a holder where it is the first.
     fn claim(&mut self, line: u64, key: u32, owner: Option<usize>, me: Option<usize>) -> (Found, Found) {
-        let first = |holder: &mut Option<(u64, u32)>, may_hold: bool, otherwise: Found| match *holder {
-            Some((_, k)) if k == key => Found::Nothing,
-            Some((l, _)) => Found::Repeat(l),
-            None if may_hold => {
-                *holder = Some((line, key));
-                Found::Nothing
-            }
-            None => otherwise,
+        let Some(line) = NonZeroU64::new(line) else {
+            // Records start on line 1 or later.
+            return (Found::Nothing, Found::Nothing);
         };
-        let if_free = first(&mut self.any, true, Found::Nothing);
+        let mut first = |which: usize, may_hold: bool, otherwise: Found| {
+            let (Some(held), Some(by)) = (self.lines.get_mut(which), self.keys.get_mut(which)) else {
+                return Found::Nothing;
+            };
+            match *held {
+                Some(_) if *by == key => Found::Nothing,
+                Some(l) => Found::Repeat(l.get()),
+                None if may_hold => {
+                    (*held, *by) = (Some(line), key);
+                    Found::Nothing
+                }
+                None => otherwise,
+            }
+        };
+        let if_free = first(0, true, Found::Nothing);
         let if_kept = match owner {
-            Some(o) => first(&mut self.own, me == Some(o), Found::Taken(o)),
+            Some(o) => first(1, me == Some(o), Found::Taken(o)),
             None => Found::Nothing,
         };
         (if_free, if_kept)
     }
 }
 
-/// The hasher of the map of (location, extension) pairs: fast, seeded.
+/// The hasher of the sets of org users: fast, seeded.
 type Hasher = foldhash::fast::RandomState;
 
-/// Every number of a file, interned, with its first holders.
+/// Every number of a file, interned with its first holders.
 #[derive(Debug, Default)]
 struct Numbers {
-    phones: Interner,
-    /// By phone id.
-    phone_holders: Vec<Holders>,
-    locations: Interner,
-    extensions: Interner,
-    /// (location id, extension id) → index in `extension_holders`.
-    extension_slots: HashMap<(u32, u32), u32, Hasher>,
-    extension_holders: Vec<Holders>,
+    phones: Interner<Holders>,
+    /// Extensions by place (see [`FactText::extension`](super::FactText)).
+    extensions: Interner<Holders>,
 }
 
 impl Numbers {
-    fn phone(&mut self, phone: &str) -> Option<&mut Holders> {
-        let (id, _) = self.phones.intern(phone);
-        slot(&mut self.phone_holders, id)
+    fn phone(&mut self, phone: &[u8]) -> &mut Holders {
+        self.phones.intern(phone).1
     }
 
-    fn extension(&mut self, location: &str, extension: &str) -> Option<&mut Holders> {
-        let (location, _) = self.locations.intern(location);
-        let (extension, _) = self.extensions.intern(extension);
-        let next = u32::try_from(self.extension_slots.len()).unwrap_or(u32::MAX);
-        let id = *self.extension_slots.entry((location, extension)).or_insert(next);
-        slot(&mut self.extension_holders, id)
+    fn extension(&mut self, place: &[u8]) -> &mut Holders {
+        self.extensions.intern(place).1
     }
-}
-
-/// The holders with id `id`, added if new (ids come in order).
-fn slot(holders: &mut Vec<Holders>, id: u32) -> Option<&mut Holders> {
-    let i = id as usize;
-    if holders.len() <= i {
-        holders.resize(i + 1, Holders::default());
-    }
-    holders.get_mut(i)
 }
 
 /// A finding that depends on whether an org user gives a number up.
@@ -386,11 +382,13 @@ impl<'o> DuplicateNumbers<'o> {
     /// the rows before it. `has_error`: whether the row has an error so far
     /// (then it gives nothing up). `fill` completes each finding while the
     /// row's record is at hand, those that wait included.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn check(
         &mut self,
         index: usize,
         key: u32,
         f: &RowFacts,
+        text: FactText<'_>,
         has_error: bool,
         fill: &dyn Fn(&mut Diagnostic),
         out: &mut Vec<Diagnostic>,
@@ -406,34 +404,30 @@ impl<'o> DuplicateNumbers<'o> {
                 self.release(false, i);
             }
         }
-        if let Some(phone) = f.phone.as_deref() {
+        if let Some(phone) = text.phone {
             let owner = org.and(f.phone_owner);
-            if let Some(holders) = self.numbers.phone(phone) {
-                let found = holders.claim(f.line, key, owner, me);
-                let diagnostic = |found: Found| match found {
-                    Found::Nothing => None,
-                    Found::Repeat(line) => Some(duplicate_phone(f, phone, line)),
-                    Found::Taken(owner) => org.map(|org| phone_taken(f, phone, org, owner)),
-                };
-                self.settle_or_wait(index, true, owner, found, diagnostic, fill, out);
-            }
+            let found = self.numbers.phone(phone).claim(f.line, key, owner, me);
+            let diagnostic = |found: Found| match found {
+                Found::Nothing => None,
+                Found::Repeat(line) => Some(duplicate_phone(f, &shown(phone), line)),
+                Found::Taken(owner) => org.map(|org| phone_taken(f, &shown(phone), org, owner)),
+            };
+            self.settle_or_wait(index, true, owner, found, diagnostic, fill, out);
         }
-        if let Some((location, ext)) = &f.extension {
+        if let Some((ext, place)) = text.extension {
             let owner = org.and(f.extension_owner);
-            if let Some(holders) = self.numbers.extension(location, ext) {
-                let found = holders.claim(f.line, key, owner, me);
-                let diagnostic = |found: Found| match found {
-                    Found::Nothing => None,
-                    Found::Repeat(line) => {
-                        Some(duplicate_extension(f, ext, format!("the user on line {line} of this file")))
-                    }
-                    Found::Taken(owner) => org.map(|org| {
-                        let who = org.users.get(owner).map_or("", |u| u.email.as_str());
-                        duplicate_extension(f, ext, format!("{who}, a user of the org"))
-                    }),
-                };
-                self.settle_or_wait(index, false, owner, found, diagnostic, fill, out);
-            }
+            let found = self.numbers.extension(place).claim(f.line, key, owner, me);
+            let diagnostic = |found: Found| match found {
+                Found::Nothing => None,
+                Found::Repeat(line) => {
+                    Some(duplicate_extension(f, &shown(ext), format!("the user on line {line} of this file")))
+                }
+                Found::Taken(owner) => org.map(|org| {
+                    let who = org.users.get(owner).map_or("", |u| u.email.as_str());
+                    duplicate_extension(f, &shown(ext), format!("{who}, a user of the org"))
+                }),
+            };
+            self.settle_or_wait(index, false, owner, found, diagnostic, fill, out);
         }
     }
 
@@ -659,6 +653,13 @@ mod tests {
             .filter(|d| d.column.as_deref() == Some("Phone Number") && d.code.as_str().starts_with('N'))
             .map(|d| d.code)
             .collect()
+    }
+
+    #[test]
+    fn holders_stay_small() {
+        // One per distinct number of a file: a million-row file has about
+        // two million.
+        assert_eq!(std::mem::size_of::<Holders>(), 24);
     }
 
     #[test]

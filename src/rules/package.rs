@@ -1,31 +1,73 @@
 //! Package rules (P001–P012): the Wholesale package and base-licence cells,
 //! what a package requires, and deletes.
 
-use super::{Code, Diagnostic, RowContext};
-use crate::header::Field;
+use super::{Cells, Code, Diagnostic, RowContext};
+use crate::header::{Field, PackageColumn};
 use crate::plan::{EffectiveLocation, OpKind};
 use crate::profile::PackageDef;
 use crate::row::{Flag, NumberCell};
 
 /// Runs every package rule on one row; `email_ok` says whether the row's
 /// email is valid (an invalid one is not also reported as unknown, P011).
-pub(crate) fn check(cx: &RowContext<'_>, email_ok: bool, out: &mut Vec<Diagnostic>) {
-    let invalid_package_cell = invalid_boolean(cx, out);
-    several_packages(cx, out);
-    suspended_package(cx, out);
-    package_not_subscribed(cx, out);
+pub(crate) fn check(cx: &RowContext<'_>, email_ok: bool, row: &Cells<'_>, out: &mut Vec<Diagnostic>) {
+    let cells = &row.licences;
+    let invalid_package_cell = invalid_boolean(cx, cells, out);
+    several_packages(cx, cells, out);
+    suspended_package(cx, cells, out);
+    package_not_subscribed(cx, cells, out);
     if !invalid_package_cell {
-        add_without_package(cx, out);
+        add_without_package(cx, cells, out);
     }
-    admin_downgrade(cx, out);
+    admin_downgrade(cx, cells, out);
     calling_needs_location(cx, out);
     calling_needs_number(cx, out);
     meetings_needs_site(cx, out);
-    unknown_site(cx, out);
+    unknown_site(cx, row, out);
     if email_ok {
         delete_unknown_user(cx, out);
     }
     delete_admin(cx, out);
+}
+
+/// What the package and base-licence rules ask about a row's licence
+/// cells, gathered as the row is read: most rows have one TRUE and nothing
+/// to report, and a rule goes back to the cells only when these say it may
+/// fire.
+#[derive(Default)]
+pub(crate) struct LicenceCells<'a> {
+    /// How many package cells are TRUE.
+    trues: usize,
+    /// The first TRUE package cell: (column index, column).
+    first_true: Option<(usize, &'a PackageColumn)>,
+    /// Whether a TRUE is in a `(Suspended)` column.
+    suspended_true: bool,
+    /// Whether a package cell is neither TRUE, FALSE nor empty.
+    invalid_package: bool,
+    /// Whether a base-licence cell is neither TRUE, FALSE nor empty.
+    invalid_base: bool,
+    /// Whether a base-licence cell is FALSE (B001).
+    pub(crate) false_base: bool,
+}
+
+impl<'a> LicenceCells<'a> {
+    /// Counts the package cell in column `index`, in file order.
+    pub(crate) fn add_package(&mut self, index: usize, column: &'a PackageColumn, flag: Flag) {
+        match flag {
+            Flag::True => {
+                self.trues += 1;
+                self.first_true = self.first_true.or(Some((index, column)));
+                self.suspended_true |= column.suspended;
+            }
+            Flag::Invalid => self.invalid_package = true,
+            Flag::Empty | Flag::False => {}
+        }
+    }
+
+    /// Counts a base-licence cell.
+    pub(crate) fn add_base(&mut self, flag: Flag) {
+        self.invalid_base |= flag == Flag::Invalid;
+        self.false_base |= flag == Flag::False;
+    }
 }
 
 /// Documentation of P001: what it checks, why Control Hub cares, how to fix it.
@@ -63,7 +105,10 @@ Use instead:
 "#;
 /// P001: a package or base-licence cell that is not TRUE, FALSE or empty.
 /// Returns whether a *package* cell was invalid (P005 is then not reported).
-fn invalid_boolean(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> bool {
+fn invalid_boolean(cx: &RowContext<'_>, cells: &LicenceCells<'_>, out: &mut Vec<Diagnostic>) -> bool {
+    if !cells.invalid_package && !cells.invalid_base {
+        return false;
+    }
     let mut package_cell = false;
     let packages = cx.row.packages().map(|(i, _, f)| (i, f, true));
     let bases = cx.row.base_licences().map(|(i, _, f)| (i, f, false));
@@ -120,7 +165,10 @@ Use instead:
     giulia.rossi@acme.example,FALSE,TRUE
 "#;
 /// P002: more than one package TRUE.
-fn several_packages(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
+fn several_packages(cx: &RowContext<'_>, cells: &LicenceCells<'_>, out: &mut Vec<Diagnostic>) {
+    if cells.trues < 2 {
+        return;
+    }
     let trues: Vec<usize> =
         cx.row.packages().filter(|(_, _, f)| *f == Flag::True).map(|(i, _, _)| i).collect();
     let [_, second, ..] = trues[..] else {
@@ -169,7 +217,10 @@ Use instead (she keeps Webex Calling):
     lucia.ferri@acme.example,
 "#;
 /// P003: TRUE in a `(Suspended)` column.
-fn suspended_package(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
+fn suspended_package(cx: &RowContext<'_>, cells: &LicenceCells<'_>, out: &mut Vec<Diagnostic>) {
+    if !cells.suspended_true {
+        return;
+    }
     for (index, column, flag) in cx.row.packages() {
         if column.suspended && flag == Flag::True {
             out.push(
@@ -216,15 +267,15 @@ Use instead (she stays on Webex Calling):
     giulia.rossi@acme.example,TRUE,
 "#;
 /// P004: TRUE for a package the org's subscription does not offer.
-fn package_not_subscribed(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
+fn package_not_subscribed(cx: &RowContext<'_>, cells: &LicenceCells<'_>, out: &mut Vec<Diagnostic>) {
     let Some(org) = cx.org else {
         return;
     };
-    for (index, column, flag) in cx.row.packages() {
+    let check = |index: usize, column: &PackageColumn, out: &mut Vec<Diagnostic>| {
         let Some(package) = cx.profile.packages.get(column.package) else {
-            continue;
+            return;
         };
-        if flag == Flag::True && org.offers_package(&package.id) == Some(false) {
+        if org.offers_package(&package.id) == Some(false) {
             let offered = org.packages.as_deref().unwrap_or_default().join(", ");
             out.push(
                 cx.cell_diagnostic(
@@ -238,6 +289,17 @@ fn package_not_subscribed(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
                 )
                 .help("pick one of the packages the org offers, or have the partner add this package to the subscription"),
             );
+        }
+    };
+    match (cells.trues, cells.first_true) {
+        (0, _) => {}
+        (1, Some((index, column))) => check(index, column, out),
+        _ => {
+            for (index, column, flag) in cx.row.packages() {
+                if flag == Flag::True {
+                    check(index, column, out);
+                }
+            }
         }
     }
 }
@@ -273,11 +335,8 @@ Use instead:
     marco.bianchi@acme.example,1002,Roma,TRUE
 "#;
 /// P005: a new user with no package TRUE.
-fn add_without_package(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
-    if cx.intent.operation.kind() != OpKind::Add {
-        return;
-    }
-    if cx.row.packages().any(|(_, _, f)| f == Flag::True) {
+fn add_without_package(cx: &RowContext<'_>, cells: &LicenceCells<'_>, out: &mut Vec<Diagnostic>) {
+    if cx.intent.operation.kind() != OpKind::Add || cells.trues > 0 {
         return;
     }
     let message = if cx.row.header.packages.is_empty() {
@@ -323,7 +382,7 @@ Use instead:
     giulia.rossi@acme.example,,
 "#;
 /// P006: a full admin moved to a package below the org's package tier.
-fn admin_downgrade(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
+fn admin_downgrade(cx: &RowContext<'_>, cells: &LicenceCells<'_>, out: &mut Vec<Diagnostic>) {
     let (Some(org), Some(user)) = (cx.org, cx.intent.existing) else {
         return;
     };
@@ -333,11 +392,8 @@ fn admin_downgrade(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
     let Some(org_package) = org.package.as_deref().and_then(|id| cx.profile.package_by_id(id)) else {
         return;
     };
-    let Some((index, new)) = cx
-        .row
-        .packages()
-        .find(|(_, _, f)| *f == Flag::True)
-        .and_then(|(i, c, _)| Some((i, cx.profile.packages.get(c.package)?)))
+    let Some((index, new)) =
+        cells.first_true.and_then(|(i, c)| Some((i, cx.profile.packages.get(c.package)?)))
     else {
         return;
     };
@@ -553,8 +609,8 @@ Use instead:
     lucia.ferri@acme.example,acme.webex.com
 "#;
 /// P010: a Preferred Webex Site the org does not have.
-fn unknown_site(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
-    let (Some(org), Some(site)) = (cx.org, cx.row.text(Field::Site)) else {
+fn unknown_site(cx: &RowContext<'_>, cells: &Cells<'_>, out: &mut Vec<Diagnostic>) {
+    let (Some(org), Some(site)) = (cx.org, cells.text(Field::Site)) else {
         return;
     };
     if org.has_site(site) != Some(false) {

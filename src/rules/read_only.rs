@@ -1,12 +1,12 @@
 //! Read-only rules (O001): columns Control Hub exports but will not take back.
 
-use super::{Code, Diagnostic, RowContext};
+use super::{Cells, Code, Diagnostic, RowContext};
 use crate::header::Field;
 use crate::text::eq_folded;
 
 /// Runs the read-only rules on one row.
-pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
-    read_only_changed(cx, out);
+pub(crate) fn check(cx: &RowContext<'_>, cells: &Cells<'_>, out: &mut Vec<Diagnostic>) {
+    read_only_changed(cx, cells, out);
 }
 
 /// Documentation of O001: what it checks, why Control Hub cares, how to fix it.
@@ -39,12 +39,12 @@ Use instead:
     giulia.rossi@acme.example,Active
 "#;
 /// O001: a read-only column whose value differs from the org's.
-fn read_only_changed(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
+fn read_only_changed(cx: &RowContext<'_>, cells: &Cells<'_>, out: &mut Vec<Diagnostic>) {
     let Some(user) = cx.intent.existing else {
         return;
     };
     // Of the read-only columns, the org state knows only the status.
-    let (Some(cell), Some(current)) = (cx.row.text(Field::Status), user.status.as_deref()) else {
+    let (Some(cell), Some(current)) = (cells.text(Field::Status), user.status.as_deref()) else {
         return;
     };
     if eq_folded(cell, current) {

@@ -2,27 +2,132 @@
 //! control characters, formula injection, length.
 
 use super::{Code, Diagnostic, RowContext};
-use crate::header::{ColumnKind, Field};
+use crate::header::{Field, TextRole};
 use crate::text::{is_nfc, nfc};
 
-/// Runs the text rules on every cell of one row.
-pub(crate) fn check(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) {
-    for (index, cell) in cx.row.record.fields.iter().enumerate() {
-        if cell.is_empty() {
-            continue;
-        }
+/// Runs the text rules on one cell (not empty) of a row, column `index`,
+/// whose column is `role` to them. The row's cells are read once, in
+/// `rules::read_cells`, for these and the other rules.
+#[inline]
+pub(crate) fn check_cell(
+    cx: &RowContext<'_>,
+    index: usize,
+    cell: &str,
+    role: TextRole,
+    out: &mut Vec<Diagnostic>,
+) {
+    let (name, text) = match role {
+        TextRole::Name(field) => (Some(field), true),
+        TextRole::Text => (None, true),
+        TextRole::Other => (None, false),
+    };
+    if is_printable_ascii(cell) {
+        plain_cell(cx, index, cell, name, text, out);
+    } else {
+        any_cell(cx, index, cell, name, text, out);
+    }
+}
+
+/// The text rules on one cell: T001-T003 on every cell, T004 on name
+/// (`name`) and other text (`text`) cells, T005 on names.
+///
+/// A rule is skipped where one look at the bytes shows it cannot fire
+/// (an accented name is mostly ASCII); otherwise it decides on characters.
+fn any_cell(
+    cx: &RowContext<'_>,
+    index: usize,
+    cell: &str,
+    name: Option<Field>,
+    text: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    let bytes = cell.as_bytes();
+    // An ASCII letter, digit or sign at an end is no whitespace there.
+    let graphic = |b: Option<&u8>| b.is_some_and(u8::is_ascii_graphic);
+    if !graphic(bytes.first()) || !graphic(bytes.last()) {
         untrimmed(cx, index, cell, out);
+    }
+    // Characters below U+0300 (lead bytes below 0xCC) are NFC whatever
+    // surrounds them. Control characters are ASCII (no tab here) or
+    // U+0080-U+009F, whose lead byte is 0xC2.
+    let (below_marks, maybe_control) = bytes.iter().fold((true, false), |(below, control), &b| {
+        (below & (b < 0xCC), control | (b < 0x20 && b != b'\t') | (b == 0x7F) | (b == 0xC2))
+    });
+    if !below_marks {
         not_nfc(cx, index, cell, out);
+    }
+    if maybe_control {
         control_character(cx, index, cell, out);
-        let kind = cx.row.header.columns.get(index).map(|c| &c.kind);
-        let name = match kind {
-            Some(ColumnKind::Field(f)) if f.is_name() => Some(*f),
-            _ => None,
-        };
-        if name.is_some() || matches!(kind, Some(ColumnKind::Text)) {
-            formula_prefix(cx, index, cell, out);
+    }
+    if text && (!graphic(bytes.first()) || bytes.first().is_some_and(|b| b"=+-@".contains(b))) {
+        formula_prefix(cx, index, cell, out);
+    }
+    if let Some(field) = name {
+        // Within the smaller limit in bytes and NFC: within it in characters.
+        if !below_marks || cell.len() > NAME_MAX {
+            too_long(cx, index, field, cell, out);
         }
-        if let Some(field) = name {
+    }
+}
+
+/// Whether every byte of `cell` is printable ASCII (space to `~`).
+///
+/// Nearly every cell is; such a cell is NFC, holds no control character,
+/// and its only whitespace is the space, so the text rules need little
+/// more than its first and last bytes ([`plain_cell`]). Eight bytes at a
+/// time, instead of the general checks' several passes over characters.
+fn is_printable_ascii(cell: &str) -> bool {
+    // In each byte the high bit of: `x`, set from 0x80; `!(x + 0x60)`, set
+    // below 0x20; `x + 1`, set from 0x7F. A carry between bytes comes only
+    // from a byte of 0x80 or more, which `x` flags already.
+    fn unprintable(x: u64) -> u64 {
+        const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+        (x | !x.wrapping_add(0x60 * ONES) | x.wrapping_add(ONES)) & (0x80 * ONES)
+    }
+    let bytes = cell.as_bytes();
+    let word = |w: Option<&[u8; 8]>| unprintable(u64::from_ne_bytes(w.copied().unwrap_or([0x80; 8])));
+    match bytes.len() {
+        0..4 => bytes.iter().all(|b| (b' '..=b'~').contains(b)),
+        // Two overlapping halves, each widened with spaces.
+        4..8 => {
+            let half = |h: Option<&[u8; 4]>| {
+                let [a, b, c, d] = h.copied().unwrap_or([0x80; 4]);
+                unprintable(u64::from_ne_bytes([a, b, c, d, b' ', b' ', b' ', b' ']))
+            };
+            half(bytes.first_chunk()) | half(bytes.last_chunk()) == 0
+        }
+        // Whole words, then the last eight bytes (overlapping the words).
+        _ => {
+            let words = bytes.chunks_exact(8).map(|w| w.try_into().ok());
+            words.fold(word(bytes.last_chunk()), |found, w| found | word(w)) == 0
+        }
+    }
+}
+
+/// The text rules on a cell of printable ASCII: what [`any_cell`] finds,
+/// decided on bytes. Each rule still makes its own finding, so the
+/// messages are the same whichever way a cell went.
+#[inline]
+fn plain_cell(
+    cx: &RowContext<'_>,
+    index: usize,
+    cell: &str,
+    name: Option<Field>,
+    text: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    let bytes = cell.as_bytes();
+    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+        untrimmed(cx, index, cell, out);
+    }
+    // T002 and T003 cannot fire: ASCII is NFC, and control characters are
+    // not printable.
+    if text && bytes.iter().find(|&&b| b != b' ').is_some_and(|b| b"=+-@".contains(b)) {
+        formula_prefix(cx, index, cell, out);
+    }
+    if let Some(field) = name {
+        // One byte is one character: within the smaller limit nothing to count.
+        if cell.len() > NAME_MAX {
             too_long(cx, index, field, cell, out);
         }
     }
@@ -58,7 +163,7 @@ Use instead:
 "#;
 /// T001: leading or trailing whitespace.
 fn untrimmed(cx: &RowContext<'_>, index: usize, cell: &str, out: &mut Vec<Diagnostic>) {
-    if cell.trim().len() == cell.len() {
+    if crate::text::trim(cell).len() == cell.len() {
         return;
     }
     let (lead, trail) = (cell.len() - cell.trim_start().len(), cell.len() - cell.trim_end().len());
@@ -244,10 +349,21 @@ Use instead:
     User ID/Email (Required),Last Name
     lucia.ferri@acme.example,Ferri
 "#;
+/// The longest First Name or Last Name, in characters.
+const NAME_MAX: usize = 64;
+/// The longest Display Name, in characters.
+const DISPLAY_NAME_MAX: usize = 128;
+
 /// T005: a name over 64 or a display name over 128 characters.
 fn too_long(cx: &RowContext<'_>, index: usize, field: Field, cell: &str, out: &mut Vec<Diagnostic>) {
-    let max = if field == Field::DisplayName { 128 } else { 64 };
-    let len = nfc(cell.trim()).chars().count();
+    let max = if field == Field::DisplayName { DISPLAY_NAME_MAX } else { NAME_MAX };
+    let trimmed = crate::text::trim(cell);
+    // Characters below U+0300 are NFC whatever surrounds them, and take at
+    // least a byte each: within the limit in bytes, within it in characters.
+    if trimmed.len() <= max && trimmed.bytes().all(|b| b < 0xCC) {
+        return;
+    }
+    let len = nfc(trimmed).chars().count();
     if len <= max {
         return;
     }
@@ -309,6 +425,118 @@ mod tests {
             at(csv, Code::T004),
             [(2, "Display Name".to_owned()), (2, "Department".to_owned()), (3, "Department".to_owned())]
         );
+    }
+
+    /// Every rule that applies, none skipped: what the fast paths must find.
+    fn every_rule(
+        cx: &RowContext<'_>,
+        index: usize,
+        cell: &str,
+        name: Option<Field>,
+        text: bool,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        untrimmed(cx, index, cell, out);
+        not_nfc(cx, index, cell, out);
+        control_character(cx, index, cell, out);
+        if text {
+            formula_prefix(cx, index, cell, out);
+        }
+        if let Some(field) = name {
+            too_long(cx, index, field, cell, out);
+        }
+    }
+
+    /// What the general path and, for printable ASCII, the fast path find
+    /// in `cell` as the only cell of a `title` column (the general path
+    /// checked against every rule).
+    fn both_paths(title: &str, cell: &str) -> (Vec<Diagnostic>, Option<Vec<Diagnostic>>) {
+        let csv = format!(
+            "User ID/Email (Required),{title}\nanna@acme.example,\"{}\"\n",
+            cell.replace('"', "\"\"")
+        );
+        super::super::testing::with_row(&csv, |cx| {
+            let (name, text) = match cx.row.header.roles().get(1).map(|r| r.text) {
+                Some(TextRole::Name(field)) => (Some(field), true),
+                Some(TextRole::Text) => (None, true),
+                _ => (None, false),
+            };
+            let cell = cx.row.cell(1).unwrap();
+            let (mut every, mut general, mut plain) = (Vec::new(), Vec::new(), Vec::new());
+            every_rule(cx, 1, cell, name, text, &mut every);
+            any_cell(cx, 1, cell, name, text, &mut general);
+            assert_eq!(every, general, "{cell:?}");
+            let plain = is_printable_ascii(cell).then(|| {
+                plain_cell(cx, 1, cell, name, text, &mut plain);
+                plain
+            });
+            (general, plain)
+        })
+    }
+
+    proptest::proptest! {
+        /// Eight bytes at a time, as one at a time.
+        #[test]
+        fn printable_ascii_word_by_word(
+            before in "[ -~]{0,24}",
+            odd in "[\u{0}-\u{1f}\u{7f}-\u{a0}é\u{fffd}\u{1f600}]",
+            after in "[ -~]{0,24}",
+        ) {
+            let plain = format!("{before}{after}");
+            proptest::prop_assert!(is_printable_ascii(&plain), "{:?}", plain);
+            let odd = format!("{before}{odd}{after}");
+            proptest::prop_assert!(!is_printable_ascii(&odd), "{:?}", odd);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 500, ..Default::default() })]
+
+        /// Any cell — spaces of every kind, marks, controls, formula
+        /// characters, long names — gets what every rule finds.
+        #[test]
+        fn the_general_path_skips_only_rules_that_cannot_fire(
+            cell in "[ \t\u{a0}\u{3000}=+@-]{0,2}[a-zé\u{300}\u{301}\u{1b}\u{85}\u{9f}\u{a0}«ș\u{fffd}]{0,8}([a-zè]{60,70}|[a-zè]{125,135}|)[ \u{a0}\u{2009}\rx]{0,2}",
+            title in proptest::sample::select(vec!["First Name", "Display Name", "Title", "Extension", "Location", "Notes"]),
+        ) {
+            // `both_paths` compares the general path with every rule.
+            both_paths(title, &cell);
+        }
+    }
+
+    #[test]
+    fn printable_ascii_is_told_from_the_rest() {
+        assert!(is_printable_ascii(" Anna Maria = ~!@#$%^&*()_+{}|:<>?"));
+        for other in ["Anna\tMaria", "x\u{7f}", "\u{1f}", "è", "\u{a0}", "Nicolo\u{300}", "\n"] {
+            assert!(!is_printable_ascii(other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn the_fast_path_finds_what_the_general_one_finds() {
+        let long = "x".repeat(70);
+        let very_long = format!(" {} ", "y".repeat(130));
+        for cell in ["Anna", " Anna", "Anna ", "  ", "=1+1", " -x", "@ops", "+39", "a=b", &long, &very_long] {
+            for title in ["First Name", "Display Name", "Department", "Phone Number", "Unknown"] {
+                let (general, fast) = both_paths(title, cell);
+                assert_eq!(Some(&general), fast.as_ref(), "{title}: {cell:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 500, ..Default::default() })]
+
+        /// Cells of printable ASCII (spaces, formula characters and long
+        /// values likely) get the same findings either way.
+        #[test]
+        fn fast_and_general_paths_agree(
+            cell in "[ =+@a-z-]{0,3}[ -~]{0,12}( {0,2}|[a-z]{60,70}|[a-z]{125,135})",
+            title in proptest::sample::select(vec!["First Name", "Display Name", "Title", "Extension", "Location", "Notes"]),
+        ) {
+            let (general, fast) = both_paths(title, &cell);
+            proptest::prop_assert_eq!(Some(general), fast);
+        }
     }
 
     #[test]
