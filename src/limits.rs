@@ -9,11 +9,14 @@
 //! command-line option to raise it, and exceeding one is a typed
 //! [`Error::Limit`] naming the file, the place and the option — never an abort.
 //!
-//! The checks run *before* the allocating parse: [`Limits::read`] stops
-//! reading one byte past the file limit, and [`Limits::check_bytes`] /
-//! [`Limits::check_source`] make one allocation-free pass over the text
-//! ([`scan`]) that counts records and fields, measures cells, and finds a
-//! quote that is never closed.
+//! [`Limits::read`] stops reading one byte past the file limit (a stream is
+//! cut there too). The checker then checks each record as it parses it —
+//! the records so far, its fields, its cells, a quote never closed or left
+//! open on its line — and the findings after each batch of rows: rows are
+//! read a few thousand at a time, so a limit stops the check before more
+//! than that is held. [`Limits::check_bytes`] / [`Limits::check_source`]
+//! make the same checks in one allocation-free pass over a whole text
+//! ([`scan`]), for a caller that wants the verdict before any parse.
 //!
 //! ```
 //! use csvcheck::limits::Limits;

@@ -100,7 +100,7 @@ impl Spooled {
             line.clear();
             lines.read_until(b'\n', &mut line)?;
             let object = line.strip_suffix(b"\n").unwrap_or(&line);
-            if !self.rejected {
+            if !self.rejected || already_rejected(object) {
                 each(object)?;
                 continue;
             }
@@ -112,11 +112,20 @@ impl Spooled {
                 operation: Operation::Rejected,
             };
             rewritten.clear();
-            serde_json::to_writer(&mut rewritten, &planned)?;
+            planned.write_json(&mut rewritten);
             each(&rewritten)?;
         }
         Ok(())
     }
+}
+
+/// Whether a spooled object is already a `rejected` operation (the rows
+/// past the row limit are spooled so): its `op` comes right after the line
+/// and row numbers, before any text from the file.
+fn already_rejected(object: &[u8]) -> bool {
+    const OP: &[u8] = b"\"op\":\"";
+    let Some(at) = memchr::memmem::find(object, OP) else { return false };
+    object.get(at + OP.len()..).is_some_and(|rest| rest.starts_with(b"rejected\""))
 }
 
 #[cfg(test)]
@@ -129,7 +138,9 @@ mod tests {
                 line: i + 1,
                 row: i,
                 email: format!("user{i}\"\n@acme.example"),
-                operation: if i % 2 == 0 {
+                operation: if i % 7 == 0 {
+                    Operation::Rejected
+                } else if i % 2 == 0 {
                     Operation::Add {
                         package: Some("webex_calling".into()),
                         base_licenses: vec!["calling".into()],
