@@ -276,7 +276,7 @@ impl PlannedRow {
 /// Appends `s` as a JSON string: as it is between quotes when nothing in
 /// it needs escaping (the common case), else as `serde_json` escapes it.
 fn json_str(out: &mut Vec<u8>, s: &str) {
-    if crate::org::plain_end(s.as_bytes(), 0) == s.len() {
+    if crate::org::json::plain_end(s.as_bytes(), 0) == s.len() {
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');

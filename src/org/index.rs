@@ -1,0 +1,395 @@
+//! The lookup indexes of an org: every key folded once, found by hash.
+
+use super::*;
+
+/// The lookup indexes of an org, built by [`OrgState::indexed`].
+///
+/// Every key is folded once and stored end to end in one buffer; the tables
+/// hold indices into it (users by index into `users`), found by hash and
+/// compared on the fly. Building costs one pass and a handful of
+/// allocations; a lookup folds its query on the stack and allocates nothing.
+#[derive(Clone, Default)]
+pub(super) struct Index {
+    pub(super) built: bool,
+    pub(super) hasher: Hasher,
+    /// Per user, [`USER_KEYS`] keys in a row: the email key, the trimmed
+    /// phone number, the location key and the trimmed extension.
+    pub(super) users: Keys,
+    /// Each table holds the first user with a key (users by index).
+    pub(super) by_email: HashTable<usize>,
+    pub(super) by_phone: HashTable<usize>,
+    pub(super) by_extension: HashTable<usize>,
+    pub(super) locations: KeySet,
+    pub(super) sites: KeySet,
+    pub(super) domains: KeySet,
+}
+
+pub(super) type Hasher = foldhash::fast::RandomState;
+
+/// How many keys [`Index::users`] keeps per user, and which is which.
+pub(super) const USER_KEYS: usize = 4;
+pub(super) const EMAIL: usize = 0;
+pub(super) const PHONE: usize = 1;
+pub(super) const LOCATION: usize = 2;
+pub(super) const EXTENSION: usize = 3;
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The tables are hashes and offsets: what they were built from is
+        // the org itself.
+        f.debug_struct("Index")
+            .field("built", &self.built)
+            .field("users", &(self.users.len() / USER_KEYS))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Index {
+    pub(super) fn build(org: &OrgState) -> Index {
+        let n = org.users.len();
+        let hasher = Hasher::default();
+        let mut users = Keys::with_capacity(n * USER_KEYS, n * 48);
+        let mut by_email = HashTable::with_capacity(n);
+        let mut by_phone = HashTable::new();
+        let mut by_extension = HashTable::new();
+        for (i, user) in org.users.iter().enumerate() {
+            users.push_folded(&user.email);
+            users.push_trimmed(user.phone_number.as_deref());
+            users.push_folded(user.location.as_deref().unwrap_or(""));
+            users.push_trimmed(user.extension.as_deref());
+            let key = |j: usize, slot: usize| users.get(j * USER_KEYS + slot);
+            let email = key(i, EMAIL);
+            insert_first(
+                &mut by_email,
+                hasher.hash_one(email),
+                i,
+                |j| key(j, EMAIL) == email,
+                |j| hasher.hash_one(key(j, EMAIL)),
+            );
+            let phone = key(i, PHONE);
+            if !phone.is_empty() {
+                if by_phone.capacity() == 0 {
+                    by_phone.reserve(n - i, |&j| hasher.hash_one(key(j, PHONE)));
+                }
+                insert_first(
+                    &mut by_phone,
+                    hasher.hash_one(phone),
+                    i,
+                    |j| key(j, PHONE) == phone,
+                    |j| hasher.hash_one(key(j, PHONE)),
+                );
+            }
+            let (location, extension) = (key(i, LOCATION), key(i, EXTENSION));
+            if !extension.is_empty() {
+                let hash_of = |j: usize| hasher.hash_one((key(j, LOCATION), key(j, EXTENSION)));
+                if by_extension.capacity() == 0 {
+                    by_extension.reserve(n - i, |&j| hash_of(j));
+                }
+                let eq = |j: usize| key(j, EXTENSION) == extension && key(j, LOCATION) == location;
+                insert_first(&mut by_extension, hasher.hash_one((location, extension)), i, eq, hash_of);
+            }
+        }
+        Index {
+            built: true,
+            locations: KeySet::of(org.locations.as_deref(), &hasher),
+            sites: KeySet::of(org.sites.as_deref(), &hasher),
+            domains: KeySet::of(org.domains.as_deref(), &hasher),
+            hasher,
+            users,
+            by_email,
+            by_phone,
+            by_extension,
+        }
+    }
+
+    /// Whether the index was built from what `org` holds now: an embedder
+    /// may push users, or change them, after loading. One pass of cheap
+    /// comparisons (no hashing, no allocation for ASCII keys).
+    pub(super) fn matches(&self, org: &OrgState) -> bool {
+        let users = &self.users;
+        self.built
+            && users.len() == org.users.len() * USER_KEYS
+            && org.users.iter().enumerate().all(|(i, user)| {
+                let key = |slot: usize| users.get(i * USER_KEYS + slot);
+                folds_to(&user.email, key(EMAIL))
+                    && trim(user.phone_number.as_deref().unwrap_or("")).as_bytes() == key(PHONE)
+                    && folds_to(user.location.as_deref().unwrap_or(""), key(LOCATION))
+                    && trim(user.extension.as_deref().unwrap_or("")).as_bytes() == key(EXTENSION)
+            })
+            && self.locations.matches(org.locations.as_deref())
+            && self.sites.matches(org.sites.as_deref())
+            && self.domains.matches(org.domains.as_deref())
+    }
+
+    pub(super) fn user_key(&self, user: usize, slot: usize) -> &[u8] {
+        self.users.get(user * USER_KEYS + slot)
+    }
+
+    pub(super) fn by_email(&self, key: &[u8]) -> Option<usize> {
+        let hash = self.hasher.hash_one(key);
+        self.by_email.find(hash, |&j| self.user_key(j, EMAIL) == key).copied()
+    }
+}
+
+/// Inserts `i` unless the table has an entry equal to it (the first user
+/// with a key keeps it).
+pub(super) fn insert_first(
+    table: &mut HashTable<usize>,
+    hash: u64,
+    i: usize,
+    eq: impl Fn(usize) -> bool,
+    hash_of: impl Fn(usize) -> u64,
+) {
+    if let Entry::Vacant(slot) = table.entry(hash, |&j| eq(j), |&j| hash_of(j)) {
+        slot.insert(i);
+    }
+}
+
+/// Byte strings stored end to end in one buffer, by position.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Keys {
+    pub(super) bytes: Vec<u8>,
+    /// Where each string ends in `bytes`; it starts where the one before
+    /// ends.
+    pub(super) ends: Vec<usize>,
+}
+
+impl Keys {
+    pub(super) fn with_capacity(keys: usize, bytes: usize) -> Keys {
+        Keys { bytes: Vec::with_capacity(bytes), ends: Vec::with_capacity(keys) }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub(super) fn get(&self, id: usize) -> &[u8] {
+        let start = id.checked_sub(1).and_then(|before| self.ends.get(before)).copied().unwrap_or(0);
+        let end = self.ends.get(id).copied().unwrap_or(start);
+        self.bytes.get(start..end).unwrap_or_default()
+    }
+
+    pub(super) fn push_folded(&mut self, s: &str) {
+        fold_into(s, &mut self.bytes);
+        self.ends.push(self.bytes.len());
+    }
+
+    pub(super) fn push_trimmed(&mut self, s: Option<&str>) {
+        self.bytes.extend_from_slice(trim(s.unwrap_or("")).as_bytes());
+        self.ends.push(self.bytes.len());
+    }
+}
+
+/// A set of folded names (locations, sites, domains). Every name pushed is
+/// kept, in order, so that the set can be checked against the list it was
+/// built from; the table holds the first of equal ones.
+#[derive(Clone, Debug, Default)]
+pub(super) struct KeySet {
+    pub(super) keys: Keys,
+    pub(super) table: HashTable<usize>,
+}
+
+impl KeySet {
+    pub(super) fn of(list: Option<&[String]>, hasher: &Hasher) -> KeySet {
+        let mut set = KeySet::default();
+        for name in list.unwrap_or_default() {
+            set.insert(name, hasher);
+        }
+        set
+    }
+
+    /// Adds `name`; whether no equal name was there.
+    pub(super) fn insert(&mut self, name: &str, hasher: &Hasher) -> bool {
+        let KeySet { keys, table } = self;
+        keys.push_folded(name);
+        let id = keys.len() - 1;
+        let key = keys.get(id);
+        match table.entry(hasher.hash_one(key), |&j| keys.get(j) == key, |&j| hasher.hash_one(keys.get(j))) {
+            Entry::Occupied(_) => false,
+            Entry::Vacant(slot) => {
+                slot.insert(id);
+                true
+            }
+        }
+    }
+
+    pub(super) fn contains(&self, name: &str, hasher: &Hasher) -> bool {
+        let mut key = KeyBuf::new();
+        fold_into(name, &mut key);
+        let key = key.as_bytes();
+        self.table.find(hasher.hash_one(key), |&j| self.keys.get(j) == key).is_some()
+    }
+
+    pub(super) fn matches(&self, list: Option<&[String]>) -> bool {
+        let list = list.unwrap_or_default();
+        list.len() == self.keys.len()
+            && list.iter().enumerate().all(|(i, name)| folds_to(name, self.keys.get(i)))
+    }
+}
+
+/// The names an export mentions, told apart as the index will (folded).
+/// An export names the same few locations and sites again and again,
+/// spelled the same: a name met before, byte for byte, is known without
+/// folding it again.
+#[derive(Default)]
+pub(super) struct Distinct {
+    pub(super) spellings: HashTable<String>,
+    pub(super) folded: KeySet,
+}
+
+impl Distinct {
+    /// Whether no name equal to `name` came before.
+    pub(super) fn is_new(&mut self, name: &str, hasher: &Hasher) -> bool {
+        let hash = hasher.hash_one(name.as_bytes());
+        if self.spellings.find(hash, |s| s == name).is_some() {
+            return false;
+        }
+        self.spellings.insert_unique(hash, name.to_owned(), |s| hasher.hash_one(s.as_bytes()));
+        self.folded.insert(name, hasher)
+    }
+}
+
+/// Where folded text is written: the key buffer of an index, or a
+/// [`KeyBuf`] on the stack.
+pub(super) trait Sink {
+    /// Appends `bytes`; returns them as appended, to change them in place.
+    fn append(&mut self, bytes: &[u8]) -> &mut [u8];
+}
+
+impl Sink for Vec<u8> {
+    fn append(&mut self, bytes: &[u8]) -> &mut [u8] {
+        let start = self.len();
+        self.extend_from_slice(bytes);
+        self.get_mut(start..).unwrap_or_default()
+    }
+}
+
+/// A key folded for a lookup: on the stack unless it is long.
+pub(super) struct KeyBuf {
+    pub(super) inline: [u8; 128],
+    pub(super) len: usize,
+    /// The whole key once it outgrew `inline`.
+    pub(super) heap: Vec<u8>,
+}
+
+impl KeyBuf {
+    pub(super) fn new() -> KeyBuf {
+        KeyBuf { inline: [0; 128], len: 0, heap: Vec::new() }
+    }
+
+    pub(super) fn as_bytes(&self) -> &[u8] {
+        if self.heap.is_empty() {
+            self.inline.get(..self.len).unwrap_or_default()
+        } else {
+            &self.heap
+        }
+    }
+}
+
+impl Sink for KeyBuf {
+    fn append(&mut self, bytes: &[u8]) -> &mut [u8] {
+        let (start, end) = (self.len, self.len + bytes.len());
+        if self.heap.is_empty() && end <= self.inline.len() {
+            self.len = end;
+            let out = self.inline.get_mut(start..end).unwrap_or_default();
+            out.copy_from_slice(bytes);
+            return out;
+        }
+        if self.heap.is_empty() {
+            self.heap.extend_from_slice(self.inline.get(..start).unwrap_or_default());
+        }
+        Sink::append(&mut self.heap, bytes)
+    }
+}
+
+/// Writes the key of `s` — trimmed, NFC, lowercased: what
+/// [`email_key`](crate::text::email_key) and `location_key` (the tests' oracle) give. Allocates
+/// only for text that is not NFC, or holds a capital sigma.
+pub(super) fn fold_into(s: &str, out: &mut impl Sink) {
+    let s = trim(s);
+    if s.is_ascii() {
+        out.append(s.as_bytes()).make_ascii_lowercase();
+        return;
+    }
+    let s = crate::text::nfc(s);
+    if s.contains('Σ') {
+        // The one letter whose lowercase depends on its neighbours: leave
+        // it to `str::to_lowercase`.
+        out.append(s.to_lowercase().as_bytes());
+        return;
+    }
+    // ASCII runs are copied and lowercased whole; other characters one by
+    // one.
+    let mut utf8 = [0; 4];
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        if c.is_ascii() {
+            continue;
+        }
+        out.append(s.as_bytes().get(run..i).unwrap_or_default()).make_ascii_lowercase();
+        for lower in c.to_lowercase() {
+            out.append(lower.encode_utf8(&mut utf8).as_bytes());
+        }
+        run = i + c.len_utf8();
+    }
+    out.append(s.as_bytes().get(run..).unwrap_or_default()).make_ascii_lowercase();
+}
+
+/// Whether `s` folds to `key` (see [`fold_into`]).
+pub(super) fn folds_to(s: &str, key: &[u8]) -> bool {
+    let trimmed = trim(s);
+    if trimmed.is_ascii() {
+        return ascii_lowercase_is(trimmed.as_bytes(), key);
+    }
+    let mut folded = KeyBuf::new();
+    fold_into(s, &mut folded);
+    folded.as_bytes() == key
+}
+
+/// Whether the ASCII text `s`, lowercased, is `key`; eight bytes at a time.
+pub(super) fn ascii_lowercase_is(s: &[u8], key: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // For bytes below 0x80 the sums carry into no other byte: the high bit
+    // of a byte of `w + (0x80 - b'A')…` is set when it is `A` or above, and
+    // of `w + (0x7F - b'Z')…` when it is above `Z`.
+    let lower = |w: u64| {
+        let upper =
+            w.wrapping_add(ONES * u64::from(0x80 - b'A')) & !w.wrapping_add(ONES * u64::from(0x7F - b'Z'));
+        w | ((upper & HIGH) >> 2)
+    };
+    if s.len() != key.len() {
+        return false;
+    }
+    let (mut s_words, mut key_words) = (s.chunks_exact(8), key.chunks_exact(8));
+    for (a, b) in (&mut s_words).zip(&mut key_words) {
+        let (Ok(a), Ok(b)) = (<[u8; 8]>::try_from(a), <[u8; 8]>::try_from(b)) else { return false };
+        if lower(u64::from_le_bytes(a)) != u64::from_le_bytes(b) {
+            return false;
+        }
+    }
+    s_words.remainder().iter().zip(key_words.remainder()).all(|(a, &b)| a.to_ascii_lowercase() == b)
+}
+
+/// `s.trim()`, with a shortcut for the usual value that starts and ends with
+/// a visible ASCII character (`str::trim` decodes a character at each end
+/// and looks it up in the Unicode tables).
+pub(super) fn trim(s: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+    if s.is_empty() || visible(s.as_bytes().first()) && visible(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
+/// Key of a location name (and of "no location": the default location), as
+/// a string: the plain form of what [`fold_into`] writes, kept as the tests'
+/// oracle.
+#[cfg(test)]
+pub(super) fn location_key(location: Option<&str>) -> String {
+    location.map_or_else(String::new, |l| match trim(l) {
+        ascii if ascii.is_ascii() => ascii.to_ascii_lowercase(),
+        _ => crate::text::clean(l).to_lowercase(),
+    })
+}
