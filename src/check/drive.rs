@@ -1,0 +1,305 @@
+//! The driver proper: records read a chunk at a time, checked in parallel,
+//! handed over in input order through the cross-row rules.
+
+use super::*;
+
+/// Rows read and checked at a time: enough to keep both cores busy between
+/// two reads, few enough that a streamed file's chunk stays small.
+pub(super) const CHUNK: usize = 4096;
+
+/// What checking one row gives.
+pub(super) struct RowResult {
+    pub(super) planned: PlannedRow,
+    /// What the row does unless an error rejects it.
+    pub(super) kind: OpKind,
+    /// What the cross-row rules compare.
+    pub(super) facts: RowFacts,
+    pub(super) diagnostics: Vec<Diagnostic>,
+    /// `planned` serialised as JSON, when the driver was asked to (see
+    /// [`Rows::serialize`]): made where the row is checked, in parallel,
+    /// rather than where the rows are handed over in order, one at a time.
+    pub(super) json: Option<Vec<u8>>,
+}
+
+/// How the driver treats the rows it checks.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Rows {
+    /// Reject the rows past the row limit as they are checked (F004 rejects
+    /// the whole file anyway): what they would do need not be kept.
+    pub(super) limit: bool,
+    /// Serialise each row's operation (for a report that spools them).
+    pub(super) serialize: bool,
+}
+
+/// What the driver watches as it reads: the input's name for errors, and
+/// the limits when the input is not trusted.
+pub(super) struct Watch<'a> {
+    pub(super) path: &'a Path,
+    pub(super) limits: Option<&'a Limits>,
+    /// Whether to copy each record's raw text into it (for a report made
+    /// from a stream, which quotes the rows with findings).
+    pub(super) keep_raw: bool,
+    /// Records read, header included.
+    pub(super) records: u64,
+    /// Findings made so far (before the cross-row rules).
+    pub(super) findings: u64,
+}
+
+impl<'a> Watch<'a> {
+    pub(super) fn new(path: &'a Path, limits: Option<&'a Limits>) -> Watch<'a> {
+        Watch { path, limits, keep_raw: false, records: 0, findings: 0 }
+    }
+
+    /// Reads the next record into `slot`, checking it against the limits.
+    pub(super) fn read(
+        &mut self,
+        reader: &mut RecordReader<'_>,
+        slot: &mut Record,
+        header: Option<&Header>,
+    ) -> Result<bool> {
+        let read = reader.read_record(slot).map_err(|source| Limits::read_error(self.path, source))?;
+        if !read {
+            return Ok(false);
+        }
+        self.records += 1;
+        let raw = reader.raw(&slot.span);
+        if let Some(limits) = self.limits {
+            let title = |i: usize| header.map(|h| h.title(i).to_owned());
+            limits.check_read(self.path, slot, raw, reader.delimiter(), self.records, &title)?;
+        }
+        if self.keep_raw {
+            slot.raw.clear();
+            slot.raw.extend_from_slice(raw);
+        }
+        Ok(true)
+    }
+
+    /// Counts the findings of checked rows, `line` the last row's line:
+    /// stopping here keeps a file with a finding in every cell from
+    /// filling memory.
+    pub(super) fn count_findings(&mut self, results: &[RowResult], line: u64) -> Result<()> {
+        self.findings += results.iter().map(|r| r.diagnostics.len() as u64).sum::<u64>();
+        match self.limits {
+            Some(limits) => limits.check_findings(self.path, self.findings, line),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads up to [`CHUNK`] records into `slots`, reusing the records
+    /// there; returns how many it read.
+    pub(super) fn fill(
+        &mut self,
+        reader: &mut RecordReader<'_>,
+        slots: &mut Vec<Record>,
+        header: &Header,
+    ) -> Result<usize> {
+        for filled in 0..CHUNK {
+            if slots.len() == filled {
+                slots.push(Record::default());
+            }
+            let Some(slot) = slots.get_mut(filled) else { return Ok(filled) };
+            if !self.read(reader, slot, Some(header))? {
+                return Ok(filled);
+            }
+        }
+        Ok(CHUNK)
+    }
+}
+
+/// A row checked, its cross-row findings made.
+pub(super) struct Checked {
+    pub(super) planned: PlannedRow,
+    /// What the row does unless an error rejects it.
+    pub(super) kind: OpKind,
+    pub(super) diagnostics: Vec<Diagnostic>,
+    pub(super) span: Range<usize>,
+    /// The record's raw text, when kept (see [`Watch::keep_raw`]) and the
+    /// row may have findings.
+    pub(super) raw: Option<Box<[u8]>>,
+    /// `planned` as JSON, when asked for and still true.
+    pub(super) json: Option<Vec<u8>>,
+}
+
+/// The rows of one file after the per-row rules: the cross-row rules, and
+/// the rows whose findings wait on rows still to come.
+pub(super) struct Run<'o> {
+    pub(super) cross: CrossRow<'o>,
+    pub(super) waiting: VecDeque<Checked>,
+    /// The 0-based index of the row at the front of `waiting`.
+    pub(super) first_waiting: usize,
+}
+
+impl<'o> Run<'o> {
+    pub(super) fn new(org: Option<&'o OrgState>) -> Run<'o> {
+        Run { cross: CrossRow::new(org), waiting: VecDeque::new(), first_waiting: 0 }
+    }
+
+    /// Runs the cross-row rules on a chunk, then hands over, in order,
+    /// every row whose findings are settled.
+    pub(super) fn push(
+        &mut self,
+        header: &Header,
+        records: &[Record],
+        results: &mut Vec<RowResult>,
+        emit: &mut dyn FnMut(Checked),
+    ) {
+        for (record, result) in records.iter().zip(results.drain(..)) {
+            let RowResult { planned, kind, facts, mut diagnostics, json } = result;
+            // Cross-row findings are made from facts: they get their cell's
+            // title and value from the record.
+            let fill = |d: &mut Diagnostic| {
+                if d.column.is_none() {
+                    if let Some(i) = d.column_index {
+                        d.column = Some(header.title(i).to_owned());
+                        d.value = record.field(i).map(str::to_owned);
+                    }
+                }
+            };
+            let index = self.first_waiting + self.waiting.len();
+            self.cross.check(index, &facts, &fill, &mut diagnostics);
+            diagnostics.iter_mut().for_each(fill);
+            // A row that waits may get findings later; F001 quotes the
+            // first row that is not UTF-8.
+            let quotable = !diagnostics.is_empty() || self.cross.first_waiting().is_some() || record.not_utf8;
+            let raw = (quotable && !record.raw.is_empty()).then(|| record.raw.clone().into_boxed_slice());
+            self.waiting.push_back(Checked {
+                planned,
+                kind,
+                diagnostics,
+                span: record.span.clone(),
+                raw,
+                json,
+            });
+            let settled = self.cross.take_settled();
+            self.attach(settled);
+        }
+        let settled = self.cross.first_waiting().unwrap_or(usize::MAX);
+        while self.first_waiting < settled {
+            let Some(checked) = self.waiting.pop_front() else { break };
+            self.first_waiting += 1;
+            emit(settle(checked));
+        }
+    }
+
+    /// Gives findings that waited to their rows (which waited with them).
+    pub(super) fn attach(&mut self, found: Vec<(usize, Diagnostic)>) {
+        for (index, d) in found {
+            if let Some(checked) = index.checked_sub(self.first_waiting).and_then(|i| self.waiting.get_mut(i))
+            {
+                checked.diagnostics.push(d);
+            }
+        }
+    }
+
+    /// Adds the findings that waited for the end and hands over the rest.
+    pub(super) fn finish(mut self, emit: &mut dyn FnMut(Checked)) {
+        let found = std::mem::replace(&mut self.cross, CrossRow::new(None)).finish();
+        self.attach(found);
+        for checked in self.waiting {
+            emit(settle(checked));
+        }
+    }
+}
+
+/// Orders a row's findings and rejects it if one is an error.
+pub(super) fn settle(mut checked: Checked) -> Checked {
+    checked.diagnostics.sort_by_key(Diagnostic::sort_key);
+    if checked.diagnostics.iter().any(Diagnostic::is_error) {
+        checked.planned.operation = Operation::Rejected;
+        checked.json = None;
+    }
+    checked
+}
+
+impl Checker {
+    /// Reads the data records in chunks and checks the rows of each chunk
+    /// in parallel while the next chunk is read and the previous one handed
+    /// to `consume` (in input order, with its records). Returns the number
+    /// of data rows.
+    pub(super) fn drive(
+        &self,
+        header: &Header,
+        reader: &mut RecordReader<'_>,
+        rows: Rows,
+        watch: &mut Watch<'_>,
+        mut consume: impl FnMut(&[Record], &mut Vec<RowResult>),
+    ) -> Result<u64> {
+        // Three sets of records turn around: one being checked, one being
+        // read, one being consumed.
+        let (mut checking, mut reading, mut consuming) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut results, mut done) = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
+        let mut filled = watch.fill(reader, &mut checking, header)?;
+        let mut consumable = 0;
+        let mut first_row = 1;
+        loop {
+            let records = checking.get(..filled).unwrap_or_default();
+            let mut next = Ok(0);
+            let mut counted = Ok(());
+            rayon::in_place_scope(|scope| {
+                if filled > 0 {
+                    let results = &mut results;
+                    scope.spawn(move |_| {
+                        records
+                            .par_iter()
+                            .enumerate()
+                            .map(|(i, record)| self.check_record(header, record, first_row + i as u64, rows))
+                            .collect_into_vec(results);
+                    });
+                    next = watch.fill(reader, &mut reading, header);
+                }
+                if consumable > 0 {
+                    let consumed: &[Record] = consuming.get(..consumable).unwrap_or_default();
+                    let line = consumed.last().map_or(0, |r| r.line);
+                    counted = watch.count_findings(&done, line);
+                    if counted.is_ok() {
+                        consume(consumed, &mut done);
+                    }
+                }
+            });
+            counted?;
+            if filled == 0 {
+                return Ok(first_row - 1);
+            }
+            first_row += filled as u64;
+            consumable = filled;
+            std::mem::swap(&mut done, &mut results);
+            std::mem::swap(&mut consuming, &mut checking);
+            std::mem::swap(&mut checking, &mut reading);
+            filled = next?;
+        }
+    }
+
+    /// Plans and checks one data record, as `mode` says.
+    fn check_record(&self, header: &Header, record: &Record, row: u64, mode: Rows) -> RowResult {
+        let row = Row { line: record.line, row, record, header };
+        let key = row.raw(Field::Email).map(email_key).unwrap_or_default();
+        let plan_cx = PlanContext { profile: &self.profile, org: self.org(), mode: self.options.mode };
+        let intent = plan_row(&row, &key, &plan_cx);
+        let cx = RowContext {
+            row,
+            key: &key,
+            intent: &intent,
+            profile: &self.profile,
+            org: self.org(),
+            options: &self.options,
+        };
+        let mut diags = Vec::new();
+        let facts = rules::check_row(&cx, &mut diags);
+        let kind = intent.operation.kind();
+        // Past the row limit, what the row would do is dropped on the thread
+        // that made it.
+        let operation = if mode.limit && row.row > self.options.max_rows {
+            Operation::Rejected
+        } else {
+            intent.operation
+        };
+        let planned = PlannedRow { line: row.line, row: row.row, email: key, operation };
+        let json = mode.serialize.then(|| {
+            // Room for a typical add: one allocation, no regrowth.
+            let mut json = Vec::with_capacity(192 + planned.email.len());
+            planned.write_json(&mut json);
+            json
+        });
+        RowResult { planned, kind, facts, diagnostics: diags, json }
+    }
+}
