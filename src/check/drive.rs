@@ -116,6 +116,9 @@ pub(super) struct Checked {
     /// The record's raw text, when kept (see [`Watch::keep_raw`]) and the
     /// row may have findings.
     pub(super) raw: Option<Box<[u8]>>,
+    /// Whether the record holds bytes that are not UTF-8 (F001 quotes the
+    /// first such row).
+    pub(super) not_utf8: bool,
     /// `planned` as JSON, when asked for and still true.
     pub(super) json: Option<Vec<u8>>,
 }
@@ -168,6 +171,7 @@ impl<'o> Run<'o> {
                 diagnostics,
                 span: record.span.clone(),
                 raw,
+                not_utf8: record.not_utf8,
                 json,
             });
             let settled = self.cross.take_settled();

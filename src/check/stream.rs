@@ -96,7 +96,10 @@ impl Checker {
                 }
                 .err();
             }
-            if let Some(raw) = checked.raw.filter(|_| keep.lines) {
+            // Only the lines a report quotes are kept (a row that waited on a
+            // later row may have no finding after all).
+            let quoted_line = !checked.diagnostics.is_empty() || checked.not_utf8;
+            if let Some(raw) = checked.raw.filter(|_| keep.lines && quoted_line) {
                 quoted.rows.push((checked.planned.row, checked.planned.line, raw));
             }
             row_diags.extend(checked.diagnostics);
