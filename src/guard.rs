@@ -82,18 +82,25 @@ pub(crate) fn check_streamed(checker: &Checker, path: &Path, keep: Keep) -> Resu
     })
 }
 
-/// Whether a file can be checked as a stream: a file on disk (not standard
-/// input, which the whole-file path reads) whose text is UTF-8 — a stream in
+/// Whether a file can be checked as a stream: a regular file on disk (not
+/// standard input or a pipe, which the whole-file path reads once) whose
+/// text is UTF-8 — a stream in
 /// another encoding would be decoded leniently, where the whole-file path
 /// refuses a truncated or malformed UTF-16 file.
 pub(crate) fn streams(checker: &Checker, path: &Path) -> bool {
     if path == Path::new("-") || checker.options().encoding.is_some_and(|e| e != encoding_rs::UTF_8) {
         return false;
     }
+    // Only a regular file: its first bytes are read here and again by the
+    // check, which a named pipe or a device would not give twice. (An error
+    // opening it is the whole-file path's to report.)
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
     let mut start = Vec::with_capacity(3);
-    let Ok(file) = std::fs::File::open(path) else { return true };
+    let Ok(file) = std::fs::File::open(path) else { return false };
     if file.take(3).read_to_end(&mut start).is_err() {
-        return true;
+        return false;
     }
     !matches!(encoding_rs::Encoding::for_bom(&start), Some((e, _)) if e != encoding_rs::UTF_8)
 }
@@ -210,6 +217,34 @@ mod tests {
             }
         }
         assert!(compared > 300, "{compared}");
+    }
+
+    /// Only a regular UTF-8 file is streamed: its first bytes are read
+    /// twice, which a pipe would not allow.
+    #[test]
+    fn only_regular_utf8_files_are_streamed() {
+        let checker = Checker::builder().build();
+        let dir = std::env::temp_dir().join(format!("csvcheck-streams-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let utf8 = dir.join("utf8.csv");
+        std::fs::write(&utf8, "\u{feff}User ID/Email (Required)\n").unwrap();
+        let utf16 = dir.join("utf16.csv");
+        std::fs::write(&utf16, [0xFF, 0xFE, b'U', 0]).unwrap();
+        assert!(streams(&checker, &utf8));
+        assert!(!streams(&checker, &utf16));
+        assert!(!streams(&checker, Path::new("-")));
+        assert!(!streams(&checker, &dir.join("missing.csv")));
+        #[cfg(unix)]
+        {
+            let fifo = dir.join("fifo.csv");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|s| s.success()) {
+                assert!(!streams(&checker, &fifo));
+            }
+        }
+        let windows_1252 = Checker::builder().encoding("windows-1252").unwrap().build();
+        assert!(!streams(&windows_1252, &utf8));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
