@@ -227,6 +227,22 @@ fn a_file_with_too_many_findings_is_refused() {
 }
 
 #[test]
+fn cross_row_findings_count_towards_the_findings_limit() {
+    // One clean row, then the same user again and again: every finding is
+    // a duplicate (E004), made by the cross-row pass.
+    let mut csv = String::from("User ID/Email (Required),Preferred Webex Site,Webex Meetings [Wholesale]\n");
+    for _ in 0..300 {
+        csv.push_str("anna@acme.example,acme.webex.com,TRUE\n");
+    }
+    let checker = checker_with(Limits::default().with_max_findings(100));
+    let err = guard::check_bytes(&checker, "same.csv", csv.clone().into_bytes()).unwrap_err();
+    assert!(err.to_string().contains("more than 100 findings"), "{err}");
+    let report = Checker::builder().build().check_bytes("same.csv", csv.into_bytes());
+    assert!(report.diagnostics.iter().all(|d| d.code.as_str() == "E004"), "{:?}", report.diagnostics[0]);
+    assert_eq!(report.diagnostics.len(), 299);
+}
+
+#[test]
 fn a_reader_that_never_ends_is_refused_at_the_file_limit() {
     let checker = checker_with(Limits::default().with_max_file_bytes(1 << 20));
     let err = guard::check_reader(&checker, "<stdin>", std::io::repeat(b'a')).unwrap_err();

@@ -74,11 +74,11 @@ impl<'a> Watch<'a> {
         Ok(true)
     }
 
-    /// Counts the findings of checked rows, `line` the last row's line:
-    /// stopping here keeps a file with a finding in every cell from
-    /// filling memory.
-    pub(super) fn count_findings(&mut self, results: &[RowResult], line: u64) -> Result<()> {
-        self.findings += results.iter().map(|r| r.diagnostics.len() as u64).sum::<u64>();
+    /// Counts `found` more findings, `line` the last checked row's line:
+    /// stopping here keeps a file with a finding in every cell (or a
+    /// duplicate on every row) from filling memory.
+    pub(super) fn count_findings(&mut self, found: u64, line: u64) -> Result<()> {
+        self.findings += found;
         match self.limits {
             Some(limits) => limits.check_findings(self.path, self.findings, line),
             None => Ok(()),
@@ -138,14 +138,16 @@ impl<'o> Run<'o> {
     }
 
     /// Runs the cross-row rules on a chunk, then hands over, in order,
-    /// every row whose findings are settled.
+    /// every row whose findings are settled. Returns how many findings the
+    /// chunk's rows made, their own and the cross-row ones.
     pub(super) fn push(
         &mut self,
         header: &Header,
         records: &[Record],
         results: &mut Vec<RowResult>,
         emit: &mut dyn FnMut(Checked),
-    ) {
+    ) -> u64 {
+        let mut found = 0;
         for (record, result) in records.iter().zip(results.drain(..)) {
             let RowResult { planned, kind, facts, mut diagnostics, json } = result;
             // Cross-row findings are made from facts: they get their cell's
@@ -161,6 +163,7 @@ impl<'o> Run<'o> {
             let index = self.first_waiting + self.waiting.len();
             self.cross.check(index, &facts, &fill, &mut diagnostics);
             diagnostics.iter_mut().for_each(fill);
+            found += diagnostics.len() as u64;
             // A row that waits may get findings later; F001 quotes the
             // first row that is not UTF-8.
             let quotable = !diagnostics.is_empty() || self.cross.first_waiting().is_some() || record.not_utf8;
@@ -175,6 +178,7 @@ impl<'o> Run<'o> {
                 json,
             });
             let settled = self.cross.take_settled();
+            found += settled.len() as u64;
             self.attach(settled);
         }
         let settled = self.cross.first_waiting().unwrap_or(usize::MAX);
@@ -183,6 +187,7 @@ impl<'o> Run<'o> {
             self.first_waiting += 1;
             emit(settle(checked));
         }
+        found
     }
 
     /// Gives findings that waited to their rows (which waited with them).
@@ -218,15 +223,16 @@ pub(super) fn settle(mut checked: Checked) -> Checked {
 impl Checker {
     /// Reads the data records in chunks and checks the rows of each chunk
     /// in parallel while the next chunk is read and the previous one handed
-    /// to `consume` (in input order, with its records). Returns the number
-    /// of data rows.
+    /// to `consume` (in input order, with its records), which says how many
+    /// findings it made: the findings limit is checked after each chunk.
+    /// Returns the number of data rows.
     pub(super) fn drive(
         &self,
         header: &Header,
         reader: &mut RecordReader<'_>,
         rows: Rows,
         watch: &mut Watch<'_>,
-        mut consume: impl FnMut(&[Record], &mut Vec<RowResult>),
+        mut consume: impl FnMut(&[Record], &mut Vec<RowResult>) -> u64,
     ) -> Result<u64> {
         // Three sets of records turn around: one being checked, one being
         // read, one being consumed.
@@ -254,10 +260,8 @@ impl Checker {
                 if consumable > 0 {
                     let consumed: &[Record] = consuming.get(..consumable).unwrap_or_default();
                     let line = consumed.last().map_or(0, |r| r.line);
-                    counted = watch.count_findings(&done, line);
-                    if counted.is_ok() {
-                        consume(consumed, &mut done);
-                    }
+                    let found = consume(consumed, &mut done);
+                    counted = watch.count_findings(found, line);
                 }
             });
             counted?;
