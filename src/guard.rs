@@ -84,9 +84,9 @@ pub(crate) fn check_streamed(checker: &Checker, path: &Path, keep: Keep) -> Resu
 
 /// Whether a file can be checked as a stream: a regular file on disk (not
 /// standard input or a pipe, which the whole-file path reads once) whose
-/// text is UTF-8 — a stream in
-/// another encoding would be decoded leniently, where the whole-file path
-/// refuses a truncated or malformed UTF-16 file.
+/// text is UTF-8 — a stream in another encoding would be decoded
+/// leniently, where the whole-file path refuses a truncated or malformed
+/// UTF-16 file.
 pub(crate) fn streams(checker: &Checker, path: &Path) -> bool {
     if path == Path::new("-") || checker.options().encoding.is_some_and(|e| e != encoding_rs::UTF_8) {
         return false;
