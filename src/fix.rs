@@ -329,7 +329,15 @@ pub fn fix(name: &str, source: &Source, profile: &Profile, options: &FixOptions)
         for (column, cell) in record.fields.iter().enumerate() {
             // Header titles are not values: they are only trimmed and NFC'd.
             let kind = if row.is_some() { kind(&header, column) } else { Kind::Other };
-            let (mut value, reasons) = safe_fix(cell, kind);
+            let (mut value, mut reasons) = safe_fix(cell, kind);
+            if row.is_none() && column == 0 && value.starts_with('\u{feff}') && !cell.starts_with('\u{feff}')
+            {
+                // Trimmed, the file would start with U+FEFF, which a reader
+                // takes for a byte-order mark and drops: the title is left
+                // as it is rather than changed into another.
+                value = cell.to_owned();
+                reasons.clear();
+            }
             let edit = |from: &str, to: &str, reasons: Vec<Reason>, applied: bool| Edit {
                 line: record.line,
                 row,
