@@ -72,12 +72,7 @@ pub fn check_bytes(checker: &Checker, name: &str, bytes: Vec<u8>) -> Result<File
 /// be UTF-8 (as [`streams`] tells); other encodings are checked whole.
 pub(crate) fn check_streamed(checker: &Checker, path: &Path, keep: Keep) -> Result<FileReport> {
     catch_panic(path, || {
-        let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
-        if let Ok(meta) = file.metadata() {
-            if meta.is_file() {
-                checker.options().limits.check_len(path, meta.len())?;
-            }
-        }
+        let file = checker.options().limits.open_path(path)?;
         checker.check_streamed(&path.display().to_string(), file, keep)
     })
 }
@@ -193,12 +188,7 @@ mod tests {
                     .into_iter()
                     .flat_map(|f| [(f, false), (f, true)])
                 {
-                    let keep = match format {
-                        Format::Json | Format::Jsonl => Keep { operations: !quiet, lines: false },
-                        // SARIF has no quiet form: its results locate their cells.
-                        Format::Sarif => Keep { operations: false, lines: true },
-                        _ => Keep { operations: false, lines: !quiet },
-                    };
+                    let keep = Keep::for_report(format, quiet).unwrap();
                     let streamed = check_streamed(&checker, &path, keep).unwrap();
                     let options = RenderOptions { quiet, ..RenderOptions::default() };
                     let render = |r: &FileReport| {

@@ -470,15 +470,7 @@ impl Limits {
             }
         }
         if count > self.max_columns {
-            return Err(Limits::error(
-                path,
-                at(0),
-                format!(
-                    "{} columns, more than the limit of {} (raise it with --max-columns)",
-                    thousands(count),
-                    thousands(self.max_columns)
-                ),
-            ));
+            return Err(self.too_many_columns(path, at(0), count));
         }
         Ok(())
     }
@@ -514,57 +506,19 @@ impl Limits {
         // The cause first: an unclosed quote also makes a huge last cell.
         if let Some(open) = shape.and_then(|s| s.open_quote) {
             let lines = location(raw, raw.len()).line.saturating_sub(location(raw, open).line);
-            return Err(Error::Malformed {
-                path: path.to_owned(),
-                location: at(open),
-                message: format!(
-                    "this quote is never closed, so everything after it ({} more lines) is one cell; \
-                     close it with `\"` or double it (`\"\"`) if it is part of the value",
-                    thousands(lines)
-                ),
-            });
+            return Err(never_closed(path, at(open), lines));
         }
         if let Some((open, close)) = shape.and_then(|s| s.runaway_quote) {
-            let closed = at(close);
-            return Err(Error::Malformed {
-                path: path.to_owned(),
-                location: at(open),
-                message: format!(
-                    "this quote is not closed on its line: the cell runs on to line {}, column {}, where a quote \
-                     followed by more text ends it; close the quote here, or double it (`\"\"`) if it is part \
-                     of the value",
-                    closed.line, closed.column
-                ),
-            });
+            return Err(runaway_quote(path, at(open), at(close)));
         }
         if record.len() as u64 > self.max_columns {
-            return Err(Limits::error(
-                path,
-                Some(at(0)),
-                format!(
-                    "{} columns, more than the limit of {} (raise it with --max-columns)",
-                    thousands(record.len() as u64),
-                    thousands(self.max_columns)
-                ),
-            ));
+            return Err(self.too_many_columns(path, Some(at(0)), record.len() as u64));
         }
         // No cell is longer than its record.
         if raw.len() as u64 > self.max_cell_bytes {
             let (len, start, index) = shape.unwrap_or_else(|| scan(raw, delimiter)).largest_cell;
             if len > self.max_cell_bytes {
-                let column = match title(index) {
-                    Some(t) => format!(" (column {:?})", crate::text::printable(&t)),
-                    None => String::new(),
-                };
-                return Err(Limits::error(
-                    path,
-                    Some(at(start)),
-                    format!(
-                        "a cell of {} bytes{column}, more than the limit of {} (raise it with --max-cell-size)",
-                        thousands(len),
-                        thousands(self.max_cell_bytes)
-                    ),
-                ));
+                return Err(self.too_large_cell(path, at(start), len, title(index)));
             }
         }
         if records > self.max_records {
@@ -579,6 +533,36 @@ impl Limits {
             ));
         }
         Ok(())
+    }
+
+    /// A record of `columns` fields, over the limit.
+    fn too_many_columns(&self, path: &Path, at: Option<Location>, columns: u64) -> Error {
+        Limits::error(
+            path,
+            at,
+            format!(
+                "{} columns, more than the limit of {} (raise it with --max-columns)",
+                thousands(columns),
+                thousands(self.max_columns)
+            ),
+        )
+    }
+
+    /// A cell of `len` bytes in the column titled `title`, over the limit.
+    fn too_large_cell(&self, path: &Path, at: Location, len: u64, title: Option<String>) -> Error {
+        let column = match title {
+            Some(t) => format!(" (column {:?})", crate::text::printable(&t)),
+            None => String::new(),
+        };
+        Limits::error(
+            path,
+            Some(at),
+            format!(
+                "a cell of {} bytes{column}, more than the limit of {} (raise it with --max-cell-size)",
+                thousands(len),
+                thousands(self.max_cell_bytes)
+            ),
+        )
     }
 
     /// Checks the number of findings made so far, `line` being the last
@@ -642,13 +626,20 @@ impl Limits {
     /// Reads a file within the limits: its size is checked from its metadata
     /// first, so that a huge file is refused without reading it.
     pub fn read_path(&self, path: &Path) -> Result<Vec<u8>> {
+        let file = self.open_path(path)?;
+        self.read(path, file)
+    }
+
+    /// Opens a file to be read within the limits, refusing a regular file
+    /// over the size limit from its metadata, before reading it.
+    pub(crate) fn open_path(&self, path: &Path) -> Result<std::fs::File> {
         let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
         if let Ok(meta) = file.metadata() {
             if meta.is_file() {
                 self.check_len(path, meta.len())?;
             }
         }
-        self.read(path, file)
+        Ok(file)
     }
 
     /// Checks the raw bytes of a CSV file as csvcheck will decode them
@@ -709,56 +700,22 @@ impl Limits {
                 last_line -= 1;
             }
             let lines = last_line.saturating_sub(location(text, at).line);
-            return Err(Error::Malformed {
-                path: path.to_owned(),
-                location: location(text, at),
-                message: format!(
-                    "this quote is never closed, so everything after it ({} more lines) is one cell; \
-                     close it with `\"` or double it (`\"\"`) if it is part of the value",
-                    thousands(lines)
-                ),
-            });
+            return Err(never_closed(path, location(text, at), lines));
         }
         if let Some((open, close)) = shape.runaway_quote {
-            let closed = location(text, close);
-            return Err(Error::Malformed {
-                path: path.to_owned(),
-                location: location(text, open),
-                message: format!(
-                    "this quote is not closed on its line: the cell runs on to line {}, column {}, where a quote \
-                     followed by more text ends it; close the quote here, or double it (`\"\"`) if it is part \
-                     of the value",
-                    closed.line, closed.column
-                ),
-            });
+            return Err(runaway_quote(path, location(text, open), location(text, close)));
         }
         let (fields, at) = shape.widest;
         if fields > self.max_columns {
-            return Err(Limits::error(
-                path,
-                Some(location(text, at)),
-                format!(
-                    "{} columns, more than the limit of {} (raise it with --max-columns)",
-                    thousands(fields),
-                    thousands(self.max_columns)
-                ),
-            ));
+            return Err(self.too_many_columns(path, Some(location(text, at)), fields));
         }
         let (len, at, index) = shape.largest_cell;
         if len > self.max_cell_bytes {
-            let title = header_title(text, delimiter, index);
-            let column = match title {
-                Some(t) => format!(" (column {:?})", crate::text::printable(&t)),
-                None => String::new(),
-            };
-            return Err(Limits::error(
+            return Err(self.too_large_cell(
                 path,
-                Some(location(text, at)),
-                format!(
-                    "a cell of {} bytes{column}, more than the limit of {} (raise it with --max-cell-size)",
-                    thousands(len),
-                    thousands(self.max_cell_bytes)
-                ),
+                location(text, at),
+                len,
+                header_title(text, delimiter, index),
             ));
         }
         if shape.records > self.max_records {
@@ -774,6 +731,34 @@ impl Limits {
             ));
         }
         Ok(shape)
+    }
+}
+
+/// A quote opened at `at` and never closed, `lines` lines before the end.
+fn never_closed(path: &Path, at: Location, lines: u64) -> Error {
+    Error::Malformed {
+        path: path.to_owned(),
+        location: at,
+        message: format!(
+            "this quote is never closed, so everything after it ({} more lines) is one cell; \
+             close it with `\"` or double it (`\"\"`) if it is part of the value",
+            thousands(lines)
+        ),
+    }
+}
+
+/// A quote opened at `open`, over a line end, and closed by accident at
+/// `closed` by a quote followed by more text.
+fn runaway_quote(path: &Path, open: Location, closed: Location) -> Error {
+    Error::Malformed {
+        path: path.to_owned(),
+        location: open,
+        message: format!(
+            "this quote is not closed on its line: the cell runs on to line {}, column {}, where a quote \
+             followed by more text ends it; close the quote here, or double it (`\"\"`) if it is part \
+             of the value",
+            closed.line, closed.column
+        ),
     }
 }
 
