@@ -257,14 +257,7 @@ fn check(args: CheckArgs, plan: bool) -> Result<ExitStatus, Error> {
     // The reports that need only the findings, the counts and the lines the
     // findings are about are made from a stream: a large file is never held
     // whole, and the operations wait on disk.
-    let keep = match args.format {
-        _ if plan => None,
-        Format::Csv => None,
-        Format::Json | Format::Jsonl => Some(Keep { operations: !args.quiet, lines: false }),
-        // SARIF has no quiet form: its results locate their cells.
-        Format::Sarif => Some(Keep { operations: false, lines: true }),
-        _ => Some(Keep { operations: false, lines: !args.quiet }),
-    };
+    let keep = if plan { None } else { Keep::for_report(args.format, args.quiet) };
     let results: Vec<Result<FileReport, Error>> = args
         .files
         .par_iter()

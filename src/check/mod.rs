@@ -138,6 +138,21 @@ pub(crate) struct Keep {
     pub(crate) lines: bool,
 }
 
+impl Keep {
+    /// What a report in `format` needs kept, `quiet` or not; `None` for a
+    /// report that echoes every row (CSV), which is made from the whole file.
+    pub(crate) fn for_report(format: crate::report::Format, quiet: bool) -> Option<Keep> {
+        use crate::report::Format;
+        match format {
+            Format::Csv => None,
+            Format::Json | Format::Jsonl => Some(Keep { operations: !quiet, lines: false }),
+            // SARIF has no quiet form: its results locate their cells.
+            Format::Sarif => Some(Keep { operations: false, lines: true }),
+            _ => Some(Keep { operations: false, lines: !quiet }),
+        }
+    }
+}
+
 impl FileReport {
     /// Whether any finding is an error.
     pub fn has_errors(&self) -> bool {
@@ -438,6 +453,13 @@ impl Checker {
         found
     }
 
+    /// F005 for a file whose rows delete `deletes` users (counted without
+    /// the rows rejected by their own errors).
+    fn too_many_deletes(&self, deletes: u64) -> Option<Diagnostic> {
+        let org_users = self.org().map(|o| o.users.len());
+        rules::file::too_many_deletes(deletes, self.options.max_deletes, org_users)
+    }
+
     /// Applies file-level verdicts, counts, and orders the findings (each
     /// row already rejected for its own errors; `deletes` counted then).
     #[allow(clippy::too_many_arguments)]
@@ -451,8 +473,7 @@ impl Checker {
         mut file_diags: Vec<Diagnostic>,
         row_diags: Vec<Diagnostic>,
     ) -> FileReport {
-        let org_users = self.org().map(|o| o.users.len());
-        file_diags.extend(rules::file::too_many_deletes(deletes, self.options.max_deletes, org_users));
+        file_diags.extend(self.too_many_deletes(deletes));
         if file_diags.iter().any(Diagnostic::is_error) {
             for planned in &mut rows {
                 planned.operation = Operation::Rejected;

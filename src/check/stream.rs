@@ -198,12 +198,7 @@ impl Checker {
     fn stream_report(&self, name: &str, streamed: &Streamed) -> StreamReport {
         let (rows, mut summary, mut diagnostics) =
             (streamed.rows, streamed.summary, streamed.file_diags.clone());
-        let org_users = self.org().map(|o| o.users.len());
-        diagnostics.extend(rules::file::too_many_deletes(
-            streamed.deletes,
-            self.options.max_deletes,
-            org_users,
-        ));
+        diagnostics.extend(self.too_many_deletes(streamed.deletes));
         diagnostics.sort_by_key(Diagnostic::sort_key);
         for d in &diagnostics {
             summary.count_finding(d);

@@ -18,8 +18,7 @@ use crate::plan::{Operation, PlannedRow};
 pub(crate) struct Spool {
     out: BufWriter<File>,
     len: u64,
-    /// One object at a time: serde writes a token at a time, which costs
-    /// less into a `Vec` than through the `BufWriter`.
+    /// The object being written, reused from one to the next.
     object: Vec<u8>,
 }
 
@@ -36,15 +35,16 @@ impl Spool {
     /// Appends one operation. Serialised JSON holds no raw line break (they
     /// are escaped in strings), so a line is an object.
     pub(crate) fn push(&mut self, planned: &PlannedRow) -> io::Result<()> {
-        self.object.clear();
-        serde_json::to_writer(&mut self.object, planned)?;
-        self.object.push(b'\n');
-        self.len += 1;
-        self.out.write_all(&self.object)
+        let mut object = std::mem::take(&mut self.object);
+        object.clear();
+        planned.write_json(&mut object);
+        let written = self.push_json(&object);
+        self.object = object;
+        written
     }
 
-    /// Appends one operation already serialised (by `serde_json`, as
-    /// [`push`](Spool::push) would).
+    /// Appends one operation already serialised (by
+    /// [`PlannedRow::write_json`], as [`push`](Spool::push) does).
     pub(crate) fn push_json(&mut self, object: &[u8]) -> io::Result<()> {
         self.len += 1;
         self.out.write_all(object)?;
@@ -159,22 +159,19 @@ mod tests {
         }
         let spooled = spool.finish(rejected).unwrap();
         assert_eq!(spooled.len(), 300);
-        let mut got = Vec::new();
-        spooled
-            .for_each(|o| {
-                got.push(o.to_vec());
-                Ok(())
-            })
-            .unwrap();
+        let all = || {
+            let mut objects = Vec::new();
+            spooled
+                .for_each(|o| {
+                    objects.push(o.to_vec());
+                    Ok(())
+                })
+                .unwrap();
+            objects
+        };
+        let got = all();
         // Read twice, the same.
-        let mut again = Vec::new();
-        spooled
-            .for_each(|o| {
-                again.push(o.to_vec());
-                Ok(())
-            })
-            .unwrap();
-        assert_eq!(got, again);
+        assert_eq!(got, all());
         got
     }
 
