@@ -7,6 +7,12 @@ use super::*;
 /// two reads, few enough that a streamed file's chunk stays small.
 pub(super) const CHUNK: usize = 4096;
 
+/// Rows in the first chunk. The first chunk is read with nothing to check
+/// beside it, and the last one checked with nothing left to read: chunks
+/// start small and double up to [`CHUNK`], so that a file of a few thousand
+/// rows (most uploads) spends little time with one core idle.
+const FIRST_CHUNK: usize = 256;
+
 /// What checking one row gives.
 pub(super) struct RowResult {
     pub(super) planned: PlannedRow,
@@ -85,15 +91,16 @@ impl<'a> Watch<'a> {
         }
     }
 
-    /// Reads up to [`CHUNK`] records into `slots`, reusing the records
-    /// there; returns how many it read.
+    /// Reads up to `size` records into `slots`, reusing the records there;
+    /// returns how many it read.
     pub(super) fn fill(
         &mut self,
         reader: &mut RecordReader<'_>,
         slots: &mut Vec<Record>,
         header: &Header,
+        size: usize,
     ) -> Result<usize> {
-        for filled in 0..CHUNK {
+        for filled in 0..size {
             if slots.len() == filled {
                 slots.push(Record::default());
             }
@@ -102,7 +109,7 @@ impl<'a> Watch<'a> {
                 return Ok(filled);
             }
         }
-        Ok(CHUNK)
+        Ok(size)
     }
 }
 
@@ -238,7 +245,8 @@ impl Checker {
         // read, one being consumed.
         let (mut checking, mut reading, mut consuming) = (Vec::new(), Vec::new(), Vec::new());
         let (mut results, mut done) = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
-        let mut filled = watch.fill(reader, &mut checking, header)?;
+        let mut size = FIRST_CHUNK;
+        let mut filled = watch.fill(reader, &mut checking, header, size)?;
         let mut consumable = 0;
         let mut first_row = 1;
         loop {
@@ -255,7 +263,8 @@ impl Checker {
                             .map(|(i, record)| self.check_record(header, record, first_row + i as u64, rows))
                             .collect_into_vec(results);
                     });
-                    next = watch.fill(reader, &mut reading, header);
+                    size = (size * 2).min(CHUNK);
+                    next = watch.fill(reader, &mut reading, header, size);
                 }
                 if consumable > 0 {
                     let consumed: &[Record] = consuming.get(..consumable).unwrap_or_default();
