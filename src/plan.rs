@@ -161,6 +161,21 @@ impl Operation {
         }
     }
 
+    /// An operation of this kind with no package, base licence or change:
+    /// what the driver keeps of a row whose operation is already
+    /// serialised (see [`OperationRef::write_json`]).
+    pub(crate) fn of_kind(kind: OpKind) -> Operation {
+        match kind {
+            OpKind::Add => Operation::Add { package: None, base_licenses: Vec::new() },
+            OpKind::Modify => {
+                Operation::Modify { package: None, base_licenses: Vec::new(), changes: Vec::new() }
+            }
+            OpKind::Delete => Operation::Delete,
+            OpKind::Unchanged => Operation::Unchanged,
+            OpKind::Rejected => Operation::Rejected,
+        }
+    }
+
     /// The user's package after the upload, for an add or a modify.
     pub fn package(&self) -> Option<&str> {
         match self {
@@ -183,6 +198,100 @@ impl Operation {
         match self {
             Operation::Modify { changes, .. } => changes,
             _ => &[],
+        }
+    }
+}
+
+/// What a row does, as planned: an [`Operation`] whose package and base
+/// licences are still the profile's — borrowed, and a set — so that
+/// planning a row copies no text. [`to_operation`](OperationRef::to_operation)
+/// makes the owned one; a report that only serialises the row need not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OperationRef<'a> {
+    /// Create the user.
+    Add {
+        /// The id of the package the user gets.
+        package: Option<&'a str>,
+        /// The base licences the user gets.
+        base_licences: BaseLicences,
+    },
+    /// Change the user.
+    Modify {
+        /// The id of the user's package after the upload.
+        package: Option<&'a str>,
+        /// The user's base licences after the upload.
+        base_licences: BaseLicences,
+        /// The fields that change, in export column order.
+        changes: Vec<Change>,
+    },
+    /// Delete the user.
+    Delete,
+    /// Leave the user alone.
+    Unchanged,
+    /// Refused: the row (or file) has an error.
+    Rejected,
+}
+
+impl OperationRef<'_> {
+    /// The operation's kind.
+    pub fn kind(&self) -> OpKind {
+        match self {
+            OperationRef::Add { .. } => OpKind::Add,
+            OperationRef::Modify { .. } => OpKind::Modify,
+            OperationRef::Delete => OpKind::Delete,
+            OperationRef::Unchanged => OpKind::Unchanged,
+            OperationRef::Rejected => OpKind::Rejected,
+        }
+    }
+
+    /// The owned operation; `profile` names the base licences (the one the
+    /// row was planned with).
+    pub fn to_operation(&self, profile: &Profile) -> Operation {
+        match self {
+            OperationRef::Add { package, base_licences } => Operation::Add {
+                package: package.map(str::to_owned),
+                base_licenses: profile.base_licence_ids(*base_licences),
+            },
+            OperationRef::Modify { package, base_licences, changes } => Operation::Modify {
+                package: package.map(str::to_owned),
+                base_licenses: profile.base_licence_ids(*base_licences),
+                changes: changes.clone(),
+            },
+            OperationRef::Delete => Operation::Delete,
+            OperationRef::Unchanged => Operation::Unchanged,
+            OperationRef::Rejected => Operation::Rejected,
+        }
+    }
+
+    /// Appends the row at `line` (data row `row`, key `email`) doing this
+    /// as its JSON object: byte for byte what serialising the owned
+    /// [`PlannedRow`] writes.
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>, line: u64, row: u64, email: &str, profile: &Profile) {
+        match self {
+            OperationRef::Add { package, base_licences } => {
+                let ids = profile.sorted_base_licence_ids(*base_licences);
+                write_json(
+                    out,
+                    line,
+                    row,
+                    self.kind(),
+                    email,
+                    Some(Body { package: *package, base_licenses: ids, changes: None }),
+                );
+            }
+            OperationRef::Modify { package, base_licences, changes } => {
+                let ids = profile.sorted_base_licence_ids(*base_licences);
+                write_json(
+                    out,
+                    line,
+                    row,
+                    self.kind(),
+                    email,
+                    Some(Body { package: *package, base_licenses: ids, changes: Some(changes) }),
+                );
+            }
+            _ => write_json(out, line, row, self.kind(), email, None::<Body<'_, std::iter::Empty<&str>>>),
         }
     }
 }
@@ -230,46 +339,103 @@ impl Serialize for PlannedRow {
 
 impl PlannedRow {
     /// Appends the row as its JSON object, byte for byte what
-    /// `serde_json::to_writer(out, self)` writes, but quicker for the common
-    /// case: every row of a large file is serialised, and `serde_json` goes
-    /// through the escape table byte by byte and through its serializer
-    /// state for every token. A `modify`, or a string that needs escaping,
-    /// is left to `serde_json`.
+    /// `serde_json::to_writer(out, self)` writes, but quicker: every row of
+    /// a large file is serialised, and `serde_json` goes through the escape
+    /// table byte by byte and through its serializer state for every token.
+    /// A string that needs escaping is left to `serde_json`.
     pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
-        let (package, base_licenses) = match &self.operation {
-            Operation::Modify { .. } => {
-                // Writing into a `Vec` cannot fail.
-                let _ = serde_json::to_writer(&mut *out, self);
-                return;
+        let body = match &self.operation {
+            Operation::Add { package, base_licenses } => {
+                let base_licenses = base_licenses.iter().map(String::as_str);
+                Some(Body { package: package.as_deref(), base_licenses, changes: None })
             }
-            Operation::Add { package, base_licenses } => (Some(package), base_licenses.as_slice()),
-            _ => (None, &[][..]),
+            Operation::Modify { package, base_licenses, changes } => {
+                let base_licenses = base_licenses.iter().map(String::as_str);
+                Some(Body { package: package.as_deref(), base_licenses, changes: Some(changes) })
+            }
+            _ => None,
         };
-        let mut digits = itoa::Buffer::new();
-        out.extend_from_slice(b"{\"line\":");
-        out.extend_from_slice(digits.format(self.line).as_bytes());
-        out.extend_from_slice(b",\"row\":");
-        out.extend_from_slice(digits.format(self.row).as_bytes());
-        out.extend_from_slice(b",\"op\":\"");
-        out.extend_from_slice(self.operation.kind().as_str().as_bytes());
-        out.extend_from_slice(b"\",\"email\":");
-        json_str(out, &self.email);
-        if let Some(package) = package {
-            out.extend_from_slice(b",\"package\":");
-            match package {
-                Some(p) => json_str(out, p),
-                None => out.extend_from_slice(b"null"),
-            }
-            out.extend_from_slice(b",\"base_licenses\":[");
-            for (i, id) in base_licenses.iter().enumerate() {
+        write_json(out, self.line, self.row, self.operation.kind(), &self.email, body);
+    }
+}
+
+/// What an add or a modify writes after the email.
+struct Body<'a, I> {
+    package: Option<&'a str>,
+    /// The ids, in order.
+    base_licenses: I,
+    /// A modify's changes.
+    changes: Option<&'a [Change]>,
+}
+
+/// Appends a row's JSON object, as serde writes a [`PlannedRow`].
+fn write_json<'a>(
+    out: &mut Vec<u8>,
+    line: u64,
+    row: u64,
+    kind: OpKind,
+    email: &str,
+    body: Option<Body<'a, impl Iterator<Item = &'a str>>>,
+) {
+    let mut digits = itoa::Buffer::new();
+    out.extend_from_slice(b"{\"line\":");
+    out.extend_from_slice(digits.format(line).as_bytes());
+    out.extend_from_slice(b",\"row\":");
+    out.extend_from_slice(digits.format(row).as_bytes());
+    out.extend_from_slice(b",\"op\":\"");
+    out.extend_from_slice(kind.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"email\":");
+    json_str(out, email);
+    if let Some(Body { package, base_licenses, changes }) = body {
+        out.extend_from_slice(b",\"package\":");
+        json_opt_str(out, package);
+        out.extend_from_slice(b",\"base_licenses\":");
+        json_list(out, base_licenses);
+        if let Some(changes) = changes {
+            out.extend_from_slice(b",\"changes\":{");
+            for (i, change) in changes.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                json_str(out, id);
+                json_str(out, change.field);
+                out.extend_from_slice(b":{\"from\":");
+                json_value(out, &change.from);
+                out.extend_from_slice(b",\"to\":");
+                json_value(out, &change.to);
+                out.push(b'}');
             }
-            out.push(b']');
+            out.push(b'}');
         }
-        out.push(b'}');
+    }
+    out.push(b'}');
+}
+
+/// Appends a string or `null`.
+fn json_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => json_str(out, s),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Appends an array of strings.
+fn json_list<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a str>) {
+    out.push(b'[');
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json_str(out, item);
+    }
+    out.push(b']');
+}
+
+/// Appends a change's value, as its `Serialize` writes it.
+fn json_value(out: &mut Vec<u8>, value: &ChangeValue) {
+    match value {
+        ChangeValue::None => out.extend_from_slice(b"null"),
+        ChangeValue::Text(t) => json_str(out, t),
+        ChangeValue::List(l) => json_list(out, l.iter().map(String::as_str)),
     }
 }
 
@@ -336,7 +502,7 @@ pub struct Effective<'a> {
 #[derive(Clone, Debug)]
 pub struct Intent<'a> {
     /// The operation, before any rejection.
-    pub operation: Operation,
+    pub operation: OperationRef<'a>,
     /// The org's user with this key, if any.
     pub existing: Option<&'a OrgUser>,
     /// Values after the upload.
@@ -386,13 +552,13 @@ pub fn plan_row<'a>(row: &Row<'a>, key: &str, cx: &PlanContext<'a>) -> Intent<'a
         existing.and_then(|u| u.package.as_deref()).and_then(|id| cx.profile.package_index(id));
     let effective = effective(row, existing, new_package.or(current_package));
     let operation = if key.is_empty() || !row.is_well_formed() {
-        Operation::Rejected
+        OperationRef::Rejected
     } else if all_packages_false {
         // Without an org the file alone says "delete": plan it so (and let
         // --max-deletes count it) rather than call it an add.
         match (cx.org, existing) {
-            (Some(_), None) => Operation::Unchanged,
-            _ => Operation::Delete,
+            (Some(_), None) => OperationRef::Unchanged,
+            _ => OperationRef::Delete,
         }
     } else if let Some(user) = existing {
         modify(row, user, new_package, current_package, cx)
@@ -401,9 +567,9 @@ pub fn plan_row<'a>(row: &Row<'a>, key: &str, cx: &PlanContext<'a>) -> Intent<'a
             ImportMode::AddServices => cx.profile.all_base_licences(),
             ImportMode::AddRemoveServices => BaseLicences::EMPTY,
         };
-        Operation::Add {
-            package: new_package.and_then(|p| cx.profile.packages.get(p)).map(|p| p.id.clone()),
-            base_licenses: cx.profile.base_licence_ids(base_after(row, start, cx.mode)),
+        OperationRef::Add {
+            package: new_package.and_then(|p| cx.profile.packages.get(p)).map(|p| p.id.as_str()),
+            base_licences: base_after(row, start, cx.mode),
         }
     };
     Intent { operation, existing, effective, all_packages_false }
@@ -492,13 +658,13 @@ fn base_after(row: &Row<'_>, start: BaseLicences, mode: ImportMode) -> BaseLicen
     base
 }
 
-fn modify(
+fn modify<'a>(
     row: &Row<'_>,
     user: &OrgUser,
     new_package: Option<usize>,
     current_package: Option<usize>,
-    cx: &PlanContext<'_>,
-) -> Operation {
+    cx: &PlanContext<'a>,
+) -> OperationRef<'a> {
     let mut changes = Vec::new();
     for field in USER_FIELDS {
         let from = present(user.value(field));
@@ -513,33 +679,32 @@ fn modify(
         let from = id(current_package).or(present(user.package.as_deref()));
         changes.push(Change { field: PACKAGE, from: from.into(), to: id(new_package).into() });
     }
-    let base_licenses = match &user.base_licenses {
+    let base_licences = match &user.base_licenses {
         Some(ids) => {
             let mut current = BaseLicences::EMPTY;
             for i in ids.iter().filter_map(|id| cx.profile.base_licence_index(id)) {
                 current.insert(i);
             }
             let base = base_after(row, current, cx.mode);
-            let ids = cx.profile.base_licence_ids(base);
             if base != current {
                 changes.push(Change {
                     field: BASE_LICENSES,
                     from: ChangeValue::List(cx.profile.base_licence_ids(current)),
-                    to: ChangeValue::List(ids.clone()),
+                    to: ChangeValue::List(cx.profile.base_licence_ids(base)),
                 });
             }
-            ids
+            base
         }
         // The org file does not say which base licences the user has: the
         // row's TRUE cells are all that is known, and no change is claimed.
-        None => cx.profile.base_licence_ids(base_after(row, BaseLicences::EMPTY, cx.mode)),
+        None => base_after(row, BaseLicences::EMPTY, cx.mode),
     };
     if changes.is_empty() {
-        return Operation::Unchanged;
+        return OperationRef::Unchanged;
     }
-    Operation::Modify {
-        package: package.and_then(|p| cx.profile.packages.get(p)).map(|p| p.id.clone()),
-        base_licenses,
+    OperationRef::Modify {
+        package: package.and_then(|p| cx.profile.packages.get(p)).map(|p| p.id.as_str()),
+        base_licences,
         changes,
     }
 }
@@ -651,6 +816,15 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn change_value() -> impl Strategy<Value = ChangeValue> {
+        let text = "[a-z\"\\\\\u{1}\n é😀]{0,12}";
+        prop_oneof![
+            Just(ChangeValue::None),
+            text.prop_map(ChangeValue::Text),
+            proptest::collection::vec(text, 0..3).prop_map(ChangeValue::List),
+        ]
+    }
+
     fn operation() -> impl Strategy<Value = Operation> {
         let text = "[a-z\"\\\\\u{1}\n é😀]{0,12}";
         prop_oneof![
@@ -659,14 +833,18 @@ mod tests {
             Just(Operation::Rejected),
             (proptest::option::of(text), proptest::collection::vec(text, 0..4))
                 .prop_map(|(package, base_licenses)| Operation::Add { package, base_licenses }),
-            (text, text).prop_map(|(from, to)| Operation::Modify {
-                package: Some(to.clone()),
-                base_licenses: vec![from.clone()],
-                changes: vec![Change {
+            (text, text, proptest::collection::vec(change_value(), 0..4)).prop_map(|(from, to, values)| {
+                let mut changes = vec![Change {
                     field: "first_name",
-                    from: ChangeValue::Text(from),
-                    to: ChangeValue::Text(to)
-                }],
+                    from: ChangeValue::Text(from.clone()),
+                    to: ChangeValue::Text(to.clone()),
+                }];
+                changes.extend(values.chunks(2).map(|pair| Change {
+                    field: "base_licenses",
+                    from: pair[0].clone(),
+                    to: pair.last().cloned().unwrap_or(ChangeValue::None),
+                }));
+                Operation::Modify { package: Some(to), base_licenses: vec![from], changes }
             }),
         ]
     }
@@ -684,6 +862,39 @@ mod tests {
             let mut fast = Vec::new();
             planned.write_json(&mut fast);
             prop_assert_eq!(String::from_utf8(fast).unwrap(), serde_json::to_string(&planned).unwrap());
+        }
+
+        /// A planned operation, still borrowed, is written as its owned
+        /// copy would be serialised.
+        #[test]
+        fn borrowed_write_json_is_what_serde_writes_of_the_owned(
+            line in any::<u64>(),
+            email in "[a-z.@\"é]{0,12}",
+            kind in 0..5u8,
+            package in proptest::option::of("[a-z_\"\\\\\u{1}é]{0,12}"),
+            licences in proptest::collection::vec("[a-z\"é]{0,6}", 0..4),
+            set in any::<u32>(),
+        ) {
+            let mut profile = Profile::default();
+            let template = profile.base_licences[0].clone();
+            profile.base_licences =
+                licences.iter().map(|id| crate::profile::BaseLicenceDef { id: id.clone(), ..template.clone() }).collect();
+            let mut base_licences = BaseLicences::EMPTY;
+            (0..licences.len()).filter(|i| set & (1 << i) != 0).for_each(|i| base_licences.insert(i));
+            let package = package.as_deref();
+            let change = Change { field: "first_name", from: ChangeValue::None, to: ChangeValue::Text("Ada".into()) };
+            let operation = match kind {
+                0 => OperationRef::Add { package, base_licences },
+                1 => OperationRef::Modify { package, base_licences, changes: vec![change] },
+                2 => OperationRef::Delete,
+                3 => OperationRef::Unchanged,
+                _ => OperationRef::Rejected,
+            };
+            let mut fast = Vec::new();
+            operation.write_json(&mut fast, line, 7, &email, &profile);
+            let owned = PlannedRow { line, row: 7, email, operation: operation.to_operation(&profile) };
+            prop_assert_eq!(owned.operation.kind(), operation.kind());
+            prop_assert_eq!(String::from_utf8(fast).unwrap(), serde_json::to_string(&owned).unwrap());
         }
     }
 }

@@ -205,15 +205,23 @@ impl Profile {
 
     /// The ids of a base-licence set, sorted alphabetically (the report order).
     pub fn base_licence_ids(&self, set: BaseLicences) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .base_licences
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| set.contains(*i))
-            .map(|(_, b)| b.id.clone())
-            .collect();
-        ids.sort_unstable();
-        ids
+        self.sorted_base_licence_ids(set).map(str::to_owned).collect()
+    }
+
+    /// The ids of a base-licence set in alphabetical order, borrowed: what
+    /// [`base_licence_ids`](Profile::base_licence_ids) copies. Sorted on the
+    /// stack: a set holds at most 32 licences, and usually three.
+    pub fn sorted_base_licence_ids(&self, set: BaseLicences) -> impl Iterator<Item = &str> + '_ {
+        let mut ids = [""; 32];
+        let members = self.base_licences.iter().enumerate().filter(|(i, _)| set.contains(*i));
+        let mut len = 0;
+        for (slot, (_, licence)) in ids.iter_mut().zip(members) {
+            *slot = licence.id.as_str();
+            len += 1;
+        }
+        let sorted = ids.get_mut(..len).unwrap_or_default();
+        sorted.sort_unstable();
+        ids.into_iter().take(len)
     }
 }
 
@@ -311,6 +319,20 @@ mod tests {
         assert!((0..32).all(|i| all.contains(i)));
         p.base_licences.clear();
         assert!(p.all_base_licences().is_empty());
+    }
+
+    proptest::proptest! {
+        /// The borrowed ids in order are the sorted copy, duplicates kept.
+        #[test]
+        fn sorted_ids_are_the_sorted_set(ids in proptest::collection::vec("[a-c]{0,2}", 0..8), bits in proptest::prelude::any::<u32>()) {
+            let mut p = Profile::default();
+            p.base_licences = ids.iter().map(|id| BaseLicenceDef { id: id.clone(), ..p.base_licences[0].clone() }).collect();
+            let set = BaseLicences(bits);
+            let mut expected: Vec<&str> =
+                ids.iter().enumerate().filter(|(i, _)| set.contains(*i)).map(|(_, id)| id.as_str()).collect();
+            expected.sort_unstable();
+            proptest::prop_assert_eq!(p.sorted_base_licence_ids(set).collect::<Vec<_>>(), expected);
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use csvcheck::header::{Field, Header};
-use csvcheck::plan::{plan_row, PlanContext};
+use csvcheck::plan::{plan_row, OperationRef, PlanContext};
 use csvcheck::read::Source;
 use csvcheck::row::Row;
 use csvcheck::text::email_key;
@@ -244,7 +244,7 @@ fn an_nfd_email_is_planned_against_the_same_user() {
     let intent = plan_row(&row, &key, &cx);
     assert_eq!(key, "élise.martin@acme.example");
     assert_eq!(intent.existing.map(|u| u.email.as_str()), Some("Élise.Martin@acme.example"));
-    assert_eq!(intent.operation, Operation::Unchanged);
+    assert_eq!(intent.operation, OperationRef::Unchanged);
 }
 
 #[test]

@@ -305,18 +305,23 @@ impl Checker {
         let kind = intent.operation.kind();
         // Past the row limit, what the row would do is dropped on the thread
         // that made it.
-        let operation = if mode.limit && row.row > self.options.max_rows {
-            Operation::Rejected
-        } else {
-            intent.operation
+        let operation = match mode.limit && row.row > self.options.max_rows {
+            true => &OperationRef::Rejected,
+            false => &intent.operation,
         };
-        let planned = PlannedRow { line: row.line, row: row.row, email: key, operation };
         let json = mode.serialize.then(|| {
             // Room for a typical add: one allocation, no regrowth.
-            let mut json = Vec::with_capacity(192 + planned.email.len());
-            planned.write_json(&mut json);
+            let mut json = Vec::with_capacity(192 + key.len());
+            operation.write_json(&mut json, row.line, row.row, &key, &self.profile);
             json
         });
+        // A row serialised here keeps only its operation's kind, which is
+        // all the report reads besides the JSON: its text is not copied.
+        let operation = match mode.serialize {
+            true => Operation::of_kind(operation.kind()),
+            false => operation.to_operation(&self.profile),
+        };
+        let planned = PlannedRow { line: row.line, row: row.row, email: key, operation };
         RowResult { planned, kind, facts, diagnostics: diags, json }
     }
 }
