@@ -605,7 +605,12 @@ impl Limits {
     /// [`max_file_bytes`](Limits::max_file_bytes): a reader that never ends
     /// is an error, not an out-of-memory abort.
     pub fn read(&self, path: &Path, reader: impl Read) -> Result<Vec<u8>> {
-        let mut bytes = Vec::new();
+        self.read_into(path, reader, Vec::new())
+    }
+
+    /// [`read`](Limits::read) into `bytes`, whose capacity may be the size
+    /// the input is expected to have.
+    fn read_into(&self, path: &Path, reader: impl Read, mut bytes: Vec<u8>) -> Result<Vec<u8>> {
         reader
             .take(self.max_file_bytes.saturating_add(1))
             .read_to_end(&mut bytes)
@@ -627,7 +632,13 @@ impl Limits {
     /// first, so that a huge file is refused without reading it.
     pub fn read_path(&self, path: &Path) -> Result<Vec<u8>> {
         let file = self.open_path(path)?;
-        self.read(path, file)
+        // Sized from the metadata, the buffer is filled once: grown by
+        // doubling, a 35 MB org file was copied about twice over and left
+        // up to twice its size in memory. (A file that grows meanwhile is
+        // still read whole; the size limit still holds.)
+        let expected = file.metadata().map_or(0, |m| m.len().min(self.max_file_bytes));
+        let bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0).saturating_add(1));
+        self.read_into(path, file, bytes)
     }
 
     /// Opens a file to be read within the limits, refusing a regular file
