@@ -22,8 +22,7 @@ pub(super) struct RowResult {
     pub(super) facts: RowFacts,
     pub(super) diagnostics: Vec<Diagnostic>,
     /// `planned` serialised as JSON, when the driver was asked to (see
-    /// [`Rows::serialize`]): made where the row is checked, in parallel,
-    /// rather than where the rows are handed over in order, one at a time.
+    /// [`RowOps::Json`]).
     pub(super) json: Option<Vec<u8>>,
 }
 
@@ -33,8 +32,22 @@ pub(super) struct Rows {
     /// Reject the rows past the row limit as they are checked (F004 rejects
     /// the whole file anyway): what they would do need not be kept.
     pub(super) limit: bool,
-    /// Serialise each row's operation (for a report that spools them).
-    pub(super) serialize: bool,
+    /// What is kept of each row's operation.
+    pub(super) operations: RowOps,
+}
+
+/// What the driver keeps of a row's operation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) enum RowOps {
+    /// The owned [`Operation`], for a caller that reads it.
+    #[default]
+    Owned,
+    /// Its JSON (for a report that spools the operations), made where the
+    /// row is checked, in parallel, rather than where the rows are handed
+    /// over in order, one at a time; the operation keeps only its kind.
+    Json,
+    /// Only its kind, for a report that only counts the operations.
+    Kind,
 }
 
 /// What the driver watches as it reads: the input's name for errors, and
@@ -309,17 +322,17 @@ impl Checker {
             true => &OperationRef::Rejected,
             false => &intent.operation,
         };
-        let json = mode.serialize.then(|| {
+        let json = (mode.operations == RowOps::Json).then(|| {
             // Room for a typical add: one allocation, no regrowth.
             let mut json = Vec::with_capacity(192 + key.len());
             operation.write_json(&mut json, row.line, row.row, &key, &self.profile);
             json
         });
-        // A row serialised here keeps only its operation's kind, which is
-        // all the report reads besides the JSON: its text is not copied.
-        let operation = match mode.serialize {
-            true => Operation::of_kind(operation.kind()),
-            false => operation.to_operation(&self.profile),
+        // Unless the caller reads the operation, the row keeps only its
+        // kind: its text is not copied.
+        let operation = match mode.operations {
+            RowOps::Owned => operation.to_operation(&self.profile),
+            RowOps::Json | RowOps::Kind => Operation::of_kind(operation.kind()),
         };
         let planned = PlannedRow { line: row.line, row: row.row, email: key, operation };
         RowResult { planned, kind, facts, diagnostics: diags, json }

@@ -424,7 +424,7 @@ impl Checker {
             row_diags.extend(checked.diagnostics);
         };
         let mut run = Run::new(self.org());
-        let rows_mode = Rows { limit: true, serialize: false };
+        let rows_mode = Rows { limit: true, operations: RowOps::Owned };
         self.drive(&header, &mut reader, rows_mode, &mut watch, |records, results| {
             run.push(&header, records, results, &mut keep)
         })?;

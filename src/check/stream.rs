@@ -104,7 +104,8 @@ impl Checker {
             }
             row_diags.extend(checked.diagnostics);
         };
-        let mode = Rows { limit: true, serialize: keep.operations };
+        let operations = if keep.operations { RowOps::Json } else { RowOps::Kind };
+        let mode = Rows { limit: true, operations };
         let streamed = self.stream_rows(name, reader, mode, keep.lines, &mut emit)?;
         if let Some(e) = spool_error {
             return Err(io_error(e));
