@@ -9,7 +9,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::sync::{Arc, Mutex};
 
 use crate::plan::{Operation, PlannedRow};
@@ -92,37 +92,158 @@ impl Spooled {
 
     /// Calls `each` with every operation as a JSON object, in input order.
     pub(crate) fn for_each(&self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        let mut rewritten = Vec::with_capacity(256);
+        self.for_each_block(|block| {
+            let mut from = 0;
+            for end in memchr::memchr_iter(b'\n', block) {
+                let object = block.get(from..end).unwrap_or_default();
+                from = end + 1;
+                if self.rejected && !already_rejected(object) {
+                    rewritten.clear();
+                    rejected(object, &mut rewritten)?;
+                    each(&rewritten)?;
+                } else {
+                    each(object)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Writes every operation to `out`, a comma between two: the JSON
+    /// report's array. The objects are copied a block at a time, each line
+    /// break turned into the comma in place, rather than one at a time; only
+    /// those to be rewritten as rejected are written on their own.
+    pub(crate) fn write_separated(&self, out: &mut dyn Write) -> io::Result<()> {
+        // Every piece written ends with a comma, owed until another follows.
+        let mut owed = false;
+        let mut write = |piece: &[u8]| -> io::Result<()> {
+            if piece.is_empty() {
+                return Ok(());
+            }
+            if std::mem::replace(&mut owed, true) {
+                out.write_all(b",")?;
+            }
+            out.write_all(piece.split_last().map_or(&[][..], |(_, rest)| rest))
+        };
+        let mut rewritten = Vec::with_capacity(256);
+        self.for_each_block(|block| {
+            let (mut from, mut run) = (0, 0);
+            while let Some(end) =
+                block.get(from..).and_then(|rest| memchr::memchr(b'\n', rest)).map(|at| from + at)
+            {
+                if self.rejected && !already_rejected(block.get(from..end).unwrap_or_default()) {
+                    write(block.get(run..from).unwrap_or_default())?;
+                    rewritten.clear();
+                    rejected(block.get(from..end).unwrap_or_default(), &mut rewritten)?;
+                    rewritten.push(b',');
+                    write(&rewritten)?;
+                    run = end + 1;
+                } else if let Some(byte) = block.get_mut(end) {
+                    *byte = b',';
+                }
+                from = end + 1;
+            }
+            write(block.get(run..).unwrap_or_default())
+        })
+    }
+
+    /// Calls `each` with the spool's bytes in blocks of whole lines, in
+    /// order.
+    fn for_each_block(&self, mut each: impl FnMut(&mut [u8]) -> io::Result<()>) -> io::Result<()> {
         let mut file = self.file.lock().map_err(|_| io::Error::other("the operations spool was poisoned"))?;
         file.seek(SeekFrom::Start(0))?;
-        let mut lines = BufReader::with_capacity(1 << 16, &mut *file);
-        let (mut line, mut rewritten) = (Vec::with_capacity(256), Vec::with_capacity(256));
-        for _ in 0..self.len {
-            line.clear();
-            lines.read_until(b'\n', &mut line)?;
-            let object = line.strip_suffix(b"\n").unwrap_or(&line);
-            if !self.rejected || already_rejected(object) {
-                each(object)?;
-                continue;
+        let mut buf = vec![0; BLOCK];
+        let mut filled = 0;
+        loop {
+            if filled == buf.len() {
+                // One object longer than a block.
+                buf.resize(buf.len() * 2, 0);
             }
-            let place: Place<'_> = serde_json::from_slice(object)?;
-            let planned = PlannedRow {
-                line: place.line,
-                row: place.row,
-                email: place.email.into_owned(),
-                operation: Operation::Rejected,
-            };
-            rewritten.clear();
-            planned.write_json(&mut rewritten);
-            each(&rewritten)?;
+            let read = file.read(buf.get_mut(filled..).unwrap_or_default())?;
+            if read == 0 {
+                return match filled {
+                    0 => Ok(()),
+                    // Every object was written with its line break.
+                    _ => {
+                        Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the operations spool is cut short"))
+                    }
+                };
+            }
+            filled += read;
+            let whole = buf.get(..filled).and_then(|b| memchr::memrchr(b'\n', b)).map_or(0, |at| at + 1);
+            if whole > 0 {
+                each(buf.get_mut(..whole).unwrap_or_default())?;
+                buf.copy_within(whole..filled, 0);
+                filled -= whole;
+            }
         }
-        Ok(())
     }
+}
+
+/// Bytes read back from the spool at a time.
+const BLOCK: usize = 1 << 20;
+
+/// Appends `object`, a spooled operation, as a `rejected` one. The spool's
+/// own writer starts every object `{"line":L,"row":R,"op":"K","email":E`:
+/// the object is cut after the email, whose JSON text is kept as it is.
+/// Anything else is read with serde.
+fn rejected(object: &[u8], out: &mut Vec<u8>) -> io::Result<()> {
+    if let Some((place, email)) = split_place(object) {
+        out.extend_from_slice(place);
+        out.extend_from_slice(b"\"op\":\"rejected\",\"email\":");
+        out.extend_from_slice(email);
+        out.push(b'}');
+        return Ok(());
+    }
+    let place: Place<'_> = serde_json::from_slice(object)?;
+    let planned = PlannedRow {
+        line: place.line,
+        row: place.row,
+        email: place.email.into_owned(),
+        operation: Operation::Rejected,
+    };
+    planned.write_json(out);
+    Ok(())
+}
+
+/// What follows `{"line":L,"row":R,` in an object in the spool writer's
+/// layout.
+fn after_place(object: &[u8]) -> Option<&[u8]> {
+    let digits = |s: &[u8]| s.iter().take_while(|b| b.is_ascii_digit()).count();
+    let after_line = object.strip_prefix(b"{\"line\":")?;
+    let after_row = after_line.get(digits(after_line)..)?.strip_prefix(b",\"row\":")?;
+    after_row.get(digits(after_row)..)?.strip_prefix(b",")
+}
+
+/// `{"line":L,"row":R,` and the email's JSON string of an object in the
+/// spool writer's layout.
+fn split_place(object: &[u8]) -> Option<(&[u8], &[u8])> {
+    let after_place = after_place(object)?;
+    let place = object.get(..object.len() - after_place.len())?;
+    let kind = after_place.strip_prefix(b"\"op\":\"")?;
+    let email = kind
+        .get(kind.iter().take_while(|b| b.is_ascii_lowercase()).count()..)?
+        .strip_prefix(b"\",\"email\":")?;
+    // The string ends at the first quote not escaped by a backslash.
+    let mut escaped = false;
+    let len =
+        1 + email.iter().skip(1).position(|&b| {
+            let end = b == b'"' && !escaped;
+            escaped = b == b'\\' && !escaped;
+            end
+        })? + 1;
+    email.first().filter(|&&b| b == b'"')?;
+    Some((place, email.get(..len)?))
 }
 
 /// Whether a spooled object is already a `rejected` operation (the rows
 /// past the row limit are spooled so): its `op` comes right after the line
 /// and row numbers, before any text from the file.
 fn already_rejected(object: &[u8]) -> bool {
+    if let Some(kind) = after_place(object).and_then(|rest| rest.strip_prefix(b"\"op\":\"")) {
+        return kind.starts_with(b"rejected\"");
+    }
     const OP: &[u8] = b"\"op\":\"";
     let Some(at) = memchr::memmem::find(object, OP) else { return false };
     object.get(at + OP.len()..).is_some_and(|rest| rest.starts_with(b"rejected\""))
@@ -179,6 +300,61 @@ mod tests {
     fn operations_come_back_as_serde_wrote_them() {
         let expected: Vec<Vec<u8>> = rows().iter().map(|r| serde_json::to_vec(r).unwrap()).collect();
         assert_eq!(read_back(false), expected);
+    }
+
+    /// The JSON report's array: the objects as `for_each` gives them, a
+    /// comma between two.
+    #[test]
+    fn written_separated_is_the_objects_joined_by_commas() {
+        for rejected in [false, true] {
+            let mut spool = Spool::new().unwrap();
+            let mut rows = rows();
+            // An object longer than a block of the read-back.
+            rows[150].email = format!("{}\\\"@acme.example", "x".repeat(BLOCK * 2));
+            for row in &rows {
+                spool.push(row).unwrap();
+            }
+            let spooled = spool.finish(rejected).unwrap();
+            let mut objects = Vec::new();
+            spooled
+                .for_each(|o| {
+                    objects.push(o.to_vec());
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(objects.len(), rows.len());
+            let mut written = Vec::new();
+            spooled.write_separated(&mut written).unwrap();
+            assert_eq!(written, objects.join(&b","[..]), "rejected: {rejected}");
+        }
+        let empty = Spool::new().unwrap().finish(false).unwrap();
+        let mut written = Vec::new();
+        empty.write_separated(&mut written).unwrap();
+        assert!(written.is_empty());
+    }
+
+    proptest::proptest! {
+        /// Rewriting an object as rejected gives what serialising the row
+        /// rejected gives, whatever its email holds.
+        #[test]
+        fn rejected_is_the_row_serialised_rejected(
+            email in "[a-z\"\\\\\u{0}-\u{1f}é\u{2028}]{0,16}",
+            line in proptest::prelude::any::<u64>(),
+            add in proptest::prelude::any::<bool>(),
+        ) {
+            let operation = match add {
+                true => Operation::Add { package: Some("p\"".into()), base_licenses: vec!["\\".into()] },
+                false => Operation::Unchanged,
+            };
+            let row = PlannedRow { line, row: 3, email, operation };
+            let mut object = Vec::new();
+            row.write_json(&mut object);
+            let mut fast = Vec::new();
+            rejected(&object, &mut fast).unwrap();
+            let expected = serde_json::to_vec(&PlannedRow { operation: Operation::Rejected, ..row }).unwrap();
+            proptest::prop_assert_eq!(fast, expected);
+            proptest::prop_assert!(split_place(&object).is_some());
+        }
     }
 
     #[test]
