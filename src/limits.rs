@@ -500,9 +500,11 @@ impl Limits {
             let local = location(raw, offset);
             Location { line: local.line + record.line.saturating_sub(1), column: local.column }
         };
-        let quotes = memchr::memchr_iter(b'"', raw).count();
-        let multiline = memchr::memchr2(b'\n', b'\r', raw).is_some();
-        let shape = (multiline || quotes % 2 == 1).then(|| scan(raw, delimiter));
+        // Most records hold neither a quote nor a line end: one pass says so.
+        let plain = memchr::memchr3(b'"', b'\n', b'\r', raw).is_none();
+        let odd_quotes = || memchr::memchr_iter(b'"', raw).count() % 2 == 1;
+        let multiline = || memchr::memchr2(b'\n', b'\r', raw).is_some();
+        let shape = (!plain && (multiline() || odd_quotes())).then(|| scan(raw, delimiter));
         // The cause first: an unclosed quote also makes a huge last cell.
         if let Some(open) = shape.and_then(|s| s.open_quote) {
             let lines = location(raw, raw.len()).line.saturating_sub(location(raw, open).line);

@@ -289,9 +289,16 @@ impl<'a> RecordReader<'a> {
         }
         let (bytes, base) = self.input.window();
         let chunk = bytes.get(from - base..offset - base).unwrap_or_default();
-        let newlines = memchr::memchr_iter(b'\n', chunk).count() as u64;
-        if memchr::memchr(b'\r', chunk).is_none() {
-            // The common case, counted a vector at a time.
+        // One pass finds the `\n`s, and whether there is any `\r`.
+        let (mut newlines, mut cr) = (0, false);
+        for at in memchr::memchr2_iter(b'\n', b'\r', chunk) {
+            match chunk.get(at) {
+                Some(b'\r') => cr = true,
+                _ => newlines += 1,
+            }
+        }
+        if !cr {
+            // The common case: every line ends with `\n`.
             line += newlines - u64::from(prev_cr && chunk.first() == Some(&b'\n'));
             prev_cr = false;
         } else {
