@@ -73,7 +73,8 @@ pub fn check_bytes(checker: &Checker, name: &str, bytes: Vec<u8>) -> Result<File
 pub(crate) fn check_streamed(checker: &Checker, path: &Path, keep: Keep) -> Result<FileReport> {
     catch_panic(path, || {
         let file = checker.options().limits.open_path(path)?;
-        checker.check_streamed(&path.display().to_string(), file, keep)
+        let bytes = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        checker.check_streamed(&path.display().to_string(), file, bytes, keep)
     })
 }
 

@@ -9,8 +9,9 @@ pub(super) const CHUNK: usize = 4096;
 
 /// Rows in the first chunk. The first chunk is read with nothing to check
 /// beside it, and the last one checked with nothing left to read: chunks
-/// start small and double up to [`CHUNK`], so that a file of a few thousand
-/// rows (most uploads) spends little time with one core idle.
+/// start small and double up to [`CHUNK`], or to an eighth of the rows a
+/// file is expected to hold, so that a file of a few thousand rows (most
+/// uploads) spends little time with one core idle.
 const FIRST_CHUNK: usize = 256;
 
 /// What checking one row gives.
@@ -34,6 +35,17 @@ pub(super) struct Rows {
     pub(super) limit: bool,
     /// What is kept of each row's operation.
     pub(super) operations: RowOps,
+    /// The input's size in bytes, when known (a file): the first rows
+    /// tell how many there are in all (see [`expected_rows`]).
+    pub(super) input_bytes: Option<u64>,
+}
+
+/// How many data rows an input of `input_bytes` bytes holds, judged from
+/// its first `records` (the header included in their spans): rows are of
+/// a kind in a user file.
+pub(super) fn expected_rows(input_bytes: Option<u64>, records: &[Record]) -> Option<u64> {
+    let read = records.last()?.span.end as u64;
+    (read > 0).then(|| input_bytes.unwrap_or(0).saturating_mul(records.len() as u64) / read)
 }
 
 /// What the driver keeps of a row's operation.
@@ -260,6 +272,9 @@ impl Checker {
         let (mut results, mut done) = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
         let mut size = FIRST_CHUNK;
         let mut filled = watch.fill(reader, &mut checking, header, size)?;
+        let expected = expected_rows(rows.input_bytes, checking.get(..filled).unwrap_or_default());
+        let largest = expected
+            .map_or(CHUNK, |rows| usize::try_from(rows / 8).unwrap_or(CHUNK).clamp(FIRST_CHUNK, CHUNK));
         let mut consumable = 0;
         let mut first_row = 1;
         loop {
@@ -276,7 +291,7 @@ impl Checker {
                             .map(|(i, record)| self.check_record(header, record, first_row + i as u64, rows))
                             .collect_into_vec(results);
                     });
-                    size = (size * 2).min(CHUNK);
+                    size = (size * 2).min(largest);
                     next = watch.fill(reader, &mut reading, header, size);
                 }
                 if consumable > 0 {

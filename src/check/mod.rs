@@ -424,7 +424,8 @@ impl Checker {
             row_diags.extend(checked.diagnostics);
         };
         let mut run = Run::new(self.org());
-        let rows_mode = Rows { limit: true, operations: RowOps::Owned };
+        let rows_mode =
+            Rows { limit: true, operations: RowOps::Owned, input_bytes: Some(source.bytes().len() as u64) };
         self.drive(&header, &mut reader, rows_mode, &mut watch, |records, results| {
             run.push(&header, records, results, &mut keep)
         })?;

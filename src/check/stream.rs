@@ -82,7 +82,14 @@ impl Checker {
     /// [`operations`](FileReport::operations) stay empty: they are spooled
     /// to disk ([`FileReport::spooled`]) when kept. Rows past the row limit
     /// are rejected as they are checked (F004 rejects the file anyway).
-    pub(crate) fn check_streamed(&self, name: &str, reader: impl Read, keep: Keep) -> Result<FileReport> {
+    /// `input_bytes`: the input's size, when known.
+    pub(crate) fn check_streamed(
+        &self,
+        name: &str,
+        reader: impl Read,
+        input_bytes: Option<u64>,
+        keep: Keep,
+    ) -> Result<FileReport> {
         let io_error = |source| Error::Io { path: name.into(), source };
         let mut spool = if keep.operations { Some(Spool::new().map_err(io_error)?) } else { None };
         let mut spool_error = None;
@@ -105,7 +112,7 @@ impl Checker {
             row_diags.extend(checked.diagnostics);
         };
         let operations = if keep.operations { RowOps::Json } else { RowOps::Kind };
-        let mode = Rows { limit: true, operations };
+        let mode = Rows { limit: true, operations, input_bytes };
         let streamed = self.stream_rows(name, reader, mode, keep.lines, &mut emit)?;
         if let Some(e) = spool_error {
             return Err(io_error(e));
