@@ -45,7 +45,7 @@ pub(super) struct Rows {
 /// a kind in a user file.
 pub(super) fn expected_rows(input_bytes: Option<u64>, records: &[Record]) -> Option<u64> {
     let read = records.last()?.span.end as u64;
-    (read > 0).then(|| input_bytes.unwrap_or(0).saturating_mul(records.len() as u64) / read)
+    (read > 0).then(|| input_bytes.map(|bytes| bytes.saturating_mul(records.len() as u64) / read)).flatten()
 }
 
 /// What the driver keeps of a row's operation.

@@ -524,6 +524,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_rows_expected_are_judged_from_the_first() {
+        let records = |ends: &[usize]| -> Vec<Record> {
+            ends.iter()
+                .map(|&end| Record { span: end.saturating_sub(10)..end, ..Record::default() })
+                .collect()
+        };
+        // 4 records in the first 400 bytes of 100,000.
+        assert_eq!(expected_rows(Some(100_000), &records(&[100, 200, 300, 400])), Some(1000));
+        // Unknown size, or nothing read: no guess (chunks then grow to the most).
+        assert_eq!(expected_rows(None, &records(&[100, 200])), None);
+        assert_eq!(expected_rows(Some(100_000), &[]), None);
+        assert_eq!(expected_rows(Some(100_000), &records(&[0])), None);
+    }
+
     /// Checks `csv` whole and as a stream, and compares.
     fn same_as_whole(checker: &Checker, csv: &[u8]) -> StreamReport {
         let whole = checker.check_bytes("users.csv", csv.to_vec());
