@@ -5,20 +5,29 @@ use super::*;
 /// The lookup indexes of an org, built by [`OrgState::indexed`].
 ///
 /// Every key is folded once and stored end to end in one buffer; the tables
-/// hold indices into it (users by index into `users`), found by hash and
+/// hold 32-bit positions (users by index into `users`), found by hash and
 /// compared on the fly. Building costs one pass and a handful of
 /// allocations; a lookup folds its query on the stack and allocates nothing.
 #[derive(Clone, Default)]
 pub(super) struct Index {
     pub(super) built: bool,
     pub(super) hasher: Hasher,
+    /// `None` when the org is too large for 32-bit positions (some four
+    /// billion users, or 4 GiB of keys): lookups then go through the org one
+    /// user at a time. Slow, but right, for an org no memory holds today.
+    pub(super) tables: Option<Tables>,
+}
+
+/// The keys of an org and the tables that find them.
+#[derive(Clone, Default)]
+pub(super) struct Tables {
     /// Per user, [`USER_KEYS`] keys in a row: the email key, the trimmed
     /// phone number, the location key and the trimmed extension.
     pub(super) users: Keys,
     /// Each table holds the first user with a key (users by index).
-    pub(super) by_email: HashTable<usize>,
-    pub(super) by_phone: HashTable<usize>,
-    pub(super) by_extension: HashTable<usize>,
+    pub(super) by_email: HashTable<u32>,
+    pub(super) by_phone: HashTable<u32>,
+    pub(super) by_extension: HashTable<u32>,
     pub(super) locations: KeySet,
     pub(super) sites: KeySet,
     pub(super) domains: KeySet,
@@ -26,12 +35,20 @@ pub(super) struct Index {
 
 pub(super) type Hasher = foldhash::fast::RandomState;
 
-/// How many keys [`Index::users`] keeps per user, and which is which.
+/// How many keys [`Tables::users`] keeps per user, and which is which.
 pub(super) const USER_KEYS: usize = 4;
 pub(super) const EMAIL: usize = 0;
 pub(super) const PHONE: usize = 1;
 pub(super) const LOCATION: usize = 2;
 pub(super) const EXTENSION: usize = 3;
+
+/// The lists of names an org may have.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Names {
+    Locations,
+    Sites,
+    Domains,
+}
 
 impl std::fmt::Debug for Index {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -39,25 +56,136 @@ impl std::fmt::Debug for Index {
         // the org itself.
         f.debug_struct("Index")
             .field("built", &self.built)
-            .field("users", &(self.users.len() / USER_KEYS))
+            .field("users", &self.tables.as_ref().map(|t| t.users.len() / USER_KEYS))
             .finish_non_exhaustive()
     }
 }
 
 impl Index {
     pub(super) fn build(org: &OrgState) -> Index {
-        let n = org.users.len();
+        Index::build_within(org, u32::MAX as usize)
+    }
+
+    /// The index, with tables if no position in them is over `max` (tests
+    /// make it small, to try lookups without tables).
+    pub(super) fn build_within(org: &OrgState, max: usize) -> Index {
         let hasher = Hasher::default();
-        let mut users = Keys::with_capacity(n * USER_KEYS, n * 48);
+        let tables = Tables::build(org, &hasher, max);
+        Index { built: true, hasher, tables }
+    }
+
+    /// Whether the index was built from what `org` holds now: an embedder
+    /// may push users, or change them, after loading. One pass of cheap
+    /// comparisons (no hashing, no allocation for ASCII keys).
+    pub(super) fn matches(&self, org: &OrgState) -> bool {
+        if !self.built {
+            return false;
+        }
+        // Without tables nothing was kept: lookups read the org as it is.
+        let Some(tables) = &self.tables else { return true };
+        let users = &tables.users;
+        users.len() == org.users.len() * USER_KEYS
+            && org.users.iter().enumerate().all(|(i, user)| {
+                let key = |slot: usize| users.get(i * USER_KEYS + slot);
+                folds_to(&user.email, key(EMAIL))
+                    && trim(user.phone_number.as_deref().unwrap_or("")).as_bytes() == key(PHONE)
+                    && folds_to(user.location.as_deref().unwrap_or(""), key(LOCATION))
+                    && trim(user.extension.as_deref().unwrap_or("")).as_bytes() == key(EXTENSION)
+            })
+            && tables.locations.matches(org.locations.as_deref())
+            && tables.sites.matches(org.sites.as_deref())
+            && tables.domains.matches(org.domains.as_deref())
+    }
+
+    /// The first user whose email key is `key`.
+    pub(super) fn by_email(&self, org: &OrgState, key: &[u8]) -> Option<usize> {
+        match &self.tables {
+            Some(t) => t
+                .by_email
+                .find(self.hasher.hash_one(key), |&j| t.user_key(j, EMAIL) == key)
+                .map(|&j| j as usize),
+            None => org.users.iter().position(|u| folds_to(&u.email, key)),
+        }
+    }
+
+    /// The first user whose trimmed phone number is `number` (not empty).
+    pub(super) fn by_phone(&self, org: &OrgState, number: &[u8]) -> Option<usize> {
+        match &self.tables {
+            Some(t) => t
+                .by_phone
+                .find(self.hasher.hash_one(number), |&j| t.user_key(j, PHONE) == number)
+                .map(|&j| j as usize),
+            None if number.is_empty() => None,
+            None => org
+                .users
+                .iter()
+                .position(|u| trim(u.phone_number.as_deref().unwrap_or("")).as_bytes() == number),
+        }
+    }
+
+    /// The first user with the extension `extension` (trimmed, not empty)
+    /// in the location whose key is `location`.
+    pub(super) fn by_extension(&self, org: &OrgState, location: &[u8], extension: &[u8]) -> Option<usize> {
+        match &self.tables {
+            Some(t) => {
+                let hash = self.hasher.hash_one((location, extension));
+                let eq =
+                    |&j: &u32| t.user_key(j, EXTENSION) == extension && t.user_key(j, LOCATION) == location;
+                t.by_extension.find(hash, eq).map(|&j| j as usize)
+            }
+            None if extension.is_empty() => None,
+            None => org.users.iter().position(|u| {
+                trim(u.extension.as_deref().unwrap_or("")).as_bytes() == extension
+                    && folds_to(u.location.as_deref().unwrap_or(""), location)
+            }),
+        }
+    }
+
+    /// Whether `list` (the org's list of `names`) has a name whose key is
+    /// `key`.
+    pub(super) fn has(&self, names: Names, list: &[String], key: &[u8]) -> bool {
+        match &self.tables {
+            Some(t) => {
+                let set = match names {
+                    Names::Locations => &t.locations,
+                    Names::Sites => &t.sites,
+                    Names::Domains => &t.domains,
+                };
+                set.contains(key, &self.hasher)
+            }
+            None => list.iter().any(|name| folds_to(name, key)),
+        }
+    }
+}
+
+impl Tables {
+    fn build(org: &OrgState, hasher: &Hasher, max: usize) -> Option<Tables> {
+        let n = org.users.len();
+        if n > max {
+            return None;
+        }
+        // Sized first, so that nothing grows (a table that grows holds the
+        // old and the new while it does): how many phone numbers and
+        // extensions, and a bound on the bytes of the keys (folding ASCII
+        // keeps the length, trimming shortens).
+        let (mut phones, mut extensions, mut bytes) = (0, 0, 0);
+        for user in &org.users {
+            let len = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+            phones += usize::from(user.phone_number.is_some());
+            extensions += usize::from(user.extension.is_some());
+            bytes += user.email.len() + len(&user.phone_number) + len(&user.location) + len(&user.extension);
+        }
+        let mut users = Keys::with_capacity(n * USER_KEYS, bytes);
         let mut by_email = HashTable::with_capacity(n);
-        let mut by_phone = HashTable::new();
-        let mut by_extension = HashTable::new();
+        let mut by_phone = HashTable::with_capacity(phones);
+        let mut by_extension = HashTable::with_capacity(extensions);
         for (i, user) in org.users.iter().enumerate() {
-            users.push_folded(&user.email);
-            users.push_trimmed(user.phone_number.as_deref());
-            users.push_folded(user.location.as_deref().unwrap_or(""));
-            users.push_trimmed(user.extension.as_deref());
-            let key = |j: usize, slot: usize| users.get(j * USER_KEYS + slot);
+            users.push_folded(&user.email, max)?;
+            users.push_trimmed(user.phone_number.as_deref(), max)?;
+            users.push_folded(user.location.as_deref().unwrap_or(""), max)?;
+            users.push_trimmed(user.extension.as_deref(), max)?;
+            let i = u32::try_from(i).ok()?;
+            let key = |j: u32, slot: usize| users.get(j as usize * USER_KEYS + slot);
             let email = key(i, EMAIL);
             insert_first(
                 &mut by_email,
@@ -68,9 +196,6 @@ impl Index {
             );
             let phone = key(i, PHONE);
             if !phone.is_empty() {
-                if by_phone.capacity() == 0 {
-                    by_phone.reserve(n - i, |&j| hasher.hash_one(key(j, PHONE)));
-                }
                 insert_first(
                     &mut by_phone,
                     hasher.hash_one(phone),
@@ -81,64 +206,35 @@ impl Index {
             }
             let (location, extension) = (key(i, LOCATION), key(i, EXTENSION));
             if !extension.is_empty() {
-                let hash_of = |j: usize| hasher.hash_one((key(j, LOCATION), key(j, EXTENSION)));
-                if by_extension.capacity() == 0 {
-                    by_extension.reserve(n - i, |&j| hash_of(j));
-                }
-                let eq = |j: usize| key(j, EXTENSION) == extension && key(j, LOCATION) == location;
+                let hash_of = |j: u32| hasher.hash_one((key(j, LOCATION), key(j, EXTENSION)));
+                let eq = |j: u32| key(j, EXTENSION) == extension && key(j, LOCATION) == location;
                 insert_first(&mut by_extension, hasher.hash_one((location, extension)), i, eq, hash_of);
             }
         }
-        Index {
-            built: true,
-            locations: KeySet::of(org.locations.as_deref(), &hasher),
-            sites: KeySet::of(org.sites.as_deref(), &hasher),
-            domains: KeySet::of(org.domains.as_deref(), &hasher),
-            hasher,
+        Some(Tables {
+            locations: KeySet::of(org.locations.as_deref(), hasher, max)?,
+            sites: KeySet::of(org.sites.as_deref(), hasher, max)?,
+            domains: KeySet::of(org.domains.as_deref(), hasher, max)?,
             users,
             by_email,
             by_phone,
             by_extension,
-        }
+        })
     }
 
-    /// Whether the index was built from what `org` holds now: an embedder
-    /// may push users, or change them, after loading. One pass of cheap
-    /// comparisons (no hashing, no allocation for ASCII keys).
-    pub(super) fn matches(&self, org: &OrgState) -> bool {
-        let users = &self.users;
-        self.built
-            && users.len() == org.users.len() * USER_KEYS
-            && org.users.iter().enumerate().all(|(i, user)| {
-                let key = |slot: usize| users.get(i * USER_KEYS + slot);
-                folds_to(&user.email, key(EMAIL))
-                    && trim(user.phone_number.as_deref().unwrap_or("")).as_bytes() == key(PHONE)
-                    && folds_to(user.location.as_deref().unwrap_or(""), key(LOCATION))
-                    && trim(user.extension.as_deref().unwrap_or("")).as_bytes() == key(EXTENSION)
-            })
-            && self.locations.matches(org.locations.as_deref())
-            && self.sites.matches(org.sites.as_deref())
-            && self.domains.matches(org.domains.as_deref())
-    }
-
-    pub(super) fn user_key(&self, user: usize, slot: usize) -> &[u8] {
-        self.users.get(user * USER_KEYS + slot)
-    }
-
-    pub(super) fn by_email(&self, key: &[u8]) -> Option<usize> {
-        let hash = self.hasher.hash_one(key);
-        self.by_email.find(hash, |&j| self.user_key(j, EMAIL) == key).copied()
+    pub(super) fn user_key(&self, user: u32, slot: usize) -> &[u8] {
+        self.users.get(user as usize * USER_KEYS + slot)
     }
 }
 
 /// Inserts `i` unless the table has an entry equal to it (the first user
 /// with a key keeps it).
 pub(super) fn insert_first(
-    table: &mut HashTable<usize>,
+    table: &mut HashTable<u32>,
     hash: u64,
-    i: usize,
-    eq: impl Fn(usize) -> bool,
-    hash_of: impl Fn(usize) -> u64,
+    i: u32,
+    eq: impl Fn(u32) -> bool,
+    hash_of: impl Fn(u32) -> u64,
 ) {
     if let Entry::Vacant(slot) = table.entry(hash, |&j| eq(j), |&j| hash_of(j)) {
         slot.insert(i);
@@ -151,7 +247,7 @@ pub(super) struct Keys {
     pub(super) bytes: Vec<u8>,
     /// Where each string ends in `bytes`; it starts where the one before
     /// ends.
-    pub(super) ends: Vec<usize>,
+    pub(super) ends: Vec<u32>,
 }
 
 impl Keys {
@@ -164,60 +260,63 @@ impl Keys {
     }
 
     pub(super) fn get(&self, id: usize) -> &[u8] {
-        let start = id.checked_sub(1).and_then(|before| self.ends.get(before)).copied().unwrap_or(0);
-        let end = self.ends.get(id).copied().unwrap_or(start);
+        let start = id.checked_sub(1).and_then(|before| self.ends.get(before)).map_or(0, |&end| end as usize);
+        let end = self.ends.get(id).map_or(start, |&end| end as usize);
         self.bytes.get(start..end).unwrap_or_default()
     }
 
-    pub(super) fn push_folded(&mut self, s: &str) {
-        fold_into(s, &mut self.bytes);
-        self.ends.push(self.bytes.len());
+    /// Ends the string written last; `None` once the bytes are over `max`.
+    fn end(&mut self, max: usize) -> Option<()> {
+        let end = self.bytes.len();
+        self.ends.push(u32::try_from(end).ok().filter(|_| end <= max)?);
+        Some(())
     }
 
-    pub(super) fn push_trimmed(&mut self, s: Option<&str>) {
+    pub(super) fn push_folded(&mut self, s: &str, max: usize) -> Option<()> {
+        fold_into(s, &mut self.bytes);
+        self.end(max)
+    }
+
+    pub(super) fn push_trimmed(&mut self, s: Option<&str>, max: usize) -> Option<()> {
         self.bytes.extend_from_slice(trim(s.unwrap_or("")).as_bytes());
-        self.ends.push(self.bytes.len());
+        self.end(max)
     }
 }
 
-/// A set of folded names (locations, sites, domains). Every name pushed is
-/// kept, in order, so that the set can be checked against the list it was
-/// built from; the table holds the first of equal ones.
+/// A set of folded names (locations, sites, domains). Every name is kept,
+/// in order, so that the set can be checked against the list it was built
+/// from; the table holds the first of equal ones.
 #[derive(Clone, Debug, Default)]
 pub(super) struct KeySet {
     pub(super) keys: Keys,
-    pub(super) table: HashTable<usize>,
+    pub(super) table: HashTable<u32>,
 }
 
 impl KeySet {
-    pub(super) fn of(list: Option<&[String]>, hasher: &Hasher) -> KeySet {
-        let mut set = KeySet::default();
-        for name in list.unwrap_or_default() {
-            set.insert(name, hasher);
+    /// The set of `list`; `None` when a position would be over `max`.
+    pub(super) fn of(list: Option<&[String]>, hasher: &Hasher, max: usize) -> Option<KeySet> {
+        let list = list.unwrap_or_default();
+        if list.len() > max {
+            return None;
         }
-        set
+        let bytes = list.iter().map(String::len).sum();
+        let KeySet { mut keys, mut table } = KeySet {
+            keys: Keys::with_capacity(list.len(), bytes),
+            table: HashTable::with_capacity(list.len()),
+        };
+        for (id, name) in list.iter().enumerate() {
+            keys.push_folded(name, max)?;
+            let id = u32::try_from(id).ok()?;
+            let key = keys.get(id as usize);
+            let hash_of = |j: u32| hasher.hash_one(keys.get(j as usize));
+            insert_first(&mut table, hasher.hash_one(key), id, |j| keys.get(j as usize) == key, hash_of);
+        }
+        Some(KeySet { keys, table })
     }
 
-    /// Adds `name`; whether no equal name was there.
-    pub(super) fn insert(&mut self, name: &str, hasher: &Hasher) -> bool {
-        let KeySet { keys, table } = self;
-        keys.push_folded(name);
-        let id = keys.len() - 1;
-        let key = keys.get(id);
-        match table.entry(hasher.hash_one(key), |&j| keys.get(j) == key, |&j| hasher.hash_one(keys.get(j))) {
-            Entry::Occupied(_) => false,
-            Entry::Vacant(slot) => {
-                slot.insert(id);
-                true
-            }
-        }
-    }
-
-    pub(super) fn contains(&self, name: &str, hasher: &Hasher) -> bool {
-        let mut key = KeyBuf::new();
-        fold_into(name, &mut key);
-        let key = key.as_bytes();
-        self.table.find(hasher.hash_one(key), |&j| self.keys.get(j) == key).is_some()
+    /// Whether a name's key is `key`.
+    pub(super) fn contains(&self, key: &[u8], hasher: &Hasher) -> bool {
+        self.table.find(hasher.hash_one(key), |&j| self.keys.get(j as usize) == key).is_some()
     }
 
     pub(super) fn matches(&self, list: Option<&[String]>) -> bool {
@@ -234,7 +333,7 @@ impl KeySet {
 #[derive(Default)]
 pub(super) struct Distinct {
     pub(super) spellings: HashTable<String>,
-    pub(super) folded: KeySet,
+    pub(super) folded: HashTable<Vec<u8>>,
 }
 
 impl Distinct {
@@ -245,7 +344,16 @@ impl Distinct {
             return false;
         }
         self.spellings.insert_unique(hash, name.to_owned(), |s| hasher.hash_one(s.as_bytes()));
-        self.folded.insert(name, hasher)
+        let mut key = Vec::new();
+        fold_into(name, &mut key);
+        let hash = hasher.hash_one(key.as_slice());
+        match self.folded.entry(hash, |k| *k == key, |k| hasher.hash_one(k.as_slice())) {
+            Entry::Occupied(_) => false,
+            Entry::Vacant(slot) => {
+                slot.insert(key);
+                true
+            }
+        }
     }
 }
 

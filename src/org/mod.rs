@@ -24,6 +24,7 @@
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use hashbrown::hash_table::{Entry, HashTable};
@@ -230,19 +231,17 @@ impl OrgState {
     pub fn user(&self, email: &str) -> Option<&OrgUser> {
         let mut key = KeyBuf::new();
         fold_into(email, &mut key);
-        self.ensure_index()?.by_email(key.as_bytes()).and_then(|i| self.users.get(i))
+        self.ensure_index()?.by_email(self, key.as_bytes()).and_then(|i| self.users.get(i))
     }
 
     /// Index of the user whose key is `key` (already normalised).
     pub fn user_index(&self, key: &str) -> Option<usize> {
-        self.ensure_index()?.by_email(key.as_bytes())
+        self.ensure_index()?.by_email(self, key.as_bytes())
     }
 
     /// Index of the user who owns this E.164 number.
     pub fn phone_owner(&self, number: &str) -> Option<usize> {
-        let index = self.ensure_index()?;
-        let number = trim(number).as_bytes();
-        index.by_phone.find(index.hasher.hash_one(number), |&j| index.user_key(j, PHONE) == number).copied()
+        self.ensure_index()?.by_phone(self, trim(number).as_bytes())
     }
 
     /// Index of the user who has this extension in this location.
@@ -250,32 +249,29 @@ impl OrgState {
         let index = self.ensure_index()?;
         let mut folded = KeyBuf::new();
         fold_into(location.unwrap_or(""), &mut folded);
-        let (location, extension) = (folded.as_bytes(), trim(extension).as_bytes());
-        let hash = index.hasher.hash_one((location, extension));
-        let eq =
-            |&j: &usize| index.user_key(j, EXTENSION) == extension && index.user_key(j, LOCATION) == location;
-        index.by_extension.find(hash, eq).copied()
+        index.by_extension(self, folded.as_bytes(), trim(extension).as_bytes())
     }
 
     /// Whether the org has this location (`None` when locations are unknown).
     pub fn has_location(&self, name: &str) -> Option<bool> {
-        self.locations.as_ref()?;
-        let index = self.ensure_index()?;
-        Some(index.locations.contains(name, &index.hasher))
+        self.has(Names::Locations, self.locations.as_deref()?, name)
     }
 
     /// Whether the org has this meetings site (`None` when sites are unknown).
     pub fn has_site(&self, site: &str) -> Option<bool> {
-        self.sites.as_ref()?;
-        let index = self.ensure_index()?;
-        Some(index.sites.contains(site, &index.hasher))
+        self.has(Names::Sites, self.sites.as_deref()?, site)
     }
 
     /// Whether the domain is one of the org's (`None` when domains are unknown).
     pub fn has_domain(&self, domain: &str) -> Option<bool> {
-        self.domains.as_ref()?;
+        self.has(Names::Domains, self.domains.as_deref()?, domain)
+    }
+
+    fn has(&self, names: Names, list: &[String], name: &str) -> Option<bool> {
         let index = self.ensure_index()?;
-        Some(index.domains.contains(domain, &index.hasher))
+        let mut key = KeyBuf::new();
+        fold_into(name, &mut key);
+        Some(index.has(names, list, key.as_bytes()))
     }
 
     /// Whether the subscription offers this package (`None` when unknown).
@@ -346,20 +342,48 @@ impl OrgState {
     ///
     /// At most [`MAX_ORG_FILE_BYTES`] are read, so that `--org /dev/zero` is
     /// an error rather than an out-of-memory kill.
+    ///
+    /// A JSON file is read twice and never held whole: once to count its
+    /// users (so that their list is allocated once, at its size), then a
+    /// block at a time into the org. An org is some 1.7 times its JSON in
+    /// memory, so holding the file too would make the peak half again as
+    /// high. (A pipe cannot be read twice: it is read whole, once.)
     pub fn from_path(path: impl AsRef<Path>, profile: &Profile) -> Result<OrgState> {
         let path = path.as_ref();
-        let bytes = crate::limits::Limits::UNLIMITED
-            .with_max_file_bytes(MAX_ORG_FILE_BYTES)
-            .read_path(path)
-            .map_err(|e| match e {
-                Error::Limit { path, location, .. } => Error::Limit {
-                    path,
-                    location,
-                    message: format!("more than {} bytes: too large to be an org state", MAX_ORG_FILE_BYTES),
-                },
-                e => e,
-            })?;
-        OrgState::parse(Cow::Owned(bytes), path, profile)
+        let limits = crate::limits::Limits::UNLIMITED.with_max_file_bytes(MAX_ORG_FILE_BYTES);
+        let file = limits.open_path(path).map_err(too_large)?;
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            let bytes = limits.read(path, file).map_err(too_large)?;
+            return OrgState::parse(Cow::Owned(bytes), path, profile);
+        }
+        let read_error = |e| too_large(crate::limits::Limits::read_error(path, e));
+        let bounded = || crate::limits::Bounded::new(&file, MAX_ORG_FILE_BYTES);
+        let rewind = || (&file).seek(SeekFrom::Start(0)).map_err(read_error);
+        let probe = Probe::of(bounded(), path, BLOCK).map_err(read_error)?;
+        if let Some(braces) = probe.braces {
+            rewind()?;
+            let users = users_hint(braces, probe.len);
+            if let Some(org) = Json::read_from(bounded(), users, BLOCK).map_err(read_error)? {
+                drop(file);
+                return Ok(org.indexed());
+            }
+        }
+        // An export, or JSON the quick reader leaves to serde: read whole,
+        // into a buffer of the file's size.
+        rewind()?;
+        let mut bytes = Vec::new();
+        // When memory cannot hold it, reading grows the buffer as it can.
+        let _ = bytes.try_reserve_exact(probe.len.saturating_add(1));
+        bounded().read_to_end(&mut bytes).map_err(read_error)?;
+        drop(file);
+        match probe.braces {
+            Some(_) => {
+                let org = OrgState::serde_json(strip_bom(&bytes), path)?;
+                drop(bytes);
+                Ok(org.indexed())
+            }
+            None => OrgState::parse(Cow::Owned(bytes), path, profile),
+        }
     }
 
     /// Parses org bytes; `path` names the file in errors.
@@ -370,9 +394,8 @@ impl OrgState {
     /// [`OrgState::from_bytes`], without copying bytes it owns already (the
     /// export is decoded in place).
     fn parse(bytes: Cow<'_, [u8]>, path: &Path, profile: &Profile) -> Result<OrgState> {
-        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-        let first = body.iter().find(|b| !b.is_ascii_whitespace());
-        if first == Some(&b'{') || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        let body = strip_bom(&bytes);
+        if is_json(body, path) {
             let org = OrgState::read_json(body, path)?;
             // The file goes before the index comes: the peak is the lower.
             drop(bytes);
@@ -389,14 +412,21 @@ impl OrgState {
 
     /// [`OrgState::from_json`] without the index.
     fn read_json(bytes: &[u8], path: &Path) -> Result<OrgState> {
-        if let Some(org) = Json::read(bytes) {
-            return Ok(org);
+        match Json::read(bytes) {
+            Some(org) => Ok(org),
+            None => OrgState::serde_json(bytes, path),
         }
-        serde_json::from_slice(bytes).map_err(|e| Error::Org {
+    }
+
+    /// The JSON form as serde reads it, and its errors with line and column.
+    fn serde_json(bytes: &[u8], path: &Path) -> Result<OrgState> {
+        let mut org: OrgState = serde_json::from_slice(bytes).map_err(|e| Error::Org {
             path: path.to_owned(),
             location: Location { line: e.line() as u64, column: e.column() as u64 },
             message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
-        })
+        })?;
+        fit(&mut org.users);
+        Ok(org)
     }
 
     /// Parses a Control Hub user export CSV: one user per row.
@@ -429,6 +459,13 @@ impl OrgState {
             ));
         };
         let mut org = OrgState::default();
+        // Room for a user per line, made once: a user is 288 bytes, and a
+        // list that doubles holds the old and the new for a while. (Lines
+        // end in `\n`, `\r\n` or `\r`; a quoted cell may hold a line break,
+        // and then the room is more than the users need.)
+        let text = source.bytes();
+        let lines = memchr::memchr_iter(b'\n', text).count().max(memchr::memchr_iter(b'\r', text).count());
+        let _ = org.users.try_reserve_exact(lines);
         let hasher = Hasher::default();
         let (mut locations, mut sites) = (Vec::new(), Vec::new());
         let (mut distinct_locations, mut distinct_sites) = (Distinct::default(), Distinct::default());
@@ -454,11 +491,14 @@ impl OrgState {
                 .find(|(_, _, flag)| *flag == Flag::True)
                 .and_then(|(_, column, _)| profile.packages.get(column.package))
                 .map(|p| p.id.clone());
-            let base_licenses = row
-                .base_licences()
-                .filter(|(_, _, flag)| *flag == Flag::True)
-                .filter_map(|(_, b, _)| profile.base_licences.get(b).map(|b| b.id.clone()))
-                .collect();
+            let licences = || {
+                row.base_licences()
+                    .filter(|(_, _, flag)| *flag == Flag::True)
+                    .filter_map(|(_, b, _)| profile.base_licences.get(b))
+            };
+            // Counted first, so that the list is allocated at its length.
+            let mut base_licenses = Vec::with_capacity(licences().count());
+            base_licenses.extend(licences().map(|b| b.id.clone()));
             let location = text(Field::Location);
             if let Some(l) = &location {
                 if distinct_locations.is_new(l, &hasher) {
@@ -486,6 +526,7 @@ impl OrgState {
                 admin: None,
             });
         }
+        fit(&mut org.users);
         org.locations = Some(locations);
         org.sites = Some(sites);
         // The text goes before the index comes: the peak is the lower.
@@ -493,6 +534,88 @@ impl OrgState {
         drop(source);
         Ok(org.indexed())
     }
+}
+
+/// The message of a file over [`MAX_ORG_FILE_BYTES`]: what it is too large
+/// to be.
+fn too_large(e: Error) -> Error {
+    match e {
+        Error::Limit { path, location, .. } => Error::Limit {
+            path,
+            location,
+            message: format!("more than {} bytes: too large to be an org state", MAX_ORG_FILE_BYTES),
+        },
+        e => e,
+    }
+}
+
+/// Gives back the room of a list of users grown past what it holds by more
+/// than an eighth (a user is 288 bytes, and a list that doubled may have
+/// twice the room it needs).
+fn fit(users: &mut Vec<OrgUser>) {
+    if users.capacity() - users.len() > users.len() / 8 {
+        users.shrink_to_fit();
+    }
+}
+
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// Whether an org file (without its byte order mark) is JSON: it starts
+/// with `{`, or its name says so.
+fn is_json(body: &[u8], path: &Path) -> bool {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    first == Some(&b'{') || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// What a first pass over an org file finds.
+struct Probe {
+    /// How many `{` it holds, when it is JSON ([`is_json`]).
+    braces: Option<usize>,
+    /// Its length in bytes.
+    len: usize,
+}
+
+impl Probe {
+    /// Reads `input` a block of `block` bytes at a time; an export is known
+    /// from its first block that is not all whitespace, and not read further.
+    fn of(mut input: impl Read, path: &Path, block: usize) -> std::io::Result<Probe> {
+        // At least three bytes: the first block holds the byte order mark.
+        let mut buf = vec![0; block.max(3)];
+        let (mut braces, mut len) = (0, 0);
+        let mut first: Option<bool> = None;
+        loop {
+            let n = read_full(&mut input, &mut buf)?;
+            let block = buf.get(..n).unwrap_or_default();
+            let body = if len == 0 { strip_bom(block) } else { block };
+            len += n;
+            if first.is_none() && (n < buf.len() || body.iter().any(|b| !b.is_ascii_whitespace())) {
+                first = Some(is_json(body, path));
+                if first == Some(false) {
+                    return Ok(Probe { braces: None, len });
+                }
+            }
+            braces += json::braces(block);
+            if n < buf.len() {
+                return Ok(Probe { braces: Some(braces), len });
+            }
+        }
+    }
+}
+
+/// Fills `buf` unless the input ends first; how much it read.
+fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while let Some(free) = buf.get_mut(filled..).filter(|free| !free.is_empty()) {
+        match input.read(free) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Appends one CSV record, quoting the fields that need it (RFC 4180).
@@ -697,6 +820,56 @@ mod tests {
             (Some(fast), Err(e)) => panic!("serde refuses what the fast reader reads: {e}\n{json}\n{fast:?}"),
             (None, _) => {}
         }
+        for block in [1, 2, 3, 5, 8, 13, 64, 100, 1 << 10] {
+            for users in [0, 1, 2, 1000] {
+                assert_reads_in_blocks_alike(json.as_bytes(), block, users, block % 4 + 1);
+            }
+        }
+    }
+
+    /// Input that comes `step` bytes at a time, and is interrupted now and
+    /// then, as a pipe may be.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+        calls: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls % 3 == 0 {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let n = self.step.min(buf.len()).min(self.bytes.len());
+            let (now, later) = self.bytes.split_at(n);
+            buf[..n].copy_from_slice(now);
+            self.bytes = later;
+            Ok(n)
+        }
+    }
+
+    /// The org read a block at a time (of `block` bytes, arriving `step`
+    /// at a time, with room made for `users` users) is the org read whole:
+    /// no user lost, none twice, the list no larger than it needs; and a
+    /// byte order mark is skipped.
+    fn assert_reads_in_blocks_alike(json: &[u8], block: usize, users: usize, step: usize) {
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), json].concat();
+        for bytes in [json, &with_bom] {
+            let whole = Json::read(strip_bom(bytes));
+            let input = Trickle { bytes, step, calls: 0 };
+            let blocks = Json::read_from(input, users, block).unwrap();
+            let text = String::from_utf8_lossy(json);
+            match (&whole, &blocks) {
+                (Some(whole), Some(blocks)) => {
+                    assert!(same_org(whole, blocks), "{text}\nblock {block}, hint {users}\n{blocks:?}");
+                    let spare = blocks.users.capacity() - blocks.users.len();
+                    assert!(spare <= blocks.users.len() / 8, "{spare} spare for {}", blocks.users.len());
+                }
+                (None, None) => {}
+                _ => panic!("{text}\nblock {block}, hint {users}\nwhole: {whole:?}\nblocks: {blocks:?}"),
+            }
+        }
     }
 
     #[test]
@@ -837,14 +1010,36 @@ mod tests {
             }
 
             #[test]
+            fn an_org_read_in_blocks_is_the_org_read_whole(
+                users in prop::collection::vec(user(), 0..8),
+                name in value("name"),
+                ws in prop::sample::select(vec!["", " ", "\n", "\r\n  "]),
+                tail in prop::sample::select(vec!["", "\n", "\n\n   \n", " x", "é"]),
+                block in 1..300usize,
+                hint in 0..16usize,
+                step in 1..64usize,
+            ) {
+                let json = format!(
+                    "{ws}{{{ws}\"users\":{ws}[{ws}{}{ws}],{ws}\"name\": {name}{ws}}}{tail}",
+                    users.join(&format!(",{ws}"))
+                );
+                assert_reads_in_blocks_alike(json.as_bytes(), block, hint, step);
+            }
+
+            #[test]
             fn lookups_agree_with_maps_of_normalised_keys(
                 users in prop::collection::vec(
                     ("[a-cA-C]{1,2}", prop::option::of("[12]"), prop::option::of("[xX ]{0,2}|Ş|ş"), prop::option::of("[12]")),
                     0..12,
                 ),
                 queries in prop::collection::vec(("[a-cA-C ]{1,3}", prop::option::of("[xX ]{0,2}|ş|Ş"), "[12 ]{1,2}"), 1..12),
+                max in 0..60usize,
             ) {
-                let mut org = OrgState { locations: Some(vec!["X".into(), "Ş".into()]), ..OrgState::default() };
+                let mut org = OrgState {
+                    locations: Some(vec!["X".into(), "Ş".into()]),
+                    domains: Some(vec![" x".into()]),
+                    ..OrgState::default()
+                };
                 for (email, phone, location, extension) in &users {
                     org.users.push(OrgUser {
                         phone_number: phone.clone(),
@@ -853,26 +1048,119 @@ mod tests {
                         ..OrgUser::new(email.clone())
                     });
                 }
-                let org = org.indexed();
-                let first = |f: &dyn Fn(&OrgUser) -> bool| org.users.iter().position(f);
-                for (email, location, number) in &queries {
-                    let key = crate::text::email_key(email);
-                    prop_assert_eq!(org.user_index(&key), first(&|u| crate::text::email_key(&u.email) == key));
-                    prop_assert_eq!(org.user(email), org.user_index(&key).map(|i| &org.users[i]));
-                    let number = number.trim();
-                    let phone = |u: &OrgUser| u.phone_number.as_deref().map(str::trim) == Some(number);
-                    prop_assert_eq!(org.phone_owner(number), first(&|u| !number.is_empty() && phone(u)));
-                    let loc = location_key(location.as_deref());
-                    let extension = |u: &OrgUser| {
-                        u.extension.as_deref().map(str::trim) == Some(number)
-                            && location_key(u.location.as_deref()) == loc
-                    };
-                    prop_assert_eq!(
-                        org.extension_owner(location.as_deref(), number),
-                        first(&|u| !number.is_empty() && extension(u))
-                    );
-                    let known = ["x", "ş"].contains(&loc.as_str());
-                    prop_assert_eq!(org.has_location(location.as_deref().unwrap_or("")), Some(known));
+                // Indexed with tables, and (when a position would be over
+                // `max`) without.
+                let within = OrgState { index: Index::build_within(&org, max), ..org.clone() };
+                prop_assert!(within.index.matches(&within));
+                for org in [org.indexed(), within] {
+                    let first = |f: &dyn Fn(&OrgUser) -> bool| org.users.iter().position(f);
+                    for (email, location, number) in &queries {
+                        let key = crate::text::email_key(email);
+                        prop_assert_eq!(org.user_index(&key), first(&|u| crate::text::email_key(&u.email) == key));
+                        prop_assert_eq!(org.user(email), org.user_index(&key).map(|i| &org.users[i]));
+                        let number = number.trim();
+                        let phone = |u: &OrgUser| u.phone_number.as_deref().map(str::trim) == Some(number);
+                        prop_assert_eq!(org.phone_owner(number), first(&|u| !number.is_empty() && phone(u)));
+                        let loc = location_key(location.as_deref());
+                        let extension = |u: &OrgUser| {
+                            u.extension.as_deref().map(str::trim) == Some(number)
+                                && location_key(u.location.as_deref()) == loc
+                        };
+                        prop_assert_eq!(
+                            org.extension_owner(location.as_deref(), number),
+                            first(&|u| !number.is_empty() && extension(u))
+                        );
+                        let known = ["x", "ş"].contains(&loc.as_str());
+                        prop_assert_eq!(org.has_location(location.as_deref().unwrap_or("")), Some(known));
+                        prop_assert_eq!(org.has_domain(location.as_deref().unwrap_or("")), Some(loc == "x"));
+                        prop_assert_eq!(org.has_site("x"), None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Org files of every kind, read from a path as from memory.
+    #[test]
+    fn a_file_is_read_as_its_bytes_are() {
+        let mut org = OrgState { locations: Some(vec!["Roma".into()]), ..OrgState::default() };
+        for i in 0..1500 {
+            org.users.push(OrgUser {
+                display_name: Some(format!("Ünal \"{i}\"")),
+                base_licenses: Some(vec!["calling".into(); i % 3]),
+                phone_number: (i % 2 == 0).then(|| format!("+3902{i:08}")),
+                ..OrgUser::new(format!("user.{i}@acme.example"))
+            });
+        }
+        // Some 200 KB: more than one block.
+        let big = serde_json::to_string_pretty(&org).unwrap();
+        assert!(big.len() > BLOCK, "{}", big.len());
+        let export = org.to_export_csv(&Profile::default());
+        let near_the_end = format!("{}, \"x\": 1}}", big.trim_end().trim_end_matches('}'));
+        let files: Vec<(&str, Vec<u8>)> = vec![
+            ("org.json", big.clone().into_bytes()),
+            ("org.json", [b"\xEF\xBB\xBF".as_slice(), big.as_bytes()].concat()),
+            ("org", format!("\n\n  {big}\n\n").into_bytes()),
+            ("org.json", big.replacen("\"email\"", "\"department\": \"Sales\", \"email\"", 1).into_bytes()),
+            ("org.json", near_the_end.into_bytes()),
+            ("org.json", big.replacen("Roma", "Ro\u{0}ma", 1).into_bytes()),
+            ("org.json", br#"{"users": [{"email": "a@x", "email": "b@x"}]}"#.to_vec()),
+            ("org.json", b"{\"users\": [{\"email\": \"\xff\"}]}".to_vec()),
+            ("org.json", Vec::new()),
+            ("org.json", b"   \n ".to_vec()),
+            ("org.csv", Vec::new()),
+            ("org.csv", b"   \n ".to_vec()),
+            ("org.csv", export.clone().into_bytes()),
+            ("org.csv", [b"\xEF\xBB\xBF".as_slice(), export.as_bytes()].concat()),
+            ("org.csv", b"User ID/Email (Required)\r\na@x\r\n\"b\n@x\"\r\n".to_vec()),
+            ("org.txt", b"{\"users\": []}".to_vec()),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in files {
+            let path = dir.path().join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            let profile = Profile::default();
+            let text = String::from_utf8_lossy(&bytes);
+            let text = text.get(..200).unwrap_or(&text);
+            match (OrgState::from_path(&path, &profile), OrgState::from_bytes(&bytes, &path, &profile)) {
+                (Ok(read), Ok(parsed)) => {
+                    assert!(same_org(&read, &parsed), "{name}: {text}");
+                    assert!(read.index.matches(&read));
+                    let spare = read.users.capacity() - read.users.len();
+                    assert!(spare <= read.users.len() / 8, "{name}: {spare} spare");
+                }
+                (Err(read), Err(parsed)) => {
+                    assert_eq!(read.to_string(), parsed.to_string(), "{name}: {text}")
+                }
+                (read, parsed) => panic!("{name}: {text}\n{read:?}\n{parsed:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_probe_tells_json_and_counts_its_braces_in_blocks_of_any_size() {
+        let files: [&[u8]; 9] = [
+            b"",
+            b"  \n\t ",
+            b"\xEF\xBB\xBF  {\"users\": [{}, {\"a\": \"{\"}]}",
+            b"\xEF\xBB\xBF",
+            b"\xEF\xBBx{",
+            b"\n\n\n\n\n\n\n\n\n{",
+            b"\n\n\n\n\n\n\n\n\nUser ID/Email (Required)\n{a@x}",
+            b"User ID/Email (Required)\n{a@x}",
+            b"\x0c{}",
+        ];
+        for bytes in files {
+            for name in ["org.json", "org.csv"] {
+                let path = Path::new(name);
+                let json = is_json(strip_bom(bytes), path);
+                for block in 1..12 {
+                    let probe = Probe::of(bytes, path, block).unwrap();
+                    assert_eq!(probe.braces.is_some(), json, "{bytes:?} {name} {block}");
+                    if json {
+                        assert_eq!(probe.braces, Some(braces(bytes)));
+                        assert_eq!(probe.len, bytes.len());
+                    }
                 }
             }
         }
