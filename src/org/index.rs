@@ -8,9 +8,8 @@ use super::*;
 /// hold 32-bit positions (users by index into `users`), found by hash and
 /// compared on the fly. Building costs one pass and a handful of
 /// allocations; a lookup folds its query on the stack and allocates nothing.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(super) struct Index {
-    pub(super) built: bool,
     pub(super) hasher: Hasher,
     /// `None` when the org is too large for 32-bit positions (some four
     /// billion users, or 4 GiB of keys): lookups then go through the org one
@@ -55,7 +54,6 @@ impl std::fmt::Debug for Index {
         // The tables are hashes and offsets: what they were built from is
         // the org itself.
         f.debug_struct("Index")
-            .field("built", &self.built)
             .field("users", &self.tables.as_ref().map(|t| t.users.len() / USER_KEYS))
             .finish_non_exhaustive()
     }
@@ -71,19 +69,18 @@ impl Index {
     pub(super) fn build_within(org: &OrgState, max: usize) -> Index {
         let hasher = Hasher::default();
         let tables = Tables::build(org, &hasher, max);
-        Index { built: true, hasher, tables }
+        Index { hasher, tables }
     }
 
     /// Whether the index was built from what `org` holds now: an embedder
     /// may push users, or change them, after loading. One pass of cheap
     /// comparisons (no hashing, no allocation for ASCII keys).
     pub(super) fn matches(&self, org: &OrgState) -> bool {
-        if !self.built {
-            return false;
-        }
         // Without tables nothing was kept: lookups read the org as it is.
         let Some(tables) = &self.tables else { return true };
         let users = &tables.users;
+        let mut folds = Folds::default();
+        let mut folds_to = |s: &str, key: &[u8]| folds.folds_to(s, key, &self.hasher);
         users.len() == org.users.len() * USER_KEYS
             && org.users.iter().enumerate().all(|(i, user)| {
                 let key = |slot: usize| users.get(i * USER_KEYS + slot);
@@ -179,10 +176,11 @@ impl Tables {
         let mut by_email = HashTable::with_capacity(n);
         let mut by_phone = HashTable::with_capacity(phones);
         let mut by_extension = HashTable::with_capacity(extensions);
+        let mut folds = Folds::default();
         for (i, user) in org.users.iter().enumerate() {
-            users.push_folded(&user.email, max)?;
+            users.push_folded(&user.email, &mut folds, hasher, max)?;
             users.push_trimmed(user.phone_number.as_deref(), max)?;
-            users.push_folded(user.location.as_deref().unwrap_or(""), max)?;
+            users.push_folded(user.location.as_deref().unwrap_or(""), &mut folds, hasher, max)?;
             users.push_trimmed(user.extension.as_deref(), max)?;
             let i = u32::try_from(i).ok()?;
             let key = |j: u32, slot: usize| users.get(j as usize * USER_KEYS + slot);
@@ -272,8 +270,14 @@ impl Keys {
         Some(())
     }
 
-    pub(super) fn push_folded(&mut self, s: &str, max: usize) -> Option<()> {
-        fold_into(s, &mut self.bytes);
+    pub(super) fn push_folded(
+        &mut self,
+        s: &str,
+        folds: &mut Folds,
+        hasher: &Hasher,
+        max: usize,
+    ) -> Option<()> {
+        folds.fold_into(s, &mut self.bytes, hasher);
         self.end(max)
     }
 
@@ -304,8 +308,9 @@ impl KeySet {
             keys: Keys::with_capacity(list.len(), bytes),
             table: HashTable::with_capacity(list.len()),
         };
+        let mut folds = Folds::default();
         for (id, name) in list.iter().enumerate() {
-            keys.push_folded(name, max)?;
+            keys.push_folded(name, &mut folds, hasher, max)?;
             let id = u32::try_from(id).ok()?;
             let key = keys.get(id as usize);
             let hash_of = |j: u32| hasher.hash_one(keys.get(j as usize));
@@ -446,37 +451,103 @@ pub(super) fn fold_into(s: &str, out: &mut impl Sink) {
 /// Whether `s` folds to `key` (see [`fold_into`]).
 pub(super) fn folds_to(s: &str, key: &[u8]) -> bool {
     let trimmed = trim(s);
-    if trimmed.is_ascii() {
-        return ascii_lowercase_is(trimmed.as_bytes(), key);
+    if let Some(is) = ascii_lowercase_is(trimmed.as_bytes(), key) {
+        return is;
     }
     let mut folded = KeyBuf::new();
-    fold_into(s, &mut folded);
+    fold_into(trimmed, &mut folded);
     folded.as_bytes() == key
 }
 
-/// Whether the ASCII text `s`, lowercased, is `key`; eight bytes at a time.
-pub(super) fn ascii_lowercase_is(s: &[u8], key: &[u8]) -> bool {
+/// Keys of text that is not ASCII, folded once: an org names the same few
+/// locations again and again, and folding such a name (NFC, Unicode
+/// lowercase) takes some 700 instructions where finding it takes 50.
+#[derive(Default)]
+pub(super) struct Folds {
+    seen: HashTable<(Box<str>, Box<[u8]>)>,
+}
+
+impl Folds {
+    /// Names kept at most: a list of distinct names is not worth keeping.
+    const MAX: usize = 256;
+
+    /// Calls `f` with the key of `s`, trimmed and not ASCII.
+    fn with_key<R>(&mut self, s: &str, hasher: &Hasher, f: impl FnOnce(&[u8]) -> R) -> R {
+        let hash = hasher.hash_one(s.as_bytes());
+        if let Some((_, key)) = self.seen.find(hash, |(seen, _)| **seen == *s) {
+            return f(key);
+        }
+        let mut key = Vec::new();
+        fold_into(s, &mut key);
+        let answer = f(&key);
+        if self.seen.len() < Folds::MAX {
+            self.seen
+                .insert_unique(hash, (s.into(), key.into()), |(seen, _)| hasher.hash_one(seen.as_bytes()));
+        }
+        answer
+    }
+
+    /// Appends the key of `s` (see [`fold_into`]).
+    pub(super) fn fold_into(&mut self, s: &str, out: &mut Vec<u8>, hasher: &Hasher) {
+        let s = trim(s);
+        if s.is_ascii() {
+            Sink::append(out, s.as_bytes()).make_ascii_lowercase();
+        } else {
+            self.with_key(s, hasher, |key| out.extend_from_slice(key));
+        }
+    }
+
+    /// Whether `s` folds to `key` (see [`folds_to`]).
+    pub(super) fn folds_to(&mut self, s: &str, key: &[u8], hasher: &Hasher) -> bool {
+        let s = trim(s);
+        match ascii_lowercase_is(s.as_bytes(), key) {
+            Some(is) => is,
+            None => self.with_key(s, hasher, |folded| folded == key),
+        }
+    }
+}
+
+/// Whether the text `s`, lowercased, is `key`, when `s` is ASCII (`None`
+/// when it is not: its key then takes more than lowercasing). Eight bytes
+/// at a time, in one pass that looks for bytes above ASCII as it compares.
+pub(super) fn ascii_lowercase_is(s: &[u8], key: &[u8]) -> Option<bool> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // For bytes below 0x80 the sums carry into no other byte: the high bit
     // of a byte of `w + (0x80 - b'A')…` is set when it is `A` or above, and
-    // of `w + (0x7F - b'Z')…` when it is above `Z`.
+    // of `w + (0x7F - b'Z')…` when it is above `Z`. (Above 0x80 they may
+    // carry: the answer is then `None`, whatever the comparison says.)
     let lower = |w: u64| {
         let upper =
             w.wrapping_add(ONES * u64::from(0x80 - b'A')) & !w.wrapping_add(ONES * u64::from(0x7F - b'Z'));
         w | ((upper & HIGH) >> 2)
     };
     if s.len() != key.len() {
-        return false;
+        return s.is_ascii().then_some(false);
     }
-    let (mut s_words, mut key_words) = (s.chunks_exact(8), key.chunks_exact(8));
-    for (a, b) in (&mut s_words).zip(&mut key_words) {
-        let (Ok(a), Ok(b)) = (<[u8; 8]>::try_from(a), <[u8; 8]>::try_from(b)) else { return false };
-        if lower(u64::from_le_bytes(a)) != u64::from_le_bytes(b) {
-            return false;
+    let word = |bytes: &[u8]| <[u8; 8]>::try_from(bytes).map_or(0, u64::from_le_bytes);
+    if s.len() < 8 {
+        let (mut high, mut diff) = (0, 0);
+        for (&a, &b) in s.iter().zip(key) {
+            high |= a;
+            diff |= a.to_ascii_lowercase() ^ b;
         }
+        return (high < 0x80).then_some(diff == 0);
     }
-    s_words.remainder().iter().zip(key_words.remainder()).all(|(a, &b)| a.to_ascii_lowercase() == b)
+    let (mut high, mut diff) = (0, 0);
+    let mut compare = |at: usize| {
+        let (a, b) = (s.get(at..at + 8).map_or(0, word), key.get(at..at + 8).map_or(0, word));
+        high |= a;
+        diff |= lower(a) ^ b;
+    };
+    let mut at = 0;
+    while at + 8 < s.len() {
+        compare(at);
+        at += 8;
+    }
+    // The last eight bytes, some of them again.
+    compare(s.len() - 8);
+    (high & HIGH == 0).then_some(diff == 0)
 }
 
 /// `s.trim()`, with a shortcut for the usual value that starts and ends with

@@ -384,7 +384,7 @@ impl<'a> Json<'a> {
     /// escape, a space before the colon — it is read by [`Json::string`].)
     pub(super) fn key_is(&mut self, written: &[u8]) -> bool {
         self.skip_whitespace();
-        let found = self.rest().starts_with(written);
+        let found = has_prefix(self.rest(), written);
         if found {
             self.pos += written.len();
         }
@@ -567,6 +567,20 @@ impl<'a> Json<'a> {
 
     pub(super) fn expect(&mut self, b: u8) -> Option<()> {
         self.next_is(b).then_some(())
+    }
+}
+
+/// `bytes.starts_with(prefix)`, for a prefix as short as a key: a key of 8
+/// to 16 bytes is two words, which overlap (`starts_with` calls `memcmp`,
+/// which costs more than the comparing).
+pub(super) fn has_prefix(bytes: &[u8], prefix: &[u8]) -> bool {
+    let n = prefix.len();
+    let Some(head) = bytes.get(..n) else { return false };
+    let word = |b: &[u8], at: usize| b.get(at..at + 8).and_then(|b| <[u8; 8]>::try_from(b).ok());
+    if (8..=16).contains(&n) {
+        word(head, 0) == word(prefix, 0) && word(head, n - 8) == word(prefix, n - 8)
+    } else {
+        head == prefix
     }
 }
 

@@ -26,6 +26,7 @@ use std::borrow::Cow;
 use std::hash::BuildHasher;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use hashbrown::hash_table::{Entry, HashTable};
 use serde::{Deserialize, Serialize};
@@ -179,8 +180,12 @@ pub struct OrgState {
     // First, so that it is dropped first: its few large blocks go back to
     // the allocator before the many small strings of the users, which then
     // need not be sorted through when they do.
+    //
+    // Built when the org is first looked up (or handed to a checker): a
+    // loaded org is indexed once, and never checked against what it was
+    // loaded from.
     #[serde(skip)]
-    index: Index,
+    index: OnceLock<Index>,
     /// Organisation name.
     #[serde(default)]
     pub name: Option<String>,
@@ -205,48 +210,48 @@ pub struct OrgState {
 }
 
 impl OrgState {
-    /// Builds the lookup indexes; call after changing fields in code.
-    /// (Loading functions return an indexed org.)
+    /// Builds the lookup indexes now. An org indexes itself when it is
+    /// first looked up; call this after changing fields in code once it
+    /// has been (a checker does: it indexes a changed org again).
     pub fn indexed(mut self) -> OrgState {
-        self.index = Index::build(&self);
+        self.index = OnceLock::from(Index::build(&self));
         self
     }
 
     /// The org indexed: as it is when its index was built from what it
-    /// holds now (an org just loaded), else indexed again — an org built in
-    /// code, or changed after loading, is indexed afresh.
+    /// holds now, else indexed (again) — an org just loaded, built in code,
+    /// or changed since it was indexed.
     pub(crate) fn into_indexed(self) -> OrgState {
-        if self.index.matches(&self) {
-            self
-        } else {
-            self.indexed()
+        match self.index.get() {
+            Some(index) if index.matches(&self) => self,
+            _ => self.indexed(),
         }
     }
 
-    fn ensure_index(&self) -> Option<&Index> {
-        self.index.built.then_some(&self.index)
+    fn ensure_index(&self) -> &Index {
+        self.index.get_or_init(|| Index::build(self))
     }
 
     /// The user with this email (any case, untrimmed).
     pub fn user(&self, email: &str) -> Option<&OrgUser> {
         let mut key = KeyBuf::new();
         fold_into(email, &mut key);
-        self.ensure_index()?.by_email(self, key.as_bytes()).and_then(|i| self.users.get(i))
+        self.ensure_index().by_email(self, key.as_bytes()).and_then(|i| self.users.get(i))
     }
 
     /// Index of the user whose key is `key` (already normalised).
     pub fn user_index(&self, key: &str) -> Option<usize> {
-        self.ensure_index()?.by_email(self, key.as_bytes())
+        self.ensure_index().by_email(self, key.as_bytes())
     }
 
     /// Index of the user who owns this E.164 number.
     pub fn phone_owner(&self, number: &str) -> Option<usize> {
-        self.ensure_index()?.by_phone(self, trim(number).as_bytes())
+        self.ensure_index().by_phone(self, trim(number).as_bytes())
     }
 
     /// Index of the user who has this extension in this location.
     pub fn extension_owner(&self, location: Option<&str>, extension: &str) -> Option<usize> {
-        let index = self.ensure_index()?;
+        let index = self.ensure_index();
         let mut folded = KeyBuf::new();
         fold_into(location.unwrap_or(""), &mut folded);
         index.by_extension(self, folded.as_bytes(), trim(extension).as_bytes())
@@ -268,7 +273,7 @@ impl OrgState {
     }
 
     fn has(&self, names: Names, list: &[String], name: &str) -> Option<bool> {
-        let index = self.ensure_index()?;
+        let index = self.ensure_index();
         let mut key = KeyBuf::new();
         fold_into(name, &mut key);
         Some(index.has(names, list, key.as_bytes()))
@@ -364,8 +369,7 @@ impl OrgState {
             rewind()?;
             let users = users_hint(braces, probe.len);
             if let Some(org) = Json::read_from(bounded(), users, BLOCK).map_err(read_error)? {
-                drop(file);
-                return Ok(org.indexed());
+                return Ok(org);
             }
         }
         // An export, or JSON the quick reader leaves to serde: read whole,
@@ -377,11 +381,7 @@ impl OrgState {
         bounded().read_to_end(&mut bytes).map_err(read_error)?;
         drop(file);
         match probe.braces {
-            Some(_) => {
-                let org = OrgState::serde_json(strip_bom(&bytes), path)?;
-                drop(bytes);
-                Ok(org.indexed())
-            }
+            Some(_) => OrgState::serde_json(strip_bom(&bytes), path),
             None => OrgState::parse(Cow::Owned(bytes), path, profile),
         }
     }
@@ -396,10 +396,7 @@ impl OrgState {
     fn parse(bytes: Cow<'_, [u8]>, path: &Path, profile: &Profile) -> Result<OrgState> {
         let body = strip_bom(&bytes);
         if is_json(body, path) {
-            let org = OrgState::read_json(body, path)?;
-            // The file goes before the index comes: the peak is the lower.
-            drop(bytes);
-            Ok(org.indexed())
+            OrgState::from_json(body, path)
         } else {
             OrgState::read_export(Source::decode(bytes.into_owned(), None), path, profile)
         }
@@ -407,11 +404,6 @@ impl OrgState {
 
     /// Parses the JSON form (SPEC §4).
     pub fn from_json(bytes: &[u8], path: &Path) -> Result<OrgState> {
-        OrgState::read_json(bytes, path).map(OrgState::indexed)
-    }
-
-    /// [`OrgState::from_json`] without the index.
-    fn read_json(bytes: &[u8], path: &Path) -> Result<OrgState> {
         match Json::read(bytes) {
             Some(org) => Ok(org),
             None => OrgState::serde_json(bytes, path),
@@ -529,10 +521,7 @@ impl OrgState {
         fit(&mut org.users);
         org.locations = Some(locations);
         org.sites = Some(sites);
-        // The text goes before the index comes: the peak is the lower.
-        drop(reader);
-        drop(source);
-        Ok(org.indexed())
+        Ok(org)
     }
 }
 
@@ -741,6 +730,15 @@ mod tests {
             assert_eq!(folded_on_stack(s), folded(s), "{s:?}");
             assert!(folds_to(s, &folded(s)), "{s:?}");
             assert!(!folds_to(s, b"x"), "{s:?}");
+            // Twice each: folded, then remembered.
+            let (mut folds, hasher) = (Folds::default(), Hasher::default());
+            for _ in 0..2 {
+                assert!(folds.folds_to(s, &folded(s), &hasher), "{s:?}");
+                assert!(!folds.folds_to(s, b"x", &hasher), "{s:?}");
+                let mut out = b"a".to_vec();
+                folds.fold_into(s, &mut out, &hasher);
+                assert_eq!(out[1..], folded(s), "{s:?}");
+            }
             assert_eq!(trim(s), s.trim(), "{s:?}");
         }
     }
@@ -752,12 +750,36 @@ mod tests {
             for len in 0..=20.min(all.len() - start) {
                 let s = &all[start..start + len];
                 let lower = s.to_ascii_lowercase();
-                assert!(ascii_lowercase_is(s, &lower));
-                assert_eq!(ascii_lowercase_is(s, s), s == lower.as_slice());
+                assert_eq!(ascii_lowercase_is(s, &lower), Some(true));
+                assert_eq!(ascii_lowercase_is(s, s), Some(s == lower.as_slice()));
                 for i in 0..len {
                     let mut other = lower.clone();
                     other[i] ^= 0x01;
-                    assert!(!ascii_lowercase_is(s, &other), "{s:?} {i}");
+                    assert_eq!(ascii_lowercase_is(s, &other), Some(false), "{s:?} {i}");
+                    // A byte above ASCII anywhere: not for this function.
+                    let mut high = s.to_vec();
+                    high[i] |= 0x80;
+                    assert_eq!(ascii_lowercase_is(&high, &lower), None, "{high:?}");
+                    assert_eq!(ascii_lowercase_is(&high, &high), None, "{high:?}");
+                    assert_eq!(ascii_lowercase_is(&high, &other[1..]), None, "{high:?}");
+                }
+                assert_eq!(ascii_lowercase_is(s, &[&lower[..], b"x"].concat()), Some(false));
+            }
+        }
+    }
+
+    #[test]
+    fn has_prefix_is_starts_with() {
+        let text: Vec<u8> = (0..24).map(|i| b'a' + i).collect();
+        for len in 0..text.len() {
+            for n in 0..=20 {
+                let bytes = &text[..len];
+                let prefix = &text[..n.min(text.len())];
+                assert_eq!(has_prefix(bytes, prefix), bytes.starts_with(prefix), "{len} {n}");
+                for i in 0..prefix.len() {
+                    let mut other = prefix.to_vec();
+                    other[i] ^= 0x20;
+                    assert_eq!(has_prefix(bytes, &other), bytes.starts_with(&other), "{len} {n} {i}");
                 }
             }
         }
@@ -1050,9 +1072,9 @@ mod tests {
                 }
                 // Indexed with tables, and (when a position would be over
                 // `max`) without.
-                let within = OrgState { index: Index::build_within(&org, max), ..org.clone() };
-                prop_assert!(within.index.matches(&within));
-                for org in [org.indexed(), within] {
+                let within = OrgState { index: OnceLock::from(Index::build_within(&org, max)), ..org.clone() };
+                prop_assert!(within.ensure_index().matches(&within));
+                for org in [org.clone(), org.indexed(), within] {
                     let first = |f: &dyn Fn(&OrgUser) -> bool| org.users.iter().position(f);
                     for (email, location, number) in &queries {
                         let key = crate::text::email_key(email);
@@ -1125,7 +1147,7 @@ mod tests {
             match (OrgState::from_path(&path, &profile), OrgState::from_bytes(&bytes, &path, &profile)) {
                 (Ok(read), Ok(parsed)) => {
                     assert!(same_org(&read, &parsed), "{name}: {text}");
-                    assert!(read.index.matches(&read));
+                    assert!(read.ensure_index().matches(&read));
                     let spare = read.users.capacity() - read.users.len();
                     assert!(spare <= read.users.len() / 8, "{name}: {spare} spare");
                 }
@@ -1170,7 +1192,10 @@ mod tests {
     fn an_org_changed_after_indexing_is_indexed_again() {
         let json = br#"{"locations": ["Roma"], "users": [{"email": "a@x.example", "phone_number": "+390212345678"}]}"#;
         let loaded = OrgState::from_json(json, Path::new("o.json")).unwrap();
-        assert!(loaded.index.matches(&loaded));
+        // Indexed when first looked up.
+        assert!(loaded.index.get().is_none());
+        assert_eq!(loaded.user_index("a@x.example"), Some(0));
+        assert!(loaded.index.get().is_some_and(|index| index.matches(&loaded)));
         let kept = loaded.clone().into_indexed();
         assert_eq!(kept.user_index("a@x.example"), Some(0));
 
@@ -1186,19 +1211,19 @@ mod tests {
         for change in changes {
             let mut org = loaded.clone();
             change(&mut org);
-            assert!(!org.index.matches(&org));
+            assert!(!org.ensure_index().matches(&org));
             let org = org.into_indexed();
-            assert!(org.index.matches(&org));
+            assert!(org.ensure_index().matches(&org));
         }
         // Changes that no key depends on keep the index.
         let mut org = loaded.clone();
         org.users[0].email = " A@X.example ".into();
         org.users[0].first_name = Some("Anna".into());
-        assert!(org.index.matches(&org));
-        // Never indexed: nothing is found until it is.
+        assert!(org.ensure_index().matches(&org));
+        // Built in code: indexed when first looked up, or handed on.
         let mut fresh = OrgState::default();
         fresh.users.push(OrgUser::new("c@x.example"));
-        assert_eq!(fresh.user("c@x.example"), None);
-        assert!(fresh.into_indexed().user("C@x.example").is_some());
+        assert!(fresh.clone().into_indexed().index.get().is_some());
+        assert!(fresh.user("C@x.example").is_some());
     }
 }
