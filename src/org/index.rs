@@ -1,13 +1,16 @@
-//! The lookup indexes of an org: every key folded once, found by hash.
+//! The lookup indexes of an org: tables of user positions, found by hash,
+//! compared with the users as they are.
 
 use super::*;
 
 /// The lookup indexes of an org, built by [`OrgState::indexed`].
 ///
-/// Every key is folded once and stored end to end in one buffer; the tables
-/// hold 32-bit positions (users by index into `users`), found by hash and
-/// compared on the fly. Building costs one pass and a handful of
-/// allocations; a lookup folds its query on the stack and allocates nothing.
+/// The tables hold 32-bit user positions, found by the hash of a key and
+/// confirmed by comparing the key with the user's field as it is now: the
+/// keys themselves are not kept (the users hold them), only each user's
+/// location among the few the users have. Building costs one pass and a
+/// handful of allocations; a lookup folds its query on the stack and
+/// allocates nothing.
 #[derive(Clone)]
 pub(super) struct Index {
     pub(super) hasher: Hasher,
@@ -17,29 +20,25 @@ pub(super) struct Index {
     pub(super) tables: Option<Tables>,
 }
 
-/// The keys of an org and the tables that find them.
+/// The tables of an index.
 #[derive(Clone, Default)]
 pub(super) struct Tables {
-    /// Per user, [`USER_KEYS`] keys in a row: the email key, the trimmed
-    /// phone number, the location key and the trimmed extension.
-    pub(super) users: Keys,
-    /// Each table holds the first user with a key (users by index).
+    /// Each table holds the first user with a key (users by index): the
+    /// email key, the trimmed phone number, and the location with the
+    /// trimmed extension.
     pub(super) by_email: HashTable<u32>,
     pub(super) by_phone: HashTable<u32>,
     pub(super) by_extension: HashTable<u32>,
+    /// Per user, where its location's key is in `user_locations`.
+    pub(super) location_of: Vec<u32>,
+    /// The keys of the users' locations (the empty key for none), each once.
+    pub(super) user_locations: KeySet,
     pub(super) locations: KeySet,
     pub(super) sites: KeySet,
     pub(super) domains: KeySet,
 }
 
 pub(super) type Hasher = foldhash::fast::RandomState;
-
-/// How many keys [`Tables::users`] keeps per user, and which is which.
-pub(super) const USER_KEYS: usize = 4;
-pub(super) const EMAIL: usize = 0;
-pub(super) const PHONE: usize = 1;
-pub(super) const LOCATION: usize = 2;
-pub(super) const EXTENSION: usize = 3;
 
 /// The lists of names an org may have.
 #[derive(Clone, Copy, Debug)]
@@ -51,12 +50,26 @@ pub(super) enum Names {
 
 impl std::fmt::Debug for Index {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The tables are hashes and offsets: what they were built from is
+        // The tables are hashes and positions: what they were built from is
         // the org itself.
         f.debug_struct("Index")
-            .field("users", &self.tables.as_ref().map(|t| t.users.len() / USER_KEYS))
+            .field("users", &self.tables.as_ref().map(|t| t.location_of.len()))
             .finish_non_exhaustive()
     }
+}
+
+/// A user's trimmed phone number and extension.
+fn phone(user: &OrgUser) -> &[u8] {
+    trim(user.phone_number.as_deref().unwrap_or("")).as_bytes()
+}
+
+fn extension(user: &OrgUser) -> &[u8] {
+    trim(user.extension.as_deref().unwrap_or("")).as_bytes()
+}
+
+/// Whether user `j` of `users` has the email key `key`.
+fn email_is(users: &[OrgUser], j: u32, key: &[u8]) -> bool {
+    users.get(j as usize).is_some_and(|u| folds_to(&u.email, key))
 }
 
 impl Index {
@@ -72,26 +85,49 @@ impl Index {
         Index { hasher, tables }
     }
 
-    /// Whether the index was built from what `org` holds now: an embedder
-    /// may push users, or change them, after loading. One pass of cheap
-    /// comparisons (no hashing, no allocation for ASCII keys).
+    /// Whether the index finds in `org` what an index built from it now
+    /// would: an embedder may push users, or change them, after indexing.
+    ///
+    /// Lookups compare keys with the users as they are, so the index is
+    /// right when each user's key finds that user or an earlier one (then
+    /// one with the same key, by the comparison): by induction, every key
+    /// finds the first user with it, and a key no user has finds nobody.
+    /// One pass of lookups; no key is trusted for its hash alone.
     pub(super) fn matches(&self, org: &OrgState) -> bool {
         // Without tables nothing was kept: lookups read the org as it is.
-        let Some(tables) = &self.tables else { return true };
-        let users = &tables.users;
+        let Some(t) = &self.tables else { return true };
+        let (users, hasher) = (&org.users, &self.hasher);
+        let earlier = |found: Option<&u32>, i: usize| found.is_some_and(|&j| j as usize <= i);
         let mut folds = Folds::default();
-        let mut folds_to = |s: &str, key: &[u8]| folds.folds_to(s, key, &self.hasher);
-        users.len() == org.users.len() * USER_KEYS
-            && org.users.iter().enumerate().all(|(i, user)| {
-                let key = |slot: usize| users.get(i * USER_KEYS + slot);
-                folds_to(&user.email, key(EMAIL))
-                    && trim(user.phone_number.as_deref().unwrap_or("")).as_bytes() == key(PHONE)
-                    && folds_to(user.location.as_deref().unwrap_or(""), key(LOCATION))
-                    && trim(user.extension.as_deref().unwrap_or("")).as_bytes() == key(EXTENSION)
+        let mut key = Vec::new();
+        t.location_of.len() == users.len()
+            && users.iter().zip(&t.location_of).enumerate().all(|(i, (user, &location))| {
+                key.clear();
+                folds.fold_into(&user.email, &mut key, hasher);
+                if !earlier(t.by_email.find(hasher.hash_one(&key[..]), |&j| email_is(users, j, &key)), i) {
+                    return false;
+                }
+                let number = phone(user);
+                let by_phone = |&j: &u32| users.get(j as usize).is_some_and(|u| phone(u) == number);
+                if !number.is_empty() && !earlier(t.by_phone.find(hasher.hash_one(number), by_phone), i) {
+                    return false;
+                }
+                key.clear();
+                folds.fold_into(user.location.as_deref().unwrap_or(""), &mut key, hasher);
+                if t.user_locations.find(&key, hasher) != Some(location) {
+                    return false;
+                }
+                let ext = extension(user);
+                ext.is_empty()
+                    || earlier(
+                        t.by_extension
+                            .find(hasher.hash_one((location, ext)), t.has_extension(users, location, ext)),
+                        i,
+                    )
             })
-            && tables.locations.matches(org.locations.as_deref())
-            && tables.sites.matches(org.sites.as_deref())
-            && tables.domains.matches(org.domains.as_deref())
+            && t.locations.matches(org.locations.as_deref())
+            && t.sites.matches(org.sites.as_deref())
+            && t.domains.matches(org.domains.as_deref())
     }
 
     /// The first user whose email key is `key`.
@@ -99,7 +135,7 @@ impl Index {
         match &self.tables {
             Some(t) => t
                 .by_email
-                .find(self.hasher.hash_one(key), |&j| t.user_key(j, EMAIL) == key)
+                .find(self.hasher.hash_one(key), |&j| email_is(&org.users, j, key))
                 .map(|&j| j as usize),
             None => org.users.iter().position(|u| folds_to(&u.email, key)),
         }
@@ -107,40 +143,45 @@ impl Index {
 
     /// The first user whose trimmed phone number is `number` (not empty).
     pub(super) fn by_phone(&self, org: &OrgState, number: &[u8]) -> Option<usize> {
-        match &self.tables {
-            Some(t) => t
-                .by_phone
-                .find(self.hasher.hash_one(number), |&j| t.user_key(j, PHONE) == number)
-                .map(|&j| j as usize),
-            None if number.is_empty() => None,
-            None => org
-                .users
-                .iter()
-                .position(|u| trim(u.phone_number.as_deref().unwrap_or("")).as_bytes() == number),
+        if number.is_empty() {
+            return None;
         }
-    }
-
-    /// The first user with the extension `extension` (trimmed, not empty)
-    /// in the location whose key is `location`.
-    pub(super) fn by_extension(&self, org: &OrgState, location: &[u8], extension: &[u8]) -> Option<usize> {
         match &self.tables {
             Some(t) => {
-                let hash = self.hasher.hash_one((location, extension));
-                let eq =
-                    |&j: &u32| t.user_key(j, EXTENSION) == extension && t.user_key(j, LOCATION) == location;
-                t.by_extension.find(hash, eq).map(|&j| j as usize)
+                let eq = |&j: &u32| org.users.get(j as usize).is_some_and(|u| phone(u) == number);
+                t.by_phone.find(self.hasher.hash_one(number), eq).map(|&j| j as usize)
             }
-            None if extension.is_empty() => None,
-            None => org.users.iter().position(|u| {
-                trim(u.extension.as_deref().unwrap_or("")).as_bytes() == extension
-                    && folds_to(u.location.as_deref().unwrap_or(""), location)
-            }),
+            None => org.users.iter().position(|u| phone(u) == number),
         }
     }
 
-    /// Whether `list` (the org's list of `names`) has a name whose key is
-    /// `key`.
-    pub(super) fn has(&self, names: Names, list: &[String], key: &[u8]) -> bool {
+    /// The first user with the extension `ext` (trimmed, not empty) in the
+    /// location `location` (by name, any case, untrimmed).
+    pub(super) fn by_extension(&self, org: &OrgState, location: &str, ext: &[u8]) -> Option<usize> {
+        if ext.is_empty() {
+            return None;
+        }
+        match &self.tables {
+            Some(t) => {
+                // A location no user has: nobody has the extension there.
+                let location = t.user_locations.find_text(location, &self.hasher)?;
+                let hash = self.hasher.hash_one((location, ext));
+                t.by_extension.find(hash, t.has_extension(&org.users, location, ext)).map(|&j| j as usize)
+            }
+            None => {
+                let mut key = KeyBuf::new();
+                fold_into(location, &mut key);
+                let location = key.as_bytes();
+                org.users.iter().position(|u| {
+                    extension(u) == ext && folds_to(u.location.as_deref().unwrap_or(""), location)
+                })
+            }
+        }
+    }
+
+    /// Whether `list` (the org's list of `names`) has `name` (any case,
+    /// untrimmed).
+    pub(super) fn has(&self, names: Names, list: &[String], name: &str) -> bool {
         match &self.tables {
             Some(t) => {
                 let set = match names {
@@ -148,80 +189,91 @@ impl Index {
                     Names::Sites => &t.sites,
                     Names::Domains => &t.domains,
                 };
-                set.contains(key, &self.hasher)
+                set.find_text(name, &self.hasher).is_some()
             }
-            None => list.iter().any(|name| folds_to(name, key)),
+            None => {
+                let mut key = KeyBuf::new();
+                fold_into(name, &mut key);
+                list.iter().any(|other| folds_to(other, key.as_bytes()))
+            }
         }
     }
 }
 
 impl Tables {
     fn build(org: &OrgState, hasher: &Hasher, max: usize) -> Option<Tables> {
-        let n = org.users.len();
+        let users = &org.users;
+        let n = users.len();
         if n > max {
             return None;
         }
         // Sized first, so that nothing grows (a table that grows holds the
-        // old and the new while it does): how many phone numbers and
-        // extensions, and a bound on the bytes of the keys (folding ASCII
-        // keeps the length, trimming shortens).
-        let (mut phones, mut extensions, mut bytes) = (0, 0, 0);
-        for user in &org.users {
-            let len = |s: &Option<String>| s.as_ref().map_or(0, String::len);
-            phones += usize::from(user.phone_number.is_some());
-            extensions += usize::from(user.extension.is_some());
-            bytes += user.email.len() + len(&user.phone_number) + len(&user.location) + len(&user.extension);
-        }
-        let mut users = Keys::with_capacity(n * USER_KEYS, bytes);
-        let mut by_email = HashTable::with_capacity(n);
-        let mut by_phone = HashTable::with_capacity(phones);
-        let mut by_extension = HashTable::with_capacity(extensions);
-        let mut folds = Folds::default();
-        for (i, user) in org.users.iter().enumerate() {
-            users.push_folded(&user.email, &mut folds, hasher, max)?;
-            users.push_trimmed(user.phone_number.as_deref(), max)?;
-            users.push_folded(user.location.as_deref().unwrap_or(""), &mut folds, hasher, max)?;
-            users.push_trimmed(user.extension.as_deref(), max)?;
-            let i = u32::try_from(i).ok()?;
-            let key = |j: u32, slot: usize| users.get(j as usize * USER_KEYS + slot);
-            let email = key(i, EMAIL);
-            insert_first(
-                &mut by_email,
-                hasher.hash_one(email),
-                i,
-                |j| key(j, EMAIL) == email,
-                |j| hasher.hash_one(key(j, EMAIL)),
-            );
-            let phone = key(i, PHONE);
-            if !phone.is_empty() {
-                insert_first(
-                    &mut by_phone,
-                    hasher.hash_one(phone),
-                    i,
-                    |j| key(j, PHONE) == phone,
-                    |j| hasher.hash_one(key(j, PHONE)),
-                );
-            }
-            let (location, extension) = (key(i, LOCATION), key(i, EXTENSION));
-            if !extension.is_empty() {
-                let hash_of = |j: u32| hasher.hash_one((key(j, LOCATION), key(j, EXTENSION)));
-                let eq = |j: u32| key(j, EXTENSION) == extension && key(j, LOCATION) == location;
-                insert_first(&mut by_extension, hasher.hash_one((location, extension)), i, eq, hash_of);
-            }
-        }
-        Some(Tables {
+        // old and the new while it does).
+        let phones = users.iter().filter(|u| u.phone_number.is_some()).count();
+        let extensions = users.iter().filter(|u| u.extension.is_some()).count();
+        let mut t = Tables {
+            by_email: HashTable::with_capacity(n),
+            by_phone: HashTable::with_capacity(phones),
+            by_extension: HashTable::with_capacity(extensions),
+            location_of: Vec::with_capacity(n),
+            user_locations: KeySet::default(),
             locations: KeySet::of(org.locations.as_deref(), hasher, max)?,
             sites: KeySet::of(org.sites.as_deref(), hasher, max)?,
             domains: KeySet::of(org.domains.as_deref(), hasher, max)?,
-            users,
-            by_email,
-            by_phone,
-            by_extension,
-        })
+        };
+        let mut folds = Folds::default();
+        let mut key = Vec::new();
+        // The hash of a user's key, should a table grow after all.
+        let email_hash = |j: u32| {
+            let mut key = KeyBuf::new();
+            fold_into(users.get(j as usize).map_or("", |u| &u.email), &mut key);
+            hasher.hash_one(key.as_bytes())
+        };
+        let phone_hash = |j: u32| hasher.hash_one(users.get(j as usize).map_or(&[][..], phone));
+        for (i, user) in users.iter().enumerate() {
+            let i = u32::try_from(i).ok()?;
+            key.clear();
+            folds.fold_into(&user.email, &mut key, hasher);
+            let eq = |j| email_is(users, j, &key);
+            insert_first(&mut t.by_email, hasher.hash_one(&key[..]), i, eq, email_hash);
+            let number = phone(user);
+            if !number.is_empty() {
+                let eq = |j: u32| users.get(j as usize).is_some_and(|u| phone(u) == number);
+                insert_first(&mut t.by_phone, hasher.hash_one(number), i, eq, phone_hash);
+            }
+            key.clear();
+            folds.fold_into(user.location.as_deref().unwrap_or(""), &mut key, hasher);
+            let location = t.user_locations.intern(&key, hasher, max)?;
+            t.location_of.push(location);
+            let ext = extension(user);
+            if !ext.is_empty() {
+                let Tables { by_extension, location_of, .. } = &mut t;
+                let location_of = &*location_of;
+                let hash_of = |j: u32| {
+                    let location = location_of.get(j as usize).copied().unwrap_or(u32::MAX);
+                    hasher.hash_one((location, users.get(j as usize).map_or(&[][..], extension)))
+                };
+                let eq = |j: u32| {
+                    location_of.get(j as usize) == Some(&location)
+                        && users.get(j as usize).is_some_and(|u| extension(u) == ext)
+                };
+                insert_first(by_extension, hasher.hash_one((location, ext)), i, eq, hash_of);
+            }
+        }
+        Some(t)
     }
 
-    pub(super) fn user_key(&self, user: u32, slot: usize) -> &[u8] {
-        self.users.get(user as usize * USER_KEYS + slot)
+    /// Whether user `j` has the extension `ext` in the location `location`.
+    fn has_extension<'a>(
+        &'a self,
+        users: &'a [OrgUser],
+        location: u32,
+        ext: &'a [u8],
+    ) -> impl Fn(&u32) -> bool + 'a {
+        move |&j| {
+            self.location_of.get(j as usize) == Some(&location)
+                && users.get(j as usize).is_some_and(|u| extension(u) == ext)
+        }
     }
 }
 
@@ -263,33 +315,19 @@ impl Keys {
         self.bytes.get(start..end).unwrap_or_default()
     }
 
-    /// Ends the string written last; `None` once the bytes are over `max`.
-    fn end(&mut self, max: usize) -> Option<()> {
-        let end = self.bytes.len();
+    /// Ends the string written last: its position, `None` once the bytes
+    /// or the strings are over `max`.
+    fn end(&mut self, max: usize) -> Option<u32> {
+        let (end, id) = (self.bytes.len(), self.ends.len());
         self.ends.push(u32::try_from(end).ok().filter(|_| end <= max)?);
-        Some(())
-    }
-
-    pub(super) fn push_folded(
-        &mut self,
-        s: &str,
-        folds: &mut Folds,
-        hasher: &Hasher,
-        max: usize,
-    ) -> Option<()> {
-        folds.fold_into(s, &mut self.bytes, hasher);
-        self.end(max)
-    }
-
-    pub(super) fn push_trimmed(&mut self, s: Option<&str>, max: usize) -> Option<()> {
-        self.bytes.extend_from_slice(trim(s.unwrap_or("")).as_bytes());
-        self.end(max)
+        u32::try_from(id).ok().filter(|_| id <= max)
     }
 }
 
-/// A set of folded names (locations, sites, domains). Every name is kept,
-/// in order, so that the set can be checked against the list it was built
-/// from; the table holds the first of equal ones.
+/// A set of folded names. A list (locations, sites, domains) keeps every
+/// name, in order, so that the set can be checked against the list it was
+/// built from, and the table holds the first of equal ones; the users'
+/// locations are kept once each.
 #[derive(Clone, Debug, Default)]
 pub(super) struct KeySet {
     pub(super) keys: Keys,
@@ -300,18 +338,15 @@ impl KeySet {
     /// The set of `list`; `None` when a position would be over `max`.
     pub(super) fn of(list: Option<&[String]>, hasher: &Hasher, max: usize) -> Option<KeySet> {
         let list = list.unwrap_or_default();
-        if list.len() > max {
-            return None;
-        }
         let bytes = list.iter().map(String::len).sum();
         let KeySet { mut keys, mut table } = KeySet {
             keys: Keys::with_capacity(list.len(), bytes),
             table: HashTable::with_capacity(list.len()),
         };
         let mut folds = Folds::default();
-        for (id, name) in list.iter().enumerate() {
-            keys.push_folded(name, &mut folds, hasher, max)?;
-            let id = u32::try_from(id).ok()?;
+        for name in list {
+            folds.fold_into(name, &mut keys.bytes, hasher);
+            let id = keys.end(max)?;
             let key = keys.get(id as usize);
             let hash_of = |j: u32| hasher.hash_one(keys.get(j as usize));
             insert_first(&mut table, hasher.hash_one(key), id, |j| keys.get(j as usize) == key, hash_of);
@@ -319,9 +354,47 @@ impl KeySet {
         Some(KeySet { keys, table })
     }
 
-    /// Whether a name's key is `key`.
-    pub(super) fn contains(&self, key: &[u8], hasher: &Hasher) -> bool {
-        self.table.find(hasher.hash_one(key), |&j| self.keys.get(j as usize) == key).is_some()
+    /// A set this small is searched in order: comparing a few keys costs
+    /// less than hashing one (an org has a handful of locations, sites and
+    /// domains).
+    const SMALL: usize = 16;
+
+    /// Where the (first) name whose key is `key` is.
+    pub(super) fn find(&self, key: &[u8], hasher: &Hasher) -> Option<u32> {
+        if self.keys.len() <= KeySet::SMALL {
+            return self.first(|k| k == key);
+        }
+        self.table.find(hasher.hash_one(key), |&j| self.keys.get(j as usize) == key).copied()
+    }
+
+    /// [`KeySet::find`] for the key of `text` (see [`fold_into`]): ASCII text
+    /// is compared with a small set's keys as it is, not folded first.
+    pub(super) fn find_text(&self, text: &str, hasher: &Hasher) -> Option<u32> {
+        let text = trim(text);
+        if self.keys.len() <= KeySet::SMALL && text.is_ascii() {
+            let text = text.as_bytes();
+            return self.first(|k| k.len() == text.len() && ascii_lowercase_is(text, k) == Some(true));
+        }
+        let mut key = KeyBuf::new();
+        fold_into(text, &mut key);
+        self.find(key.as_bytes(), hasher)
+    }
+
+    fn first(&self, mut is: impl FnMut(&[u8]) -> bool) -> Option<u32> {
+        (0..self.keys.len()).find(|&i| is(self.keys.get(i))).and_then(|i| u32::try_from(i).ok())
+    }
+
+    /// Where `key` is, added if it is not there yet; `None` when a position
+    /// would be over `max`.
+    pub(super) fn intern(&mut self, key: &[u8], hasher: &Hasher, max: usize) -> Option<u32> {
+        if let Some(id) = self.find(key, hasher) {
+            return Some(id);
+        }
+        let KeySet { keys, table } = self;
+        keys.bytes.extend_from_slice(key);
+        let id = keys.end(max)?;
+        table.insert_unique(hasher.hash_one(key), id, |&j| hasher.hash_one(keys.get(j as usize)));
+        Some(id)
     }
 
     pub(super) fn matches(&self, list: Option<&[String]>) -> bool {
@@ -494,15 +567,6 @@ impl Folds {
             Sink::append(out, s.as_bytes()).make_ascii_lowercase();
         } else {
             self.with_key(s, hasher, |key| out.extend_from_slice(key));
-        }
-    }
-
-    /// Whether `s` folds to `key` (see [`folds_to`]).
-    pub(super) fn folds_to(&mut self, s: &str, key: &[u8], hasher: &Hasher) -> bool {
-        let s = trim(s);
-        match ascii_lowercase_is(s.as_bytes(), key) {
-            Some(is) => is,
-            None => self.with_key(s, hasher, |folded| folded == key),
         }
     }
 }
