@@ -344,9 +344,10 @@ impl OrgState {
     ///
     /// A JSON file is read twice and never held whole: once to count its
     /// users (so that their list is allocated once, at its size), then a
-    /// block at a time into the org. An org is some 1.7 times its JSON in
-    /// memory, so holding the file too would make the peak half again as
-    /// high. (A pipe cannot be read twice: it is read whole, once.)
+    /// block at a time into the org. An org takes about one and a half
+    /// times its JSON in memory, so holding the file too would make the
+    /// peak some two thirds higher. (A pipe cannot be read twice: it is
+    /// read whole, once. An export is read whole.)
     pub fn from_path(path: impl AsRef<Path>, profile: &Profile) -> Result<OrgState> {
         let path = path.as_ref();
         let limits = crate::limits::Limits::UNLIMITED.with_max_file_bytes(MAX_ORG_FILE_BYTES);
