@@ -1,24 +1,38 @@
-//! The lookup indexes of an org: every key folded once, found by hash.
+//! The lookup indexes of an org: tables of user positions, found by hash,
+//! compared with the users as they are.
 
 use super::*;
 
 /// The lookup indexes of an org, built by [`OrgState::indexed`].
 ///
-/// Every key is folded once and stored end to end in one buffer; the tables
-/// hold indices into it (users by index into `users`), found by hash and
-/// compared on the fly. Building costs one pass and a handful of
-/// allocations; a lookup folds its query on the stack and allocates nothing.
-#[derive(Clone, Default)]
+/// The tables hold 32-bit user positions, found by the hash of a key and
+/// confirmed by comparing the key with the user's field as it is now: the
+/// keys themselves are not kept (the users hold them), only each user's
+/// location among the few the users have. Building costs one pass and a
+/// handful of allocations; a lookup folds its query on the stack and
+/// allocates nothing.
+#[derive(Clone)]
 pub(super) struct Index {
-    pub(super) built: bool,
     pub(super) hasher: Hasher,
-    /// Per user, [`USER_KEYS`] keys in a row: the email key, the trimmed
-    /// phone number, the location key and the trimmed extension.
-    pub(super) users: Keys,
-    /// Each table holds the first user with a key (users by index).
-    pub(super) by_email: HashTable<usize>,
-    pub(super) by_phone: HashTable<usize>,
-    pub(super) by_extension: HashTable<usize>,
+    /// `None` when the org is too large for 32-bit positions (some four
+    /// billion users, or 4 GiB of keys): lookups then go through the org one
+    /// user at a time. Slow, but right, for an org no memory holds today.
+    pub(super) tables: Option<Tables>,
+}
+
+/// The tables of an index.
+#[derive(Clone, Default)]
+pub(super) struct Tables {
+    /// Each table holds the first user with a key (users by index): the
+    /// email key, the trimmed phone number, and the location with the
+    /// trimmed extension.
+    pub(super) by_email: HashTable<u32>,
+    pub(super) by_phone: HashTable<u32>,
+    pub(super) by_extension: HashTable<u32>,
+    /// Per user, where its location's key is in `user_locations`.
+    pub(super) location_of: Vec<u32>,
+    /// The keys of the users' locations (the empty key for none), each once.
+    pub(super) user_locations: KeySet,
     pub(super) locations: KeySet,
     pub(super) sites: KeySet,
     pub(super) domains: KeySet,
@@ -26,119 +40,251 @@ pub(super) struct Index {
 
 pub(super) type Hasher = foldhash::fast::RandomState;
 
-/// How many keys [`Index::users`] keeps per user, and which is which.
-pub(super) const USER_KEYS: usize = 4;
-pub(super) const EMAIL: usize = 0;
-pub(super) const PHONE: usize = 1;
-pub(super) const LOCATION: usize = 2;
-pub(super) const EXTENSION: usize = 3;
+/// The lists of names an org may have.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Names {
+    Locations,
+    Sites,
+    Domains,
+}
 
 impl std::fmt::Debug for Index {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The tables are hashes and offsets: what they were built from is
+        // The tables are hashes and positions: what they were built from is
         // the org itself.
         f.debug_struct("Index")
-            .field("built", &self.built)
-            .field("users", &(self.users.len() / USER_KEYS))
+            .field("users", &self.tables.as_ref().map(|t| t.location_of.len()))
             .finish_non_exhaustive()
     }
 }
 
+/// A user's trimmed phone number and extension.
+fn phone(user: &OrgUser) -> &[u8] {
+    trim(user.phone_number.as_deref().unwrap_or("")).as_bytes()
+}
+
+fn extension(user: &OrgUser) -> &[u8] {
+    trim(user.extension.as_deref().unwrap_or("")).as_bytes()
+}
+
+/// Whether user `j` of `users` has the email key `key`.
+fn email_is(users: &[OrgUser], j: u32, key: &[u8]) -> bool {
+    users.get(j as usize).is_some_and(|u| folds_to(&u.email, key))
+}
+
 impl Index {
     pub(super) fn build(org: &OrgState) -> Index {
-        let n = org.users.len();
+        Index::build_within(org, u32::MAX as usize)
+    }
+
+    /// The index, with tables if no position in them is over `max` (tests
+    /// make it small, to try lookups without tables).
+    pub(super) fn build_within(org: &OrgState, max: usize) -> Index {
         let hasher = Hasher::default();
-        let mut users = Keys::with_capacity(n * USER_KEYS, n * 48);
-        let mut by_email = HashTable::with_capacity(n);
-        let mut by_phone = HashTable::new();
-        let mut by_extension = HashTable::new();
-        for (i, user) in org.users.iter().enumerate() {
-            users.push_folded(&user.email);
-            users.push_trimmed(user.phone_number.as_deref());
-            users.push_folded(user.location.as_deref().unwrap_or(""));
-            users.push_trimmed(user.extension.as_deref());
-            let key = |j: usize, slot: usize| users.get(j * USER_KEYS + slot);
-            let email = key(i, EMAIL);
-            insert_first(
-                &mut by_email,
-                hasher.hash_one(email),
-                i,
-                |j| key(j, EMAIL) == email,
-                |j| hasher.hash_one(key(j, EMAIL)),
-            );
-            let phone = key(i, PHONE);
-            if !phone.is_empty() {
-                if by_phone.capacity() == 0 {
-                    by_phone.reserve(n - i, |&j| hasher.hash_one(key(j, PHONE)));
-                }
-                insert_first(
-                    &mut by_phone,
-                    hasher.hash_one(phone),
-                    i,
-                    |j| key(j, PHONE) == phone,
-                    |j| hasher.hash_one(key(j, PHONE)),
-                );
-            }
-            let (location, extension) = (key(i, LOCATION), key(i, EXTENSION));
-            if !extension.is_empty() {
-                let hash_of = |j: usize| hasher.hash_one((key(j, LOCATION), key(j, EXTENSION)));
-                if by_extension.capacity() == 0 {
-                    by_extension.reserve(n - i, |&j| hash_of(j));
-                }
-                let eq = |j: usize| key(j, EXTENSION) == extension && key(j, LOCATION) == location;
-                insert_first(&mut by_extension, hasher.hash_one((location, extension)), i, eq, hash_of);
-            }
-        }
-        Index {
-            built: true,
-            locations: KeySet::of(org.locations.as_deref(), &hasher),
-            sites: KeySet::of(org.sites.as_deref(), &hasher),
-            domains: KeySet::of(org.domains.as_deref(), &hasher),
-            hasher,
-            users,
-            by_email,
-            by_phone,
-            by_extension,
-        }
+        let tables = Tables::build(org, &hasher, max);
+        Index { hasher, tables }
     }
 
-    /// Whether the index was built from what `org` holds now: an embedder
-    /// may push users, or change them, after loading. One pass of cheap
-    /// comparisons (no hashing, no allocation for ASCII keys).
+    /// Whether the index finds in `org` what an index built from it now
+    /// would: an embedder may push users, or change them, after indexing.
+    ///
+    /// Lookups compare keys with the users as they are, so the index is
+    /// right when each user's key finds that user or an earlier one (then
+    /// one with the same key, by the comparison): by induction, every key
+    /// finds the first user with it, and a key no user has finds nobody.
+    /// One pass of lookups; no key is trusted for its hash alone.
     pub(super) fn matches(&self, org: &OrgState) -> bool {
-        let users = &self.users;
-        self.built
-            && users.len() == org.users.len() * USER_KEYS
-            && org.users.iter().enumerate().all(|(i, user)| {
-                let key = |slot: usize| users.get(i * USER_KEYS + slot);
-                folds_to(&user.email, key(EMAIL))
-                    && trim(user.phone_number.as_deref().unwrap_or("")).as_bytes() == key(PHONE)
-                    && folds_to(user.location.as_deref().unwrap_or(""), key(LOCATION))
-                    && trim(user.extension.as_deref().unwrap_or("")).as_bytes() == key(EXTENSION)
+        // Without tables nothing was kept: lookups read the org as it is.
+        let Some(t) = &self.tables else { return true };
+        let (users, hasher) = (&org.users, &self.hasher);
+        let earlier = |found: Option<&u32>, i: usize| found.is_some_and(|&j| j as usize <= i);
+        let mut folds = Folds::default();
+        let mut key = Vec::new();
+        t.location_of.len() == users.len()
+            && users.iter().zip(&t.location_of).enumerate().all(|(i, (user, &location))| {
+                key.clear();
+                folds.fold_into(&user.email, &mut key, hasher);
+                if !earlier(t.by_email.find(hasher.hash_one(&key[..]), |&j| email_is(users, j, &key)), i) {
+                    return false;
+                }
+                let number = phone(user);
+                let by_phone = |&j: &u32| users.get(j as usize).is_some_and(|u| phone(u) == number);
+                if !number.is_empty() && !earlier(t.by_phone.find(hasher.hash_one(number), by_phone), i) {
+                    return false;
+                }
+                key.clear();
+                folds.fold_into(user.location.as_deref().unwrap_or(""), &mut key, hasher);
+                if t.user_locations.find(&key, hasher) != Some(location) {
+                    return false;
+                }
+                let ext = extension(user);
+                ext.is_empty()
+                    || earlier(
+                        t.by_extension
+                            .find(hasher.hash_one((location, ext)), t.has_extension(users, location, ext)),
+                        i,
+                    )
             })
-            && self.locations.matches(org.locations.as_deref())
-            && self.sites.matches(org.sites.as_deref())
-            && self.domains.matches(org.domains.as_deref())
+            && t.locations.matches(org.locations.as_deref())
+            && t.sites.matches(org.sites.as_deref())
+            && t.domains.matches(org.domains.as_deref())
     }
 
-    pub(super) fn user_key(&self, user: usize, slot: usize) -> &[u8] {
-        self.users.get(user * USER_KEYS + slot)
+    /// The first user whose email key is `key`.
+    pub(super) fn by_email(&self, org: &OrgState, key: &[u8]) -> Option<usize> {
+        match &self.tables {
+            Some(t) => t
+                .by_email
+                .find(self.hasher.hash_one(key), |&j| email_is(&org.users, j, key))
+                .map(|&j| j as usize),
+            None => org.users.iter().position(|u| folds_to(&u.email, key)),
+        }
     }
 
-    pub(super) fn by_email(&self, key: &[u8]) -> Option<usize> {
-        let hash = self.hasher.hash_one(key);
-        self.by_email.find(hash, |&j| self.user_key(j, EMAIL) == key).copied()
+    /// The first user whose trimmed phone number is `number` (not empty).
+    pub(super) fn by_phone(&self, org: &OrgState, number: &[u8]) -> Option<usize> {
+        if number.is_empty() {
+            return None;
+        }
+        match &self.tables {
+            Some(t) => {
+                let eq = |&j: &u32| org.users.get(j as usize).is_some_and(|u| phone(u) == number);
+                t.by_phone.find(self.hasher.hash_one(number), eq).map(|&j| j as usize)
+            }
+            None => org.users.iter().position(|u| phone(u) == number),
+        }
+    }
+
+    /// The first user with the extension `ext` (trimmed, not empty) in the
+    /// location `location` (by name, any case, untrimmed).
+    pub(super) fn by_extension(&self, org: &OrgState, location: &str, ext: &[u8]) -> Option<usize> {
+        if ext.is_empty() {
+            return None;
+        }
+        match &self.tables {
+            Some(t) => {
+                // A location no user has: nobody has the extension there.
+                let location = t.user_locations.find_text(location, &self.hasher)?;
+                let hash = self.hasher.hash_one((location, ext));
+                t.by_extension.find(hash, t.has_extension(&org.users, location, ext)).map(|&j| j as usize)
+            }
+            None => {
+                let mut key = KeyBuf::new();
+                fold_into(location, &mut key);
+                let location = key.as_bytes();
+                org.users.iter().position(|u| {
+                    extension(u) == ext && folds_to(u.location.as_deref().unwrap_or(""), location)
+                })
+            }
+        }
+    }
+
+    /// Whether `list` (the org's list of `names`) has `name` (any case,
+    /// untrimmed).
+    pub(super) fn has(&self, names: Names, list: &[String], name: &str) -> bool {
+        match &self.tables {
+            Some(t) => {
+                let set = match names {
+                    Names::Locations => &t.locations,
+                    Names::Sites => &t.sites,
+                    Names::Domains => &t.domains,
+                };
+                set.find_text(name, &self.hasher).is_some()
+            }
+            None => {
+                let mut key = KeyBuf::new();
+                fold_into(name, &mut key);
+                list.iter().any(|other| folds_to(other, key.as_bytes()))
+            }
+        }
+    }
+}
+
+impl Tables {
+    fn build(org: &OrgState, hasher: &Hasher, max: usize) -> Option<Tables> {
+        let users = &org.users;
+        let n = users.len();
+        if n > max {
+            return None;
+        }
+        // Sized first, so that nothing grows (a table that grows holds the
+        // old and the new while it does).
+        let phones = users.iter().filter(|u| u.phone_number.is_some()).count();
+        let extensions = users.iter().filter(|u| u.extension.is_some()).count();
+        let mut t = Tables {
+            by_email: HashTable::with_capacity(n),
+            by_phone: HashTable::with_capacity(phones),
+            by_extension: HashTable::with_capacity(extensions),
+            location_of: Vec::with_capacity(n),
+            user_locations: KeySet::default(),
+            locations: KeySet::of(org.locations.as_deref(), hasher, max)?,
+            sites: KeySet::of(org.sites.as_deref(), hasher, max)?,
+            domains: KeySet::of(org.domains.as_deref(), hasher, max)?,
+        };
+        let mut folds = Folds::default();
+        let mut key = Vec::new();
+        // The hash of a user's key, should a table grow after all.
+        let email_hash = |j: u32| {
+            let mut key = KeyBuf::new();
+            fold_into(users.get(j as usize).map_or("", |u| &u.email), &mut key);
+            hasher.hash_one(key.as_bytes())
+        };
+        let phone_hash = |j: u32| hasher.hash_one(users.get(j as usize).map_or(&[][..], phone));
+        for (i, user) in users.iter().enumerate() {
+            let i = u32::try_from(i).ok()?;
+            key.clear();
+            folds.fold_into(&user.email, &mut key, hasher);
+            let eq = |j| email_is(users, j, &key);
+            insert_first(&mut t.by_email, hasher.hash_one(&key[..]), i, eq, email_hash);
+            let number = phone(user);
+            if !number.is_empty() {
+                let eq = |j: u32| users.get(j as usize).is_some_and(|u| phone(u) == number);
+                insert_first(&mut t.by_phone, hasher.hash_one(number), i, eq, phone_hash);
+            }
+            key.clear();
+            folds.fold_into(user.location.as_deref().unwrap_or(""), &mut key, hasher);
+            let location = t.user_locations.intern(&key, hasher, max)?;
+            t.location_of.push(location);
+            let ext = extension(user);
+            if !ext.is_empty() {
+                let Tables { by_extension, location_of, .. } = &mut t;
+                let location_of = &*location_of;
+                let hash_of = |j: u32| {
+                    let location = location_of.get(j as usize).copied().unwrap_or(u32::MAX);
+                    hasher.hash_one((location, users.get(j as usize).map_or(&[][..], extension)))
+                };
+                let eq = |j: u32| {
+                    location_of.get(j as usize) == Some(&location)
+                        && users.get(j as usize).is_some_and(|u| extension(u) == ext)
+                };
+                insert_first(by_extension, hasher.hash_one((location, ext)), i, eq, hash_of);
+            }
+        }
+        Some(t)
+    }
+
+    /// Whether user `j` has the extension `ext` in the location `location`.
+    fn has_extension<'a>(
+        &'a self,
+        users: &'a [OrgUser],
+        location: u32,
+        ext: &'a [u8],
+    ) -> impl Fn(&u32) -> bool + 'a {
+        move |&j| {
+            self.location_of.get(j as usize) == Some(&location)
+                && users.get(j as usize).is_some_and(|u| extension(u) == ext)
+        }
     }
 }
 
 /// Inserts `i` unless the table has an entry equal to it (the first user
 /// with a key keeps it).
 pub(super) fn insert_first(
-    table: &mut HashTable<usize>,
+    table: &mut HashTable<u32>,
     hash: u64,
-    i: usize,
-    eq: impl Fn(usize) -> bool,
-    hash_of: impl Fn(usize) -> u64,
+    i: u32,
+    eq: impl Fn(u32) -> bool,
+    hash_of: impl Fn(u32) -> u64,
 ) {
     if let Entry::Vacant(slot) = table.entry(hash, |&j| eq(j), |&j| hash_of(j)) {
         slot.insert(i);
@@ -151,7 +297,7 @@ pub(super) struct Keys {
     pub(super) bytes: Vec<u8>,
     /// Where each string ends in `bytes`; it starts where the one before
     /// ends.
-    pub(super) ends: Vec<usize>,
+    pub(super) ends: Vec<u32>,
 }
 
 impl Keys {
@@ -164,60 +310,91 @@ impl Keys {
     }
 
     pub(super) fn get(&self, id: usize) -> &[u8] {
-        let start = id.checked_sub(1).and_then(|before| self.ends.get(before)).copied().unwrap_or(0);
-        let end = self.ends.get(id).copied().unwrap_or(start);
+        let start = id.checked_sub(1).and_then(|before| self.ends.get(before)).map_or(0, |&end| end as usize);
+        let end = self.ends.get(id).map_or(start, |&end| end as usize);
         self.bytes.get(start..end).unwrap_or_default()
     }
 
-    pub(super) fn push_folded(&mut self, s: &str) {
-        fold_into(s, &mut self.bytes);
-        self.ends.push(self.bytes.len());
-    }
-
-    pub(super) fn push_trimmed(&mut self, s: Option<&str>) {
-        self.bytes.extend_from_slice(trim(s.unwrap_or("")).as_bytes());
-        self.ends.push(self.bytes.len());
+    /// Ends the string written last: its position, `None` once the bytes
+    /// or the strings are over `max`.
+    fn end(&mut self, max: usize) -> Option<u32> {
+        let (end, id) = (self.bytes.len(), self.ends.len());
+        self.ends.push(u32::try_from(end).ok().filter(|_| end <= max)?);
+        u32::try_from(id).ok().filter(|_| id <= max)
     }
 }
 
-/// A set of folded names (locations, sites, domains). Every name pushed is
-/// kept, in order, so that the set can be checked against the list it was
-/// built from; the table holds the first of equal ones.
+/// A set of folded names. A list (locations, sites, domains) keeps every
+/// name, in order, so that the set can be checked against the list it was
+/// built from, and the table holds the first of equal ones; the users'
+/// locations are kept once each.
 #[derive(Clone, Debug, Default)]
 pub(super) struct KeySet {
     pub(super) keys: Keys,
-    pub(super) table: HashTable<usize>,
+    pub(super) table: HashTable<u32>,
 }
 
 impl KeySet {
-    pub(super) fn of(list: Option<&[String]>, hasher: &Hasher) -> KeySet {
-        let mut set = KeySet::default();
-        for name in list.unwrap_or_default() {
-            set.insert(name, hasher);
+    /// The set of `list`; `None` when a position would be over `max`.
+    pub(super) fn of(list: Option<&[String]>, hasher: &Hasher, max: usize) -> Option<KeySet> {
+        let list = list.unwrap_or_default();
+        let bytes = list.iter().map(String::len).sum();
+        let KeySet { mut keys, mut table } = KeySet {
+            keys: Keys::with_capacity(list.len(), bytes),
+            table: HashTable::with_capacity(list.len()),
+        };
+        let mut folds = Folds::default();
+        for name in list {
+            folds.fold_into(name, &mut keys.bytes, hasher);
+            let id = keys.end(max)?;
+            let key = keys.get(id as usize);
+            let hash_of = |j: u32| hasher.hash_one(keys.get(j as usize));
+            insert_first(&mut table, hasher.hash_one(key), id, |j| keys.get(j as usize) == key, hash_of);
         }
-        set
+        Some(KeySet { keys, table })
     }
 
-    /// Adds `name`; whether no equal name was there.
-    pub(super) fn insert(&mut self, name: &str, hasher: &Hasher) -> bool {
-        let KeySet { keys, table } = self;
-        keys.push_folded(name);
-        let id = keys.len() - 1;
-        let key = keys.get(id);
-        match table.entry(hasher.hash_one(key), |&j| keys.get(j) == key, |&j| hasher.hash_one(keys.get(j))) {
-            Entry::Occupied(_) => false,
-            Entry::Vacant(slot) => {
-                slot.insert(id);
-                true
-            }
+    /// A set this small is searched in order: comparing a few keys costs
+    /// less than hashing one (an org has a handful of locations, sites and
+    /// domains).
+    const SMALL: usize = 16;
+
+    /// Where the (first) name whose key is `key` is.
+    pub(super) fn find(&self, key: &[u8], hasher: &Hasher) -> Option<u32> {
+        if self.keys.len() <= KeySet::SMALL {
+            return self.first(|k| k == key);
         }
+        self.table.find(hasher.hash_one(key), |&j| self.keys.get(j as usize) == key).copied()
     }
 
-    pub(super) fn contains(&self, name: &str, hasher: &Hasher) -> bool {
+    /// [`KeySet::find`] for the key of `text` (see [`fold_into`]): ASCII text
+    /// is compared with a small set's keys as it is, not folded first.
+    pub(super) fn find_text(&self, text: &str, hasher: &Hasher) -> Option<u32> {
+        let text = trim(text);
+        if self.keys.len() <= KeySet::SMALL && text.is_ascii() {
+            let text = text.as_bytes();
+            return self.first(|k| k.len() == text.len() && ascii_lowercase_is(text, k) == Some(true));
+        }
         let mut key = KeyBuf::new();
-        fold_into(name, &mut key);
-        let key = key.as_bytes();
-        self.table.find(hasher.hash_one(key), |&j| self.keys.get(j) == key).is_some()
+        fold_into(text, &mut key);
+        self.find(key.as_bytes(), hasher)
+    }
+
+    fn first(&self, mut is: impl FnMut(&[u8]) -> bool) -> Option<u32> {
+        (0..self.keys.len()).find(|&i| is(self.keys.get(i))).and_then(|i| u32::try_from(i).ok())
+    }
+
+    /// Where `key` is, added if it is not there yet; `None` when a position
+    /// would be over `max`.
+    pub(super) fn intern(&mut self, key: &[u8], hasher: &Hasher, max: usize) -> Option<u32> {
+        if let Some(id) = self.find(key, hasher) {
+            return Some(id);
+        }
+        let KeySet { keys, table } = self;
+        keys.bytes.extend_from_slice(key);
+        let id = keys.end(max)?;
+        table.insert_unique(hasher.hash_one(key), id, |&j| hasher.hash_one(keys.get(j as usize)));
+        Some(id)
     }
 
     pub(super) fn matches(&self, list: Option<&[String]>) -> bool {
@@ -234,7 +411,7 @@ impl KeySet {
 #[derive(Default)]
 pub(super) struct Distinct {
     pub(super) spellings: HashTable<String>,
-    pub(super) folded: KeySet,
+    pub(super) folded: HashTable<Vec<u8>>,
 }
 
 impl Distinct {
@@ -245,7 +422,16 @@ impl Distinct {
             return false;
         }
         self.spellings.insert_unique(hash, name.to_owned(), |s| hasher.hash_one(s.as_bytes()));
-        self.folded.insert(name, hasher)
+        let mut key = Vec::new();
+        fold_into(name, &mut key);
+        let hash = hasher.hash_one(key.as_slice());
+        match self.folded.entry(hash, |k| *k == key, |k| hasher.hash_one(k.as_slice())) {
+            Entry::Occupied(_) => false,
+            Entry::Vacant(slot) => {
+                slot.insert(key);
+                true
+            }
+        }
     }
 }
 
@@ -338,37 +524,94 @@ pub(super) fn fold_into(s: &str, out: &mut impl Sink) {
 /// Whether `s` folds to `key` (see [`fold_into`]).
 pub(super) fn folds_to(s: &str, key: &[u8]) -> bool {
     let trimmed = trim(s);
-    if trimmed.is_ascii() {
-        return ascii_lowercase_is(trimmed.as_bytes(), key);
+    if let Some(is) = ascii_lowercase_is(trimmed.as_bytes(), key) {
+        return is;
     }
     let mut folded = KeyBuf::new();
-    fold_into(s, &mut folded);
+    fold_into(trimmed, &mut folded);
     folded.as_bytes() == key
 }
 
-/// Whether the ASCII text `s`, lowercased, is `key`; eight bytes at a time.
-pub(super) fn ascii_lowercase_is(s: &[u8], key: &[u8]) -> bool {
+/// Keys of text that is not ASCII, folded once: an org names the same few
+/// locations again and again, and folding such a name (NFC, Unicode
+/// lowercase) takes some 700 instructions where finding it takes 50.
+#[derive(Default)]
+pub(super) struct Folds {
+    seen: HashTable<(Box<str>, Box<[u8]>)>,
+}
+
+impl Folds {
+    /// Names kept at most: a list of distinct names is not worth keeping.
+    const MAX: usize = 256;
+
+    /// Calls `f` with the key of `s`, trimmed and not ASCII.
+    fn with_key<R>(&mut self, s: &str, hasher: &Hasher, f: impl FnOnce(&[u8]) -> R) -> R {
+        let hash = hasher.hash_one(s.as_bytes());
+        if let Some((_, key)) = self.seen.find(hash, |(seen, _)| **seen == *s) {
+            return f(key);
+        }
+        let mut key = Vec::new();
+        fold_into(s, &mut key);
+        let answer = f(&key);
+        if self.seen.len() < Folds::MAX {
+            self.seen
+                .insert_unique(hash, (s.into(), key.into()), |(seen, _)| hasher.hash_one(seen.as_bytes()));
+        }
+        answer
+    }
+
+    /// Appends the key of `s` (see [`fold_into`]).
+    pub(super) fn fold_into(&mut self, s: &str, out: &mut Vec<u8>, hasher: &Hasher) {
+        let s = trim(s);
+        if s.is_ascii() {
+            Sink::append(out, s.as_bytes()).make_ascii_lowercase();
+        } else {
+            self.with_key(s, hasher, |key| out.extend_from_slice(key));
+        }
+    }
+}
+
+/// Whether the text `s`, lowercased, is `key`, when `s` is ASCII (`None`
+/// when it is not: its key then takes more than lowercasing). Eight bytes
+/// at a time, in one pass that looks for bytes above ASCII as it compares.
+pub(super) fn ascii_lowercase_is(s: &[u8], key: &[u8]) -> Option<bool> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // For bytes below 0x80 the sums carry into no other byte: the high bit
     // of a byte of `w + (0x80 - b'A')…` is set when it is `A` or above, and
-    // of `w + (0x7F - b'Z')…` when it is above `Z`.
+    // of `w + (0x7F - b'Z')…` when it is above `Z`. (Above 0x80 they may
+    // carry: the answer is then `None`, whatever the comparison says.)
     let lower = |w: u64| {
         let upper =
             w.wrapping_add(ONES * u64::from(0x80 - b'A')) & !w.wrapping_add(ONES * u64::from(0x7F - b'Z'));
         w | ((upper & HIGH) >> 2)
     };
     if s.len() != key.len() {
-        return false;
+        return s.is_ascii().then_some(false);
     }
-    let (mut s_words, mut key_words) = (s.chunks_exact(8), key.chunks_exact(8));
-    for (a, b) in (&mut s_words).zip(&mut key_words) {
-        let (Ok(a), Ok(b)) = (<[u8; 8]>::try_from(a), <[u8; 8]>::try_from(b)) else { return false };
-        if lower(u64::from_le_bytes(a)) != u64::from_le_bytes(b) {
-            return false;
+    let word = |bytes: &[u8]| <[u8; 8]>::try_from(bytes).map_or(0, u64::from_le_bytes);
+    if s.len() < 8 {
+        let (mut high, mut diff) = (0, 0);
+        for (&a, &b) in s.iter().zip(key) {
+            high |= a;
+            diff |= a.to_ascii_lowercase() ^ b;
         }
+        return (high < 0x80).then_some(diff == 0);
     }
-    s_words.remainder().iter().zip(key_words.remainder()).all(|(a, &b)| a.to_ascii_lowercase() == b)
+    let (mut high, mut diff) = (0, 0);
+    let mut compare = |at: usize| {
+        let (a, b) = (s.get(at..at + 8).map_or(0, word), key.get(at..at + 8).map_or(0, word));
+        high |= a;
+        diff |= lower(a) ^ b;
+    };
+    let mut at = 0;
+    while at + 8 < s.len() {
+        compare(at);
+        at += 8;
+    }
+    // The last eight bytes, some of them again.
+    compare(s.len() - 8);
+    (high & HIGH == 0).then_some(diff == 0)
 }
 
 /// `s.trim()`, with a shortcut for the usual value that starts and ends with

@@ -24,7 +24,9 @@
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use hashbrown::hash_table::{Entry, HashTable};
 use serde::{Deserialize, Serialize};
@@ -178,8 +180,12 @@ pub struct OrgState {
     // First, so that it is dropped first: its few large blocks go back to
     // the allocator before the many small strings of the users, which then
     // need not be sorted through when they do.
+    //
+    // Built when the org is first looked up (or handed to a checker): a
+    // loaded org is indexed once, and never checked against what it was
+    // loaded from.
     #[serde(skip)]
-    index: Index,
+    index: OnceLock<Index>,
     /// Organisation name.
     #[serde(default)]
     pub name: Option<String>,
@@ -204,78 +210,67 @@ pub struct OrgState {
 }
 
 impl OrgState {
-    /// Builds the lookup indexes; call after changing fields in code.
-    /// (Loading functions return an indexed org.)
+    /// Builds the lookup indexes now. An org indexes itself when it is
+    /// first looked up; call this after changing fields in code once it
+    /// has been (a checker does: it indexes a changed org again).
     pub fn indexed(mut self) -> OrgState {
-        self.index = Index::build(&self);
+        self.index = OnceLock::from(Index::build(&self));
         self
     }
 
     /// The org indexed: as it is when its index was built from what it
-    /// holds now (an org just loaded), else indexed again — an org built in
-    /// code, or changed after loading, is indexed afresh.
+    /// holds now, else indexed (again) — an org just loaded, built in code,
+    /// or changed since it was indexed.
     pub(crate) fn into_indexed(self) -> OrgState {
-        if self.index.matches(&self) {
-            self
-        } else {
-            self.indexed()
+        match self.index.get() {
+            Some(index) if index.matches(&self) => self,
+            _ => self.indexed(),
         }
     }
 
-    fn ensure_index(&self) -> Option<&Index> {
-        self.index.built.then_some(&self.index)
+    fn ensure_index(&self) -> &Index {
+        self.index.get_or_init(|| Index::build(self))
     }
 
     /// The user with this email (any case, untrimmed).
     pub fn user(&self, email: &str) -> Option<&OrgUser> {
         let mut key = KeyBuf::new();
         fold_into(email, &mut key);
-        self.ensure_index()?.by_email(key.as_bytes()).and_then(|i| self.users.get(i))
+        self.ensure_index().by_email(self, key.as_bytes()).and_then(|i| self.users.get(i))
     }
 
     /// Index of the user whose key is `key` (already normalised).
     pub fn user_index(&self, key: &str) -> Option<usize> {
-        self.ensure_index()?.by_email(key.as_bytes())
+        self.ensure_index().by_email(self, key.as_bytes())
     }
 
     /// Index of the user who owns this E.164 number.
     pub fn phone_owner(&self, number: &str) -> Option<usize> {
-        let index = self.ensure_index()?;
-        let number = trim(number).as_bytes();
-        index.by_phone.find(index.hasher.hash_one(number), |&j| index.user_key(j, PHONE) == number).copied()
+        self.ensure_index().by_phone(self, trim(number).as_bytes())
     }
 
     /// Index of the user who has this extension in this location.
     pub fn extension_owner(&self, location: Option<&str>, extension: &str) -> Option<usize> {
-        let index = self.ensure_index()?;
-        let mut folded = KeyBuf::new();
-        fold_into(location.unwrap_or(""), &mut folded);
-        let (location, extension) = (folded.as_bytes(), trim(extension).as_bytes());
-        let hash = index.hasher.hash_one((location, extension));
-        let eq =
-            |&j: &usize| index.user_key(j, EXTENSION) == extension && index.user_key(j, LOCATION) == location;
-        index.by_extension.find(hash, eq).copied()
+        self.ensure_index().by_extension(self, location.unwrap_or(""), trim(extension).as_bytes())
     }
 
     /// Whether the org has this location (`None` when locations are unknown).
     pub fn has_location(&self, name: &str) -> Option<bool> {
-        self.locations.as_ref()?;
-        let index = self.ensure_index()?;
-        Some(index.locations.contains(name, &index.hasher))
+        self.has(Names::Locations, self.locations.as_deref()?, name)
     }
 
     /// Whether the org has this meetings site (`None` when sites are unknown).
     pub fn has_site(&self, site: &str) -> Option<bool> {
-        self.sites.as_ref()?;
-        let index = self.ensure_index()?;
-        Some(index.sites.contains(site, &index.hasher))
+        self.has(Names::Sites, self.sites.as_deref()?, site)
     }
 
     /// Whether the domain is one of the org's (`None` when domains are unknown).
     pub fn has_domain(&self, domain: &str) -> Option<bool> {
-        self.domains.as_ref()?;
-        let index = self.ensure_index()?;
-        Some(index.domains.contains(domain, &index.hasher))
+        self.has(Names::Domains, self.domains.as_deref()?, domain)
+    }
+
+    fn has(&self, names: Names, list: &[String], name: &str) -> Option<bool> {
+        Some(self.ensure_index().has(names, list, name))
     }
 
     /// Whether the subscription offers this package (`None` when unknown).
@@ -346,20 +341,44 @@ impl OrgState {
     ///
     /// At most [`MAX_ORG_FILE_BYTES`] are read, so that `--org /dev/zero` is
     /// an error rather than an out-of-memory kill.
+    ///
+    /// A JSON file is read twice and never held whole: once to count its
+    /// users (so that their list is allocated once, at its size), then a
+    /// block at a time into the org. An org takes about one and a half
+    /// times its JSON in memory, so holding the file too would make the
+    /// peak some two thirds higher. (A pipe cannot be read twice: it is
+    /// read whole, once. An export is read whole.)
     pub fn from_path(path: impl AsRef<Path>, profile: &Profile) -> Result<OrgState> {
         let path = path.as_ref();
-        let bytes = crate::limits::Limits::UNLIMITED
-            .with_max_file_bytes(MAX_ORG_FILE_BYTES)
-            .read_path(path)
-            .map_err(|e| match e {
-                Error::Limit { path, location, .. } => Error::Limit {
-                    path,
-                    location,
-                    message: format!("more than {} bytes: too large to be an org state", MAX_ORG_FILE_BYTES),
-                },
-                e => e,
-            })?;
-        OrgState::parse(Cow::Owned(bytes), path, profile)
+        let limits = crate::limits::Limits::UNLIMITED.with_max_file_bytes(MAX_ORG_FILE_BYTES);
+        let file = limits.open_path(path).map_err(too_large)?;
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            let bytes = limits.read(path, file).map_err(too_large)?;
+            return OrgState::parse(Cow::Owned(bytes), path, profile);
+        }
+        let read_error = |e| too_large(crate::limits::Limits::read_error(path, e));
+        let bounded = || crate::limits::Bounded::new(&file, MAX_ORG_FILE_BYTES);
+        let rewind = || (&file).seek(SeekFrom::Start(0)).map_err(read_error);
+        let probe = Probe::of(bounded(), path, BLOCK).map_err(read_error)?;
+        if let Some(braces) = probe.braces {
+            rewind()?;
+            let users = users_hint(braces, probe.len);
+            if let Some(org) = Json::read_from(bounded(), users, BLOCK).map_err(read_error)? {
+                return Ok(org);
+            }
+        }
+        // An export, or JSON the quick reader leaves to serde: read whole,
+        // into a buffer of the file's size.
+        rewind()?;
+        let mut bytes = Vec::new();
+        // When memory cannot hold it, reading grows the buffer as it can.
+        let _ = bytes.try_reserve_exact(probe.len.saturating_add(1));
+        bounded().read_to_end(&mut bytes).map_err(read_error)?;
+        drop(file);
+        match probe.braces {
+            Some(_) => OrgState::serde_json(strip_bom(&bytes), path),
+            None => OrgState::parse(Cow::Owned(bytes), path, profile),
+        }
     }
 
     /// Parses org bytes; `path` names the file in errors.
@@ -370,13 +389,9 @@ impl OrgState {
     /// [`OrgState::from_bytes`], without copying bytes it owns already (the
     /// export is decoded in place).
     fn parse(bytes: Cow<'_, [u8]>, path: &Path, profile: &Profile) -> Result<OrgState> {
-        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-        let first = body.iter().find(|b| !b.is_ascii_whitespace());
-        if first == Some(&b'{') || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
-            let org = OrgState::read_json(body, path)?;
-            // The file goes before the index comes: the peak is the lower.
-            drop(bytes);
-            Ok(org.indexed())
+        let body = strip_bom(&bytes);
+        if is_json(body, path) {
+            OrgState::from_json(body, path)
         } else {
             OrgState::read_export(Source::decode(bytes.into_owned(), None), path, profile)
         }
@@ -384,19 +399,21 @@ impl OrgState {
 
     /// Parses the JSON form (SPEC §4).
     pub fn from_json(bytes: &[u8], path: &Path) -> Result<OrgState> {
-        OrgState::read_json(bytes, path).map(OrgState::indexed)
+        match Json::read(bytes) {
+            Some(org) => Ok(org),
+            None => OrgState::serde_json(bytes, path),
+        }
     }
 
-    /// [`OrgState::from_json`] without the index.
-    fn read_json(bytes: &[u8], path: &Path) -> Result<OrgState> {
-        if let Some(org) = Json::read(bytes) {
-            return Ok(org);
-        }
-        serde_json::from_slice(bytes).map_err(|e| Error::Org {
+    /// The JSON form as serde reads it, and its errors with line and column.
+    fn serde_json(bytes: &[u8], path: &Path) -> Result<OrgState> {
+        let mut org: OrgState = serde_json::from_slice(bytes).map_err(|e| Error::Org {
             path: path.to_owned(),
             location: Location { line: e.line() as u64, column: e.column() as u64 },
             message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
-        })
+        })?;
+        fit(&mut org.users);
+        Ok(org)
     }
 
     /// Parses a Control Hub user export CSV: one user per row.
@@ -429,6 +446,13 @@ impl OrgState {
             ));
         };
         let mut org = OrgState::default();
+        // Room for a user per line, made once: a user is 288 bytes, and a
+        // list that doubles holds the old and the new for a while. (Lines
+        // end in `\n`, `\r\n` or `\r`; a quoted cell may hold a line break,
+        // and then the room is more than the users need.)
+        let text = source.bytes();
+        let lines = memchr::memchr_iter(b'\n', text).count().max(memchr::memchr_iter(b'\r', text).count());
+        let _ = org.users.try_reserve_exact(lines);
         let hasher = Hasher::default();
         let (mut locations, mut sites) = (Vec::new(), Vec::new());
         let (mut distinct_locations, mut distinct_sites) = (Distinct::default(), Distinct::default());
@@ -454,11 +478,14 @@ impl OrgState {
                 .find(|(_, _, flag)| *flag == Flag::True)
                 .and_then(|(_, column, _)| profile.packages.get(column.package))
                 .map(|p| p.id.clone());
-            let base_licenses = row
-                .base_licences()
-                .filter(|(_, _, flag)| *flag == Flag::True)
-                .filter_map(|(_, b, _)| profile.base_licences.get(b).map(|b| b.id.clone()))
-                .collect();
+            let licences = || {
+                row.base_licences()
+                    .filter(|(_, _, flag)| *flag == Flag::True)
+                    .filter_map(|(_, b, _)| profile.base_licences.get(b))
+            };
+            // Counted first, so that the list is allocated at its length.
+            let mut base_licenses = Vec::with_capacity(licences().count());
+            base_licenses.extend(licences().map(|b| b.id.clone()));
             let location = text(Field::Location);
             if let Some(l) = &location {
                 if distinct_locations.is_new(l, &hasher) {
@@ -486,13 +513,93 @@ impl OrgState {
                 admin: None,
             });
         }
+        fit(&mut org.users);
         org.locations = Some(locations);
         org.sites = Some(sites);
-        // The text goes before the index comes: the peak is the lower.
-        drop(reader);
-        drop(source);
-        Ok(org.indexed())
+        Ok(org)
     }
+}
+
+/// The message of a file over [`MAX_ORG_FILE_BYTES`]: what it is too large
+/// to be.
+fn too_large(e: Error) -> Error {
+    match e {
+        Error::Limit { path, location, .. } => Error::Limit {
+            path,
+            location,
+            message: format!("more than {} bytes: too large to be an org state", MAX_ORG_FILE_BYTES),
+        },
+        e => e,
+    }
+}
+
+/// Gives back the room of a list of users grown past what it holds by more
+/// than an eighth (a user is 288 bytes, and a list that doubled may have
+/// twice the room it needs).
+fn fit(users: &mut Vec<OrgUser>) {
+    if users.capacity() - users.len() > users.len() / 8 {
+        users.shrink_to_fit();
+    }
+}
+
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// Whether an org file (without its byte order mark) is JSON: it starts
+/// with `{`, or its name says so.
+fn is_json(body: &[u8], path: &Path) -> bool {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    first == Some(&b'{') || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// What a first pass over an org file finds.
+struct Probe {
+    /// How many `{` it holds, when it is JSON ([`is_json`]).
+    braces: Option<usize>,
+    /// Its length in bytes.
+    len: usize,
+}
+
+impl Probe {
+    /// Reads `input` a block of `block` bytes at a time; an export is known
+    /// from its first block that is not all whitespace, and not read further.
+    fn of(mut input: impl Read, path: &Path, block: usize) -> std::io::Result<Probe> {
+        // At least three bytes: the first block holds the byte order mark.
+        let mut buf = vec![0; block.max(3)];
+        let (mut braces, mut len) = (0, 0);
+        let mut first: Option<bool> = None;
+        loop {
+            let n = read_full(&mut input, &mut buf)?;
+            let block = buf.get(..n).unwrap_or_default();
+            let body = if len == 0 { strip_bom(block) } else { block };
+            len += n;
+            if first.is_none() && (n < buf.len() || body.iter().any(|b| !b.is_ascii_whitespace())) {
+                first = Some(is_json(body, path));
+                if first == Some(false) {
+                    return Ok(Probe { braces: None, len });
+                }
+            }
+            braces += json::braces(block);
+            if n < buf.len() {
+                return Ok(Probe { braces: Some(braces), len });
+            }
+        }
+    }
+}
+
+/// Fills `buf` unless the input ends first; how much it read.
+fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while let Some(free) = buf.get_mut(filled..).filter(|free| !free.is_empty()) {
+        match input.read(free) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Appends one CSV record, quoting the fields that need it (RFC 4180).
@@ -618,6 +725,13 @@ mod tests {
             assert_eq!(folded_on_stack(s), folded(s), "{s:?}");
             assert!(folds_to(s, &folded(s)), "{s:?}");
             assert!(!folds_to(s, b"x"), "{s:?}");
+            // Twice each: folded, then remembered.
+            let (mut folds, hasher) = (Folds::default(), Hasher::default());
+            for _ in 0..2 {
+                let mut out = b"a".to_vec();
+                folds.fold_into(s, &mut out, &hasher);
+                assert_eq!(out[1..], folded(s), "{s:?}");
+            }
             assert_eq!(trim(s), s.trim(), "{s:?}");
         }
     }
@@ -629,12 +743,36 @@ mod tests {
             for len in 0..=20.min(all.len() - start) {
                 let s = &all[start..start + len];
                 let lower = s.to_ascii_lowercase();
-                assert!(ascii_lowercase_is(s, &lower));
-                assert_eq!(ascii_lowercase_is(s, s), s == lower.as_slice());
+                assert_eq!(ascii_lowercase_is(s, &lower), Some(true));
+                assert_eq!(ascii_lowercase_is(s, s), Some(s == lower.as_slice()));
                 for i in 0..len {
                     let mut other = lower.clone();
                     other[i] ^= 0x01;
-                    assert!(!ascii_lowercase_is(s, &other), "{s:?} {i}");
+                    assert_eq!(ascii_lowercase_is(s, &other), Some(false), "{s:?} {i}");
+                    // A byte above ASCII anywhere: not for this function.
+                    let mut high = s.to_vec();
+                    high[i] |= 0x80;
+                    assert_eq!(ascii_lowercase_is(&high, &lower), None, "{high:?}");
+                    assert_eq!(ascii_lowercase_is(&high, &high), None, "{high:?}");
+                    assert_eq!(ascii_lowercase_is(&high, &other[1..]), None, "{high:?}");
+                }
+                assert_eq!(ascii_lowercase_is(s, &[&lower[..], b"x"].concat()), Some(false));
+            }
+        }
+    }
+
+    #[test]
+    fn has_prefix_is_starts_with() {
+        let text: Vec<u8> = (0..24).map(|i| b'a' + i).collect();
+        for len in 0..text.len() {
+            for n in 0..=20 {
+                let bytes = &text[..len];
+                let prefix = &text[..n.min(text.len())];
+                assert_eq!(has_prefix(bytes, prefix), bytes.starts_with(prefix), "{len} {n}");
+                for i in 0..prefix.len() {
+                    let mut other = prefix.to_vec();
+                    other[i] ^= 0x20;
+                    assert_eq!(has_prefix(bytes, &other), bytes.starts_with(&other), "{len} {n} {i}");
                 }
             }
         }
@@ -696,6 +834,56 @@ mod tests {
             (Some(fast), Ok(serde)) => assert!(same_org(&fast, &serde), "{json}\n{fast:?}\n{serde:?}"),
             (Some(fast), Err(e)) => panic!("serde refuses what the fast reader reads: {e}\n{json}\n{fast:?}"),
             (None, _) => {}
+        }
+        for block in [1, 2, 3, 5, 8, 13, 64, 100, 1 << 10] {
+            for users in [0, 1, 2, 1000] {
+                assert_reads_in_blocks_alike(json.as_bytes(), block, users, block % 4 + 1);
+            }
+        }
+    }
+
+    /// Input that comes `step` bytes at a time, and is interrupted now and
+    /// then, as a pipe may be.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+        calls: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls % 3 == 0 {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let n = self.step.min(buf.len()).min(self.bytes.len());
+            let (now, later) = self.bytes.split_at(n);
+            buf[..n].copy_from_slice(now);
+            self.bytes = later;
+            Ok(n)
+        }
+    }
+
+    /// The org read a block at a time (of `block` bytes, arriving `step`
+    /// at a time, with room made for `users` users) is the org read whole:
+    /// no user lost, none twice, the list no larger than it needs; and a
+    /// byte order mark is skipped.
+    fn assert_reads_in_blocks_alike(json: &[u8], block: usize, users: usize, step: usize) {
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), json].concat();
+        for bytes in [json, &with_bom] {
+            let whole = Json::read(strip_bom(bytes));
+            let input = Trickle { bytes, step, calls: 0 };
+            let blocks = Json::read_from(input, users, block).unwrap();
+            let text = String::from_utf8_lossy(json);
+            match (&whole, &blocks) {
+                (Some(whole), Some(blocks)) => {
+                    assert!(same_org(whole, blocks), "{text}\nblock {block}, hint {users}\n{blocks:?}");
+                    let spare = blocks.users.capacity() - blocks.users.len();
+                    assert!(spare <= blocks.users.len() / 8, "{spare} spare for {}", blocks.users.len());
+                }
+                (None, None) => {}
+                _ => panic!("{text}\nblock {block}, hint {users}\nwhole: {whole:?}\nblocks: {blocks:?}"),
+            }
         }
     }
 
@@ -825,6 +1013,19 @@ mod tests {
                 })
         }
 
+        /// A user with keys from a few values, so that they meet.
+        fn small_user() -> impl Strategy<Value = OrgUser> {
+            let key = || prop::option::of(prop::sample::select(vec!["1", " 1", "2", "X", "x ", "ş", "Ş"]));
+            (prop::sample::select(vec!["a@x", "A@X ", "b@x", "ı@x"]), key(), key(), key()).prop_map(
+                |(email, phone, location, extension)| OrgUser {
+                    phone_number: phone.map(str::to_owned),
+                    location: location.map(str::to_owned),
+                    extension: extension.map(str::to_owned),
+                    ..OrgUser::new(email)
+                },
+            )
+        }
+
         proptest! {
             #[test]
             fn the_fast_reader_agrees_with_serde(
@@ -836,6 +1037,66 @@ mod tests {
                 assert_reads_like_serde(&json);
             }
 
+            /// An index that says it still fits an org changed after it was
+            /// built finds in it what a new index finds; one that does not
+            /// fit says so.
+            #[test]
+            fn an_index_that_matches_a_changed_org_finds_what_a_new_one_does(
+                users in prop::collection::vec(small_user(), 0..10),
+                changes in prop::collection::vec((any::<prop::sample::Index>(), 0..5usize, small_user()), 0..4),
+                queries in prop::collection::vec(small_user(), 1..8),
+            ) {
+                let indexed = OrgState { users, ..OrgState::default() }.indexed();
+                let mut changed = indexed.clone();
+                for (at, field, from) in changes {
+                    match (field, changed.users.len()) {
+                        (_, 0) | (4, _) => changed.users.push(from),
+                        (field, len) => {
+                            let user = &mut changed.users[at.index(len)];
+                            match field {
+                                0 => user.email = from.email,
+                                1 => user.phone_number = from.phone_number,
+                                2 => user.location = from.location,
+                                _ => user.extension = from.extension,
+                            }
+                        }
+                    }
+                }
+                let index = changed.index.get().unwrap();
+                if !index.matches(&changed) {
+                    prop_assert!(changed.users != indexed.users);
+                    return Ok(());
+                }
+                let fresh = changed.clone().indexed();
+                for q in &queries {
+                    let number = q.phone_number.as_deref().unwrap_or("");
+                    let ext = q.extension.as_deref().unwrap_or("");
+                    prop_assert_eq!(changed.user(&q.email), fresh.user(&q.email));
+                    prop_assert_eq!(changed.phone_owner(number), fresh.phone_owner(number));
+                    prop_assert_eq!(
+                        changed.extension_owner(q.location.as_deref(), ext),
+                        fresh.extension_owner(q.location.as_deref(), ext)
+                    );
+                }
+            }
+
+            #[test]
+            fn an_org_read_in_blocks_is_the_org_read_whole(
+                users in prop::collection::vec(user(), 0..8),
+                name in value("name"),
+                ws in prop::sample::select(vec!["", " ", "\n", "\r\n  "]),
+                tail in prop::sample::select(vec!["", "\n", "\n\n   \n", " x", "é"]),
+                block in 1..300usize,
+                hint in 0..16usize,
+                step in 1..64usize,
+            ) {
+                let json = format!(
+                    "{ws}{{{ws}\"users\":{ws}[{ws}{}{ws}],{ws}\"name\": {name}{ws}}}{tail}",
+                    users.join(&format!(",{ws}"))
+                );
+                assert_reads_in_blocks_alike(json.as_bytes(), block, hint, step);
+            }
+
             #[test]
             fn lookups_agree_with_maps_of_normalised_keys(
                 users in prop::collection::vec(
@@ -843,8 +1104,13 @@ mod tests {
                     0..12,
                 ),
                 queries in prop::collection::vec(("[a-cA-C ]{1,3}", prop::option::of("[xX ]{0,2}|ş|Ş"), "[12 ]{1,2}"), 1..12),
+                max in 0..60usize,
             ) {
-                let mut org = OrgState { locations: Some(vec!["X".into(), "Ş".into()]), ..OrgState::default() };
+                let mut org = OrgState {
+                    locations: Some(vec!["X".into(), "Ş".into()]),
+                    domains: Some(vec![" x".into()]),
+                    ..OrgState::default()
+                };
                 for (email, phone, location, extension) in &users {
                     org.users.push(OrgUser {
                         phone_number: phone.clone(),
@@ -853,26 +1119,119 @@ mod tests {
                         ..OrgUser::new(email.clone())
                     });
                 }
-                let org = org.indexed();
-                let first = |f: &dyn Fn(&OrgUser) -> bool| org.users.iter().position(f);
-                for (email, location, number) in &queries {
-                    let key = crate::text::email_key(email);
-                    prop_assert_eq!(org.user_index(&key), first(&|u| crate::text::email_key(&u.email) == key));
-                    prop_assert_eq!(org.user(email), org.user_index(&key).map(|i| &org.users[i]));
-                    let number = number.trim();
-                    let phone = |u: &OrgUser| u.phone_number.as_deref().map(str::trim) == Some(number);
-                    prop_assert_eq!(org.phone_owner(number), first(&|u| !number.is_empty() && phone(u)));
-                    let loc = location_key(location.as_deref());
-                    let extension = |u: &OrgUser| {
-                        u.extension.as_deref().map(str::trim) == Some(number)
-                            && location_key(u.location.as_deref()) == loc
-                    };
-                    prop_assert_eq!(
-                        org.extension_owner(location.as_deref(), number),
-                        first(&|u| !number.is_empty() && extension(u))
-                    );
-                    let known = ["x", "ş"].contains(&loc.as_str());
-                    prop_assert_eq!(org.has_location(location.as_deref().unwrap_or("")), Some(known));
+                // Indexed with tables, and (when a position would be over
+                // `max`) without.
+                let within = OrgState { index: OnceLock::from(Index::build_within(&org, max)), ..org.clone() };
+                prop_assert!(within.ensure_index().matches(&within));
+                for org in [org.clone(), org.indexed(), within] {
+                    let first = |f: &dyn Fn(&OrgUser) -> bool| org.users.iter().position(f);
+                    for (email, location, number) in &queries {
+                        let key = crate::text::email_key(email);
+                        prop_assert_eq!(org.user_index(&key), first(&|u| crate::text::email_key(&u.email) == key));
+                        prop_assert_eq!(org.user(email), org.user_index(&key).map(|i| &org.users[i]));
+                        let number = number.trim();
+                        let phone = |u: &OrgUser| u.phone_number.as_deref().map(str::trim) == Some(number);
+                        prop_assert_eq!(org.phone_owner(number), first(&|u| !number.is_empty() && phone(u)));
+                        let loc = location_key(location.as_deref());
+                        let extension = |u: &OrgUser| {
+                            u.extension.as_deref().map(str::trim) == Some(number)
+                                && location_key(u.location.as_deref()) == loc
+                        };
+                        prop_assert_eq!(
+                            org.extension_owner(location.as_deref(), number),
+                            first(&|u| !number.is_empty() && extension(u))
+                        );
+                        let known = ["x", "ş"].contains(&loc.as_str());
+                        prop_assert_eq!(org.has_location(location.as_deref().unwrap_or("")), Some(known));
+                        prop_assert_eq!(org.has_domain(location.as_deref().unwrap_or("")), Some(loc == "x"));
+                        prop_assert_eq!(org.has_site("x"), None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Org files of every kind, read from a path as from memory.
+    #[test]
+    fn a_file_is_read_as_its_bytes_are() {
+        let mut org = OrgState { locations: Some(vec!["Roma".into()]), ..OrgState::default() };
+        for i in 0..1500 {
+            org.users.push(OrgUser {
+                display_name: Some(format!("Ünal \"{i}\"")),
+                base_licenses: Some(vec!["calling".into(); i % 3]),
+                phone_number: (i % 2 == 0).then(|| format!("+3902{i:08}")),
+                ..OrgUser::new(format!("user.{i}@acme.example"))
+            });
+        }
+        // Some 200 KB: more than one block.
+        let big = serde_json::to_string_pretty(&org).unwrap();
+        assert!(big.len() > BLOCK, "{}", big.len());
+        let export = org.to_export_csv(&Profile::default());
+        let near_the_end = format!("{}, \"x\": 1}}", big.trim_end().trim_end_matches('}'));
+        let files: Vec<(&str, Vec<u8>)> = vec![
+            ("org.json", big.clone().into_bytes()),
+            ("org.json", [b"\xEF\xBB\xBF".as_slice(), big.as_bytes()].concat()),
+            ("org", format!("\n\n  {big}\n\n").into_bytes()),
+            ("org.json", big.replacen("\"email\"", "\"department\": \"Sales\", \"email\"", 1).into_bytes()),
+            ("org.json", near_the_end.into_bytes()),
+            ("org.json", big.replacen("Roma", "Ro\u{0}ma", 1).into_bytes()),
+            ("org.json", br#"{"users": [{"email": "a@x", "email": "b@x"}]}"#.to_vec()),
+            ("org.json", b"{\"users\": [{\"email\": \"\xff\"}]}".to_vec()),
+            ("org.json", Vec::new()),
+            ("org.json", b"   \n ".to_vec()),
+            ("org.csv", Vec::new()),
+            ("org.csv", b"   \n ".to_vec()),
+            ("org.csv", export.clone().into_bytes()),
+            ("org.csv", [b"\xEF\xBB\xBF".as_slice(), export.as_bytes()].concat()),
+            ("org.csv", b"User ID/Email (Required)\r\na@x\r\n\"b\n@x\"\r\n".to_vec()),
+            ("org.txt", b"{\"users\": []}".to_vec()),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in files {
+            let path = dir.path().join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            let profile = Profile::default();
+            let text = String::from_utf8_lossy(&bytes);
+            let text = text.get(..200).unwrap_or(&text);
+            match (OrgState::from_path(&path, &profile), OrgState::from_bytes(&bytes, &path, &profile)) {
+                (Ok(read), Ok(parsed)) => {
+                    assert!(same_org(&read, &parsed), "{name}: {text}");
+                    assert!(read.ensure_index().matches(&read));
+                    let spare = read.users.capacity() - read.users.len();
+                    assert!(spare <= read.users.len() / 8, "{name}: {spare} spare");
+                }
+                (Err(read), Err(parsed)) => {
+                    assert_eq!(read.to_string(), parsed.to_string(), "{name}: {text}")
+                }
+                (read, parsed) => panic!("{name}: {text}\n{read:?}\n{parsed:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_probe_tells_json_and_counts_its_braces_in_blocks_of_any_size() {
+        let files: [&[u8]; 9] = [
+            b"",
+            b"  \n\t ",
+            b"\xEF\xBB\xBF  {\"users\": [{}, {\"a\": \"{\"}]}",
+            b"\xEF\xBB\xBF",
+            b"\xEF\xBBx{",
+            b"\n\n\n\n\n\n\n\n\n{",
+            b"\n\n\n\n\n\n\n\n\nUser ID/Email (Required)\n{a@x}",
+            b"User ID/Email (Required)\n{a@x}",
+            b"\x0c{}",
+        ];
+        for bytes in files {
+            for name in ["org.json", "org.csv"] {
+                let path = Path::new(name);
+                let json = is_json(strip_bom(bytes), path);
+                for block in 1..12 {
+                    let probe = Probe::of(bytes, path, block).unwrap();
+                    assert_eq!(probe.braces.is_some(), json, "{bytes:?} {name} {block}");
+                    if json {
+                        assert_eq!(probe.braces, Some(braces(bytes)));
+                        assert_eq!(probe.len, bytes.len());
+                    }
                 }
             }
         }
@@ -882,14 +1241,16 @@ mod tests {
     fn an_org_changed_after_indexing_is_indexed_again() {
         let json = br#"{"locations": ["Roma"], "users": [{"email": "a@x.example", "phone_number": "+390212345678"}]}"#;
         let loaded = OrgState::from_json(json, Path::new("o.json")).unwrap();
-        assert!(loaded.index.matches(&loaded));
+        // Indexed when first looked up.
+        assert!(loaded.index.get().is_none());
+        assert_eq!(loaded.user_index("a@x.example"), Some(0));
+        assert!(loaded.index.get().is_some_and(|index| index.matches(&loaded)));
         let kept = loaded.clone().into_indexed();
         assert_eq!(kept.user_index("a@x.example"), Some(0));
 
-        let changes: [fn(&mut OrgState); 7] = [
+        let changes: [fn(&mut OrgState); 6] = [
             |o| o.users.push(OrgUser::new("b@x.example")),
             |o| o.users[0].email = "A@Y.example".into(),
-            |o| o.users[0].phone_number = None,
             |o| o.users[0].extension = Some("10".into()),
             |o| o.users[0].location = Some("Roma".into()),
             |o| o.locations = Some(vec!["Roma".into(), "Torino".into()]),
@@ -898,19 +1259,23 @@ mod tests {
         for change in changes {
             let mut org = loaded.clone();
             change(&mut org);
-            assert!(!org.index.matches(&org));
+            assert!(!org.ensure_index().matches(&org));
             let org = org.into_indexed();
-            assert!(org.index.matches(&org));
+            assert!(org.ensure_index().matches(&org));
         }
-        // Changes that no key depends on keep the index.
+        // Changes after which every key still finds its user keep the
+        // index: a key spelled otherwise, a field no key depends on, a
+        // number that goes (it is found in nobody).
         let mut org = loaded.clone();
         org.users[0].email = " A@X.example ".into();
         org.users[0].first_name = Some("Anna".into());
-        assert!(org.index.matches(&org));
-        // Never indexed: nothing is found until it is.
+        org.users[0].phone_number = None;
+        assert!(org.ensure_index().matches(&org));
+        assert_eq!(org.phone_owner("+390212345678"), None);
+        // Built in code: indexed when first looked up, or handed on.
         let mut fresh = OrgState::default();
         fresh.users.push(OrgUser::new("c@x.example"));
-        assert_eq!(fresh.user("c@x.example"), None);
-        assert!(fresh.into_indexed().user("C@x.example").is_some());
+        assert!(fresh.clone().into_indexed().index.get().is_some());
+        assert!(fresh.user("C@x.example").is_some());
     }
 }
