@@ -450,6 +450,12 @@ impl Keys {
         id
     }
 
+    /// How many keys the table holds room for.
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.keys.capacity()
+    }
+
     /// Makes room for `rows` more rows' keys.
     pub(crate) fn reserve(&mut self, rows: usize) {
         // Room for the text costs nothing until it is written; the default

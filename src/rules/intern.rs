@@ -146,6 +146,12 @@ impl Interner {
         }
     }
 
+    /// How many strings the table holds room for.
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.table.capacity()
+    }
+
     /// How many bytes the strings take, on average (0 when there are none).
     pub(crate) fn average_len(&self) -> usize {
         self.arena.text.len().checked_div(self.arena.len()).unwrap_or(0)

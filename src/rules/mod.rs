@@ -337,6 +337,8 @@ impl<'o> CrossRow<'o> {
     /// a table that grows holds its old and its new storage at once. The
     /// keys' table is sized at once (every row has a key); the numbers'
     /// when [`SAMPLE_ROWS`] rows have shown how many set one.
+    // The driver calls it once it estimates a file's rows from its size.
+    #[allow(dead_code)]
     pub(crate) fn reserve(&mut self, rows: usize) {
         self.keys.reserve(rows);
         if self.rows >= SAMPLE_ROWS {
@@ -393,6 +395,104 @@ impl<'o> CrossRow<'o> {
     /// finding), in row order.
     pub(crate) fn finish(self) -> Vec<(usize, Diagnostic)> {
         self.numbers.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CrossRow, Diagnostic, RowFacts, SAMPLE_ROWS};
+
+    /// A valid row's facts: a key, and the numbers it sets.
+    fn facts(line: u64, key: &str, phone: Option<String>, extension: Option<(String, &str)>) -> RowFacts {
+        let mut f = RowFacts {
+            line,
+            row: line - 1,
+            key_valid: true,
+            email_column: Some(0),
+            phone_column: Some(1),
+            extension_column: Some(2),
+            ..RowFacts::default()
+        };
+        f.text.push_str(key);
+        f.key_end = f.text.len();
+        if let Some(phone) = phone {
+            f.text.push_str(&phone);
+            f.phone_end = Some(f.text.len());
+        }
+        if let Some((extension, location)) = extension {
+            f.text.push_str(&extension);
+            f.extension_end = Some(f.text.len());
+            f.text.push_str(location);
+        }
+        f
+    }
+
+    /// Rows with repeated keys, phone numbers and extensions.
+    fn rows(n: u64) -> Vec<RowFacts> {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |below: u64| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % below
+        };
+        (2..n + 2)
+            .map(|line| {
+                let key = format!("user.{}@acme{}.example", next(n), next(2));
+                let phone = (next(4) > 0).then(|| format!("+39021{:07}", next(2 * n)));
+                let location = ["", "milano hq", "roma"][next(3) as usize];
+                let extension = (next(4) > 0).then(|| (format!("{:04}", next(n)), location));
+                facts(line, &key, phone, extension)
+            })
+            .collect()
+    }
+
+    /// Every row's findings, with `reserve(rows)` called before row `at`
+    /// when asked; and the tables' room after the sample and at the end.
+    fn check(
+        rows: &[RowFacts],
+        reserve: Option<(usize, usize)>,
+    ) -> (Vec<Vec<Diagnostic>>, [usize; 3], [usize; 3]) {
+        let mut cross = CrossRow::new(None);
+        let capacities = |cross: &CrossRow<'_>| {
+            let (phones, extensions) = cross.numbers.capacities();
+            [cross.keys.capacity(), phones, extensions]
+        };
+        let mut found = Vec::new();
+        let mut sampled = [0; 3];
+        for (index, f) in rows.iter().enumerate() {
+            if let Some((_, rows)) = reserve.filter(|&(at, _)| at == index) {
+                cross.reserve(rows);
+            }
+            let mut out = Vec::new();
+            cross.check(index, f, &|_| {}, &mut out);
+            found.push(out);
+            if index + 1 == SAMPLE_ROWS {
+                sampled = capacities(&cross);
+            }
+        }
+        let end = capacities(&cross);
+        for (index, d) in cross.finish() {
+            found[index].push(d);
+        }
+        (found, sampled, end)
+    }
+
+    #[test]
+    fn reserving_changes_room_not_findings() {
+        let rows = rows(3 * SAMPLE_ROWS as u64);
+        let (unreserved, _, _) = check(&rows, None);
+        assert!(unreserved.iter().flatten().any(|d| d.code == super::Code::E004));
+        assert!(unreserved.iter().flatten().any(|d| d.code == super::Code::N005));
+        assert!(unreserved.iter().flatten().any(|d| d.code == super::Code::N007));
+        // Reserved before the first row: the keys' table at once, the
+        // numbers' after the sample, none grows after that.
+        let (found, sampled, end) = check(&rows, Some((0, rows.len())));
+        assert_eq!(found, unreserved);
+        assert!(sampled[0] >= rows.len(), "{sampled:?}");
+        assert_eq!(sampled, end);
+        // Reserved later, after the sample, or for too few rows.
+        for (at, more) in [(100, rows.len() - 100), (SAMPLE_ROWS + 5, rows.len()), (10, 10)] {
+            assert_eq!(check(&rows, Some((at, more))).0, unreserved, "{at} {more}");
+        }
     }
 }
 

@@ -496,6 +496,12 @@ impl<'o> DuplicateNumbers<'o> {
         self.numbers.extensions.reserve(extensions);
     }
 
+    /// How many phone numbers and extensions the tables hold room for.
+    #[cfg(test)]
+    pub(crate) fn capacities(&self) -> (usize, usize) {
+        (self.numbers.phones.first.capacity(), self.numbers.extensions.first.capacity())
+    }
+
     /// Checks row `index` (0-based), whose key has the id `key`, against
     /// the rows before it. `has_error`: whether the row has an error so far
     /// (then it gives nothing up). `fill` completes each finding while the
