@@ -3,6 +3,7 @@
 
 use email_address::{EmailAddress, Options as EmailOptions};
 
+use super::intern::{Interner, Line, WideLines};
 use super::{Cells, Code, Diagnostic, RowContext, RowFacts};
 use crate::header::Field;
 use crate::plan::OpKind;
@@ -405,19 +406,99 @@ Use instead:
     User ID/Email (Required),Extension,Location,Webex Calling [Wholesale]
     giulia.rossi@acme.example,1005,Milano HQ,TRUE
 "#;
-/// E004: the same key as an earlier row. Only valid emails are compared.
-/// Fed the rows one at a time, in input order, each with `first`: the
-/// first line on which its key was valid, 0 until then (kept with the key
-/// by the cross-row pass).
-pub(crate) fn duplicate_email(first: &mut u64, key: &[u8], fact: &RowFacts, out: &mut Vec<Diagnostic>) {
-    if !fact.key_valid {
-        return;
+/// Every key of a file (valid or not: the number rules tell users apart by
+/// it), each with the first line on which it was valid, for E004.
+///
+/// A key is kept as the id of its domain and its local part: the emails of
+/// a file share a handful of domains, which would otherwise be some 40% of
+/// the bytes kept. A key with no `@`, or whose domain came after
+/// [`MAX_DOMAINS`] others, is kept whole.
+#[derive(Debug, Default)]
+pub(crate) struct Keys {
+    domains: Interner,
+    /// Each key as `encode` makes it.
+    keys: Interner,
+    /// The first line on which each key was valid, by id.
+    first_lines: Vec<Line>,
+    wide: WideLines<u32>,
+    /// The key being looked up, encoded.
+    encoded: Vec<u8>,
+}
+
+/// The most domains kept apart from their keys (their ids then take one or
+/// two bytes); a file with more distinct domains than this keeps the
+/// others' keys whole.
+const MAX_DOMAINS: usize = 1 << 14;
+
+impl Keys {
+    /// Checks a row's key against the rows before it (E004); returns the
+    /// key's id.
+    pub(crate) fn check(&mut self, key: &[u8], fact: &RowFacts, out: &mut Vec<Diagnostic>) -> u32 {
+        let encoded = encode(&mut self.domains, MAX_DOMAINS, key, std::mem::take(&mut self.encoded));
+        let id = self.keys.id(&encoded);
+        self.encoded = encoded;
+        if id as usize == self.first_lines.len() {
+            self.first_lines.push(Line::NONE);
+        }
+        if let (Some(first), true) = (self.first_lines.get_mut(id as usize), fact.key_valid) {
+            if first.is_some() {
+                duplicate_email(self.wide.wide(&id, *first), key, fact, out);
+            } else {
+                *first = self.wide.narrow(id, fact.line);
+            }
+        }
+        id
     }
-    if *first == 0 {
-        *first = fact.line;
-        return;
+
+    /// How many keys the table holds room for.
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.keys.capacity()
     }
-    let line = *first;
+
+    /// Makes room for `rows` more rows' keys.
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        // Room for the text costs nothing until it is written; the default
+        // length is a generous local part, plus its domain's id.
+        let len = match self.keys.average_len() {
+            0 => 32,
+            n => n + n / 4,
+        };
+        self.keys.reserve(rows, rows.saturating_mul(len));
+        self.first_lines.reserve(rows);
+    }
+}
+
+/// `key` as [`Keys`] keeps it, in `out` (cleared first): the id of its
+/// domain plus 1 (0 for none) as LEB128, then its local part, or the whole
+/// key. LEB128 is a prefix code, so the code and the rest are read back
+/// unambiguously: two keys encode alike only if they are equal. `domains`
+/// takes up to `max_domains`.
+fn encode(domains: &mut Interner, max_domains: usize, key: &[u8], mut out: Vec<u8>) -> Vec<u8> {
+    out.clear();
+    let split = memchr::memrchr(b'@', key).and_then(|at| Some((key.get(..at)?, key.get(at + 1..)?)));
+    let coded = split.and_then(|(local, domain)| {
+        let id = match domains.find(domain) {
+            Some(id) => id,
+            // Once the table is full, a new domain never joins it: its keys
+            // are always kept whole.
+            None if domains.len() < max_domains => domains.id(domain),
+            None => return None,
+        };
+        Some((id + 1, local))
+    });
+    let (mut code, rest) = coded.unwrap_or((0, key));
+    while code >= 0x80 {
+        out.push((code & 0x7f) as u8 | 0x80);
+        code >>= 7;
+    }
+    out.push(code as u8);
+    out.extend_from_slice(rest);
+    out
+}
+
+/// E004: the same key as an earlier row, first valid on line `line`.
+fn duplicate_email(line: u64, key: &[u8], fact: &RowFacts, out: &mut Vec<Diagnostic>) {
     out.push(
         Diagnostic {
             row: Some(fact.row),
@@ -586,6 +667,58 @@ mod tests {
         ) {
             if is_plain_address(&email) {
                 prop_assert!(parser_accepts(&email), "{email:?}");
+            }
+        }
+
+        /// Keys are kept apart whatever their domains, kept apart or not.
+        #[test]
+        fn keys_encode_alike_only_if_equal(
+            keys in proptest::collection::vec("[a@\u{e9}]{0,5}", 0..60),
+            max_domains in 0usize..4,
+        ) {
+            let mut domains = Interner::default();
+            let mut by_key: std::collections::HashMap<&str, Vec<u8>> = std::collections::HashMap::new();
+            let mut by_encoded: std::collections::HashMap<Vec<u8>, &str> = std::collections::HashMap::new();
+            for key in &keys {
+                let encoded = encode(&mut domains, max_domains, key.as_bytes(), Vec::new());
+                prop_assert_eq!(by_key.entry(key).or_insert_with(|| encoded.clone()), &encoded, "{:?}", key);
+                prop_assert_eq!(*by_encoded.entry(encoded).or_insert(key), key.as_str());
+            }
+            prop_assert!(domains.len() <= max_domains);
+        }
+
+        /// E004 names the first line on which a key was valid, as a map of
+        /// the keys would; ids are given in the order keys are first seen.
+        #[test]
+        fn keys_are_found_as_by_a_map(
+            rows in proptest::collection::vec(
+                ("[ab]{0,2}(@(x|y\\.example))?", any::<bool>(), proptest::prop_oneof![
+                    1..1000u64, u64::from(u32::MAX) - 1..=u64::from(u32::MAX) + 1, Just(u64::MAX)
+                ]),
+                0..60,
+            ),
+        ) {
+            let mut keys = Keys::default();
+            let mut model: std::collections::HashMap<&str, (u32, Option<u64>)> = std::collections::HashMap::new();
+            for (key, valid, line) in &rows {
+                let fact = RowFacts { line: *line, key_valid: *valid, ..RowFacts::default() };
+                let mut out = Vec::new();
+                let id = keys.check(key.as_bytes(), &fact, &mut out);
+                let next = u32::try_from(model.len()).unwrap();
+                let (expected_id, first) = model.entry(key).or_insert((next, None));
+                prop_assert_eq!(id, *expected_id);
+                let expected = match (*valid, *first) {
+                    (false, _) => None,
+                    (true, None) => {
+                        *first = Some(*line);
+                        None
+                    }
+                    (true, Some(first)) => Some(format!("on line {first} ")),
+                };
+                prop_assert_eq!(out.len(), usize::from(expected.is_some()));
+                if let (Some(d), Some(on)) = (out.first(), expected) {
+                    prop_assert!(d.message.contains(&on), "{} {}", d.message, on);
+                }
             }
         }
 

@@ -1,73 +1,220 @@
 //! The strings the cross-row rules keep for a whole file — every email key,
-//! phone number, location and extension — stored end to end in one buffer
-//! and found again by their hash. One allocation instead of one per string
-//! (a million-row file holds a few million), and each string is hashed
-//! once.
+//! and the locations and the few numbers that do not pack into an integer
+//! — stored end to end in one buffer and found again by their hash. One
+//! allocation instead of one per string (a million-row file holds a few
+//! million), and no hash kept per string: the tables are most of what a
+//! large file's check holds, so every byte of a slot counts, and a string
+//! is hashed again from the buffer only when its table grows (never, when
+//! the table was reserved).
+//!
+//! Also the lines those tables keep, in four bytes each ([`Line`]).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
 
 use hashbrown::hash_table::{Entry, HashTable};
 
-/// A set of strings, each known by a small id in the order first seen,
-/// and holding a value (the cross-row rules' state for that key or
-/// number, in the table itself: one lookup finds both).
-/// Kept as bytes: the strings come from [`SmallString`]s, and reading them
-/// back as `str` would check every byte again.
-#[derive(Debug)]
-pub(crate) struct Interner<V> {
+/// The hasher of the cross-row tables: fast, seeded.
+pub(crate) type Hasher = foldhash::fast::RandomState;
+
+/// Byte strings end to end in one buffer, each known by its id, in the
+/// order pushed.
+#[derive(Debug, Default)]
+struct Arena {
     text: Vec<u8>,
-    /// Where each string ends in `text`, by id; it starts where the one
-    /// before ends.
-    ends: Vec<usize>,
-    /// Every string's hash, id and value.
-    table: HashTable<Slot<V>>,
-    hasher: foldhash::fast::RandomState,
+    /// Where each string ends in `text`, by id (it starts where the one
+    /// before ends), while `text` is shorter than 4 GiB: four bytes each.
+    ends: Vec<u32>,
+    /// The ends of the strings pushed after `text` outgrew `ends`, by id
+    /// from `ends.len()` on.
+    wide_ends: Vec<usize>,
 }
 
-#[derive(Debug)]
-struct Slot<V> {
-    hash: u64,
-    id: u32,
-    value: V,
-}
+impl Arena {
+    /// How many strings it holds.
+    fn len(&self) -> usize {
+        self.ends.len() + self.wide_ends.len()
+    }
 
-impl<V> Default for Interner<V> {
-    fn default() -> Self {
-        Interner {
-            text: Vec::new(),
-            ends: Vec::new(),
-            table: HashTable::new(),
-            hasher: foldhash::fast::RandomState::default(),
+    /// Where string `i` ends (0 for no string).
+    fn end(&self, i: usize) -> usize {
+        match self.ends.get(i) {
+            Some(&end) => end as usize,
+            None => i.checked_sub(self.ends.len()).and_then(|w| self.wide_ends.get(w)).copied().unwrap_or(0),
         }
     }
-}
 
-impl<V: Default> Interner<V> {
-    /// The id of `s` and its value, added with the default value if `s` is
-    /// new.
-    pub(crate) fn intern(&mut self, s: &[u8]) -> (u32, &mut V) {
-        use std::hash::BuildHasher;
-        let hash = self.hasher.hash_one(s);
-        let (text, ends) = (&self.text, &self.ends);
-        let eq = |slot: &Slot<V>| slot.hash == hash && get(text, ends, slot.id) == s;
-        let slot = match self.table.entry(hash, eq, |slot| slot.hash) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(v) => {
-                // More than 4 billion distinct strings would not fit in
-                // memory first.
-                let id = u32::try_from(self.ends.len()).unwrap_or(u32::MAX);
-                self.text.extend_from_slice(s);
-                self.ends.push(self.text.len());
-                v.insert(Slot { hash, id, value: V::default() }).into_mut()
+    /// The string with id `id`.
+    fn get(&self, id: u32) -> &[u8] {
+        let i = id as usize;
+        let start = i.checked_sub(1).map_or(0, |before| self.end(before));
+        self.text.get(start..self.end(i)).unwrap_or_default()
+    }
+
+    /// The id of `s` when the arena holds at most [`SCANNED`] strings and
+    /// `s` is one of them: a few comparisons of lengths cost less than a
+    /// hash.
+    fn scan(&self, s: &[u8]) -> Option<u32> {
+        if self.len() > SCANNED {
+            return None;
+        }
+        let mut start = 0;
+        for (id, &end) in (0u32..).zip(&self.ends) {
+            let end = end as usize;
+            if end - start == s.len() && self.text.get(start..end) == Some(s) {
+                return Some(id);
             }
-        };
-        (slot.id, &mut slot.value)
+            start = end;
+        }
+        None
+    }
+
+    /// Adds `s`; returns its id.
+    fn push(&mut self, s: &[u8]) -> u32 {
+        // More than 4 billion distinct strings would not fit in memory
+        // first.
+        let id = u32::try_from(self.len()).unwrap_or(u32::MAX);
+        self.text.extend_from_slice(s);
+        let end = self.text.len();
+        match u32::try_from(end) {
+            Ok(narrow) if self.wide_ends.is_empty() => self.ends.push(narrow),
+            _ => self.wide_ends.push(end),
+        }
+        id
     }
 }
 
-impl<V> Interner<V> {
+/// A set of strings, each known by a small id in the order first seen: the
+/// cross-row rules keep what they know of each string in a `Vec` by id,
+/// four bytes or so a string, not in the table's slots, which are often
+/// half empty (a table has a power of two of them).
+/// Kept as bytes: the strings come from [`SmallString`]s, and reading them
+/// back as `str` would check every byte again.
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    arena: Arena,
+    /// Every string's id, found by the string's hash.
+    table: HashTable<u32>,
+    hasher: Hasher,
+}
+
+/// The most strings an interner looks through one by one before it hashes:
+/// the domains of a file's emails, or the locations of its extensions, are
+/// usually that few, and found on every row.
+const SCANNED: usize = 16;
+
+impl Interner {
+    /// The id of `s`, added if it is new (its id is then [`len`](Self::len)
+    /// before).
+    pub(crate) fn id(&mut self, s: &[u8]) -> u32 {
+        if let Some(id) = self.arena.scan(s) {
+            return id;
+        }
+        let hash = self.hasher.hash_one(s);
+        let (arena, hasher) = (&self.arena, &self.hasher);
+        let eq = |&id: &u32| arena.get(id) == s;
+        let rehash = |&id: &u32| hasher.hash_one(arena.get(id));
+        match self.table.entry(hash, eq, rehash) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(v) => *v.insert(self.arena.push(s)).get(),
+        }
+    }
+
+    /// The id of `s`, if it was interned.
+    pub(crate) fn find(&self, s: &[u8]) -> Option<u32> {
+        if self.arena.len() <= SCANNED {
+            return self.arena.scan(s);
+        }
+        let arena = &self.arena;
+        self.table.find(self.hasher.hash_one(s), |&id| arena.get(id) == s).copied()
+    }
+
+    /// How many strings it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.arena.len()
+    }
+
+    /// Makes room for `strings` more strings of `bytes` in all, so that
+    /// neither the table nor the buffer grows (and, growing, holds its old
+    /// and its new storage at once) while they come.
+    pub(crate) fn reserve(&mut self, strings: usize, bytes: usize) {
+        let (arena, hasher) = (&self.arena, &self.hasher);
+        self.table.reserve(strings, |&id| hasher.hash_one(arena.get(id)));
+        self.arena.text.reserve(bytes);
+        if self.arena.wide_ends.is_empty() {
+            self.arena.ends.reserve(strings);
+        }
+    }
+
+    /// How many strings the table holds room for.
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.table.capacity()
+    }
+
+    /// How many bytes the strings take, on average (0 when there are none).
+    pub(crate) fn average_len(&self) -> usize {
+        self.arena.text.len().checked_div(self.arena.len()).unwrap_or(0)
+    }
+
     /// The string with id `id`.
     #[cfg(test)]
     pub(crate) fn get(&self, id: u32) -> &[u8] {
-        get(&self.text, &self.ends, id)
+        self.arena.get(id)
+    }
+}
+
+/// A line number in four bytes, for the tables that keep one per key or
+/// number of a file: `NONE`, a line below `u32::MAX` itself, or `WIDE`,
+/// whose line [`WideLines`] keeps. A file would need four billion lines
+/// before the first wide one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Line(u32);
+
+impl Line {
+    /// No line (records start on line 1).
+    pub(crate) const NONE: Line = Line(0);
+    const WIDE: Line = Line(u32::MAX);
+
+    /// Whether this is a line.
+    pub(crate) fn is_some(self) -> bool {
+        self != Line::NONE
+    }
+}
+
+/// The lines too wide for a [`Line`], by what they are the line of.
+#[derive(Debug)]
+pub(crate) struct WideLines<K> {
+    lines: HashMap<K, u64, Hasher>,
+}
+
+impl<K> Default for WideLines<K> {
+    fn default() -> Self {
+        WideLines { lines: HashMap::default() }
+    }
+}
+
+impl<K: Hash + Eq> WideLines<K> {
+    /// `line` as a [`Line`], for `owner` (a key or number); line 0 is
+    /// [`Line::NONE`].
+    pub(crate) fn narrow(&mut self, owner: K, line: u64) -> Line {
+        match u32::try_from(line) {
+            Ok(narrow) if Line(narrow) != Line::WIDE => Line(narrow),
+            _ => {
+                self.lines.insert(owner, line);
+                Line::WIDE
+            }
+        }
+    }
+
+    /// The line `line` of `owner` stands for.
+    pub(crate) fn wide(&self, owner: &K, line: Line) -> u64 {
+        if line == Line::WIDE {
+            // Only `narrow` makes a wide line, and it keeps the line.
+            self.lines.get(owner).copied().unwrap_or(u64::MAX)
+        } else {
+            u64::from(line.0)
+        }
     }
 }
 
@@ -198,16 +345,11 @@ impl std::fmt::Write for SmallString {
     }
 }
 
-fn get<'a>(text: &'a [u8], ends: &[usize], id: u32) -> &'a [u8] {
-    let i = id as usize;
-    let end = ends.get(i).copied().unwrap_or(0);
-    let start = i.checked_sub(1).and_then(|b| ends.get(b)).copied().unwrap_or(0);
-    text.get(start..end).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{Interner, SmallString, INLINE};
+    use std::collections::HashMap;
+
+    use super::{Arena, Interner, Line, SmallString, WideLines, INLINE, SCANNED};
 
     #[test]
     fn a_small_string_moves_to_the_heap_when_full_and_keeps_its_text() {
@@ -259,24 +401,75 @@ mod tests {
     }
 
     #[test]
-    fn the_same_string_gets_the_same_id_and_value() {
-        let mut interner: Interner<usize> = Interner::default();
+    fn the_same_string_gets_the_same_id() {
+        let mut interner = Interner::default();
         let words = ["giulia", "", "marco", "giulia", "é", "", "marco"];
-        let ids: Vec<_> = words
-            .iter()
-            .map(|w| {
-                let (id, seen) = interner.intern(w.as_bytes());
-                *seen += 1;
-                (id, *seen)
-            })
-            .collect();
-        assert_eq!(ids, [(0, 1), (1, 1), (2, 1), (0, 2), (3, 1), (1, 2), (2, 2)]);
-        for (w, (id, _)) in words.iter().zip(ids) {
+        let ids: Vec<_> = words.iter().map(|w| interner.id(w.as_bytes())).collect();
+        assert_eq!(ids, [0, 1, 2, 0, 3, 1, 2]);
+        for (w, id) in words.iter().zip(ids) {
             assert_eq!(interner.get(id), w.as_bytes());
         }
         for i in 0..10_000 {
-            assert_eq!(interner.intern(i.to_string().as_bytes()), (4 + i, &mut 0));
+            assert_eq!(interner.id(i.to_string().as_bytes()), 4 + i);
         }
         assert_eq!(interner.get(4 + 9_999), b"9999");
+        assert_eq!(interner.find(b"9999"), Some(4 + 9_999));
+        assert_eq!(interner.find(b"10000"), None);
+    }
+
+    #[test]
+    fn the_ends_past_4_gib_are_kept_wide() {
+        // Text past 4 GiB is too much for a test: an arena that switched
+        // after its first string, as one that outgrew `u32` does.
+        let mut arena = Arena { text: b"abcdefghi".to_vec(), ends: vec![3], wide_ends: vec![5, 9] };
+        assert_eq!(arena.push(b"xy"), 3);
+        assert_eq!(arena.push(b""), 4);
+        let strings: Vec<&[u8]> = (0..5).map(|id| arena.get(id)).collect();
+        assert_eq!(strings, [&b"abc"[..], b"de", b"fghi", b"xy", b""]);
+        assert_eq!((arena.ends.len(), arena.wide_ends.len()), (1, 4));
+        assert_eq!(arena.get(5), b"");
+    }
+
+    proptest::proptest! {
+        /// Ids are given in the order strings are first seen, whichever way
+        /// they are found: one by one while the set is small, by hash after.
+        #[test]
+        fn ids_are_those_of_a_map(words in proptest::collection::vec("[ab\u{e9}]{0,3}", 0..80)) {
+            let mut model: HashMap<&[u8], u32> = HashMap::new();
+            let mut interner = Interner::default();
+            for w in &words {
+                let w = w.as_bytes();
+                let known = model.get(w).copied();
+                proptest::prop_assert_eq!(interner.find(w), known);
+                let next = u32::try_from(model.len()).unwrap();
+                let id = *model.entry(w).or_insert(next);
+                proptest::prop_assert_eq!(interner.id(w), id);
+                proptest::prop_assert_eq!(interner.get(id), w);
+            }
+            proptest::prop_assert_eq!(interner.len(), model.len());
+            if model.len() > SCANNED {
+                // Past the few it looks through, the set hashes.
+                proptest::prop_assert_eq!(interner.arena.scan(b""), None);
+            }
+        }
+
+        /// A line is kept in four bytes, or aside: either way it is the
+        /// same line again.
+        #[test]
+        fn lines_round_trip(line in proptest::prop_oneof![
+            0..=u64::from(u32::MAX) + 2,
+            u64::from(u32::MAX) - 2..=u64::from(u32::MAX) + 2,
+            proptest::num::u64::ANY,
+        ]) {
+            let mut wide = WideLines::default();
+            let narrow = wide.narrow(7u32, line);
+            proptest::prop_assert_eq!(narrow.is_some(), line != 0);
+            proptest::prop_assert_eq!(narrow == Line::NONE, line == 0);
+            proptest::prop_assert_eq!(wide.wide(&7, narrow), line);
+            // Another owner's wide line is kept apart.
+            let other = wide.narrow(8, u64::MAX);
+            proptest::prop_assert_eq!(wide.wide(&7, narrow), line);
+            proptest::prop_assert_eq!(wide.wide(&8, other), u64::MAX);
+        }
     }
 }

@@ -108,14 +108,14 @@ pub(crate) struct RowFacts {
     pub phone_column: Option<usize>,
     pub extension_column: Option<usize>,
     /// The strings, end to end (see [`FactText`]): the key, then the phone
-    /// number if any, then the extension and its place if any.
+    /// number if any, then the extension and its location if any.
     text: intern::SmallString,
     /// Where the key ends in `text`.
     key_end: usize,
     /// Where the phone number ends, when the row sets a valid one.
     phone_end: Option<usize>,
     /// Where the extension ends, when the row sets a valid one in a
-    /// location known to the org; its place runs to the end.
+    /// location known to the org; the key of its location runs to the end.
     extension_end: Option<usize>,
     /// The org users who have that phone number, and that extension there.
     /// (Looked up here, in parallel, so that the in-order pass stays short.)
@@ -137,10 +137,8 @@ pub(crate) struct FactText<'a> {
     pub key: &'a [u8],
     /// A valid Phone Number the row sets.
     pub phone: Option<&'a [u8]>,
-    /// A valid Extension the row sets, with its place: the extension, `:`
-    /// and the key of its effective location (empty for the default
-    /// location). An extension is only digits, so the place names one
-    /// (location, extension) pair.
+    /// A valid Extension the row sets, with the key of its effective
+    /// location (empty for the default location).
     pub extension: Option<(&'a [u8], &'a [u8])>,
 }
 
@@ -152,9 +150,7 @@ impl RowFacts {
         FactText {
             key: text.get(..self.key_end).unwrap_or_default(),
             phone: self.phone_end.and_then(|end| text.get(self.key_end..end)),
-            extension: self
-                .extension_end
-                .and_then(|end| Some((text.get(after_key..end)?, text.get(after_key..)?))),
+            extension: self.extension_end.and_then(|end| Some((text.get(after_key..end)?, text.get(end..)?))),
         }
     }
 }
@@ -206,7 +202,6 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
     if let (Some(ext), true) = (numbers.extension, location_known) {
         facts.text.push_str(ext);
         let ext_end = facts.text.len();
-        facts.text.push_str(":");
         let named = match cx.intent.effective.location {
             EffectiveLocation::Named(location) => {
                 // The key, as `org::location_key` makes it, without a string
@@ -214,11 +209,8 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
                 facts.text.push_folded(location);
                 // The org folds the name it is given; an ASCII name folds to
                 // what its key folds to, and is not read back from the facts.
-                let key = if location.is_ascii() {
-                    crate::text::trim(location)
-                } else {
-                    facts.text.tail(ext_end + 1)
-                };
+                let key =
+                    if location.is_ascii() { crate::text::trim(location) } else { facts.text.tail(ext_end) };
                 Some(key).filter(|k| !k.is_empty())
             }
             EffectiveLocation::Default | EffectiveLocation::None => None,
@@ -315,16 +307,45 @@ fn releases(cell: NumberCell<'_>, current: &Option<String>) -> bool {
 /// chunk, or as a stream, without keeping every row's facts. Only the keys
 /// and numbers seen are remembered.
 pub(crate) struct CrossRow<'o> {
-    /// Every row's key (valid or not), by id, with the first line on which
-    /// it was valid (E004).
-    keys: intern::Interner<u64>,
+    keys: email::Keys,
     numbers: number::DuplicateNumbers<'o>,
+    /// How many rows were checked.
+    rows: usize,
+    /// How many rows a driver expects in all (see
+    /// [`reserve`](CrossRow::reserve)), until [`SAMPLE_ROWS`] rows tell how
+    /// many of them set numbers.
+    expected_rows: Option<usize>,
 }
+
+/// The rows seen before the number tables are made room for: enough to
+/// tell what share of rows set a phone number or an extension.
+const SAMPLE_ROWS: usize = 4096;
 
 impl<'o> CrossRow<'o> {
     /// Nothing seen yet.
     pub(crate) fn new(org: Option<&'o OrgState>) -> CrossRow<'o> {
-        CrossRow { keys: intern::Interner::default(), numbers: number::DuplicateNumbers::new(org) }
+        CrossRow {
+            keys: email::Keys::default(),
+            numbers: number::DuplicateNumbers::new(org),
+            rows: 0,
+            expected_rows: None,
+        }
+    }
+
+    /// Makes room for about `rows` more rows (a driver's estimate, from the
+    /// size of the file), so that the tables do not grow while they come:
+    /// a table that grows holds its old and its new storage at once. The
+    /// keys' table is sized at once (every row has a key); the numbers'
+    /// when [`SAMPLE_ROWS`] rows have shown how many set one.
+    // The driver calls it once it estimates a file's rows from its size.
+    #[allow(dead_code)]
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        self.keys.reserve(rows);
+        if self.rows >= SAMPLE_ROWS {
+            self.numbers.reserve(rows, self.rows);
+        } else {
+            self.expected_rows = Some(self.rows.saturating_add(rows));
+        }
     }
 
     /// Checks row `index` (0-based) against the rows before it; `out` holds
@@ -341,10 +362,15 @@ impl<'o> CrossRow<'o> {
         fill: &dyn Fn(&mut Diagnostic),
         out: &mut Vec<Diagnostic>,
     ) {
+        self.rows += 1;
+        if self.rows == SAMPLE_ROWS {
+            if let Some(expected) = self.expected_rows.take() {
+                self.numbers.reserve(expected.saturating_sub(self.rows), self.rows);
+            }
+        }
         let from = out.len();
         let text = facts.text();
-        let (key, first) = self.keys.intern(text.key);
-        email::duplicate_email(first, text.key, facts, out);
+        let key = self.keys.check(text.key, facts, out);
         // Only a row Control Hub accepts gives a number up.
         let has_error = out.iter().any(Diagnostic::is_error);
         self.numbers.check(index, key, facts, text, has_error, fill, out);
@@ -369,6 +395,104 @@ impl<'o> CrossRow<'o> {
     /// finding), in row order.
     pub(crate) fn finish(self) -> Vec<(usize, Diagnostic)> {
         self.numbers.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CrossRow, Diagnostic, RowFacts, SAMPLE_ROWS};
+
+    /// A valid row's facts: a key, and the numbers it sets.
+    fn facts(line: u64, key: &str, phone: Option<String>, extension: Option<(String, &str)>) -> RowFacts {
+        let mut f = RowFacts {
+            line,
+            row: line - 1,
+            key_valid: true,
+            email_column: Some(0),
+            phone_column: Some(1),
+            extension_column: Some(2),
+            ..RowFacts::default()
+        };
+        f.text.push_str(key);
+        f.key_end = f.text.len();
+        if let Some(phone) = phone {
+            f.text.push_str(&phone);
+            f.phone_end = Some(f.text.len());
+        }
+        if let Some((extension, location)) = extension {
+            f.text.push_str(&extension);
+            f.extension_end = Some(f.text.len());
+            f.text.push_str(location);
+        }
+        f
+    }
+
+    /// Rows with repeated keys, phone numbers and extensions.
+    fn rows(n: u64) -> Vec<RowFacts> {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |below: u64| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % below
+        };
+        (2..n + 2)
+            .map(|line| {
+                let key = format!("user.{}@acme{}.example", next(n), next(2));
+                let phone = (next(4) > 0).then(|| format!("+39021{:07}", next(2 * n)));
+                let location = ["", "milano hq", "roma"][next(3) as usize];
+                let extension = (next(4) > 0).then(|| (format!("{:04}", next(n)), location));
+                facts(line, &key, phone, extension)
+            })
+            .collect()
+    }
+
+    /// Every row's findings, with `reserve(rows)` called before row `at`
+    /// when asked; and the tables' room after the sample and at the end.
+    fn check(
+        rows: &[RowFacts],
+        reserve: Option<(usize, usize)>,
+    ) -> (Vec<Vec<Diagnostic>>, [usize; 3], [usize; 3]) {
+        let mut cross = CrossRow::new(None);
+        let capacities = |cross: &CrossRow<'_>| {
+            let (phones, extensions) = cross.numbers.capacities();
+            [cross.keys.capacity(), phones, extensions]
+        };
+        let mut found = Vec::new();
+        let mut sampled = [0; 3];
+        for (index, f) in rows.iter().enumerate() {
+            if let Some((_, rows)) = reserve.filter(|&(at, _)| at == index) {
+                cross.reserve(rows);
+            }
+            let mut out = Vec::new();
+            cross.check(index, f, &|_| {}, &mut out);
+            found.push(out);
+            if index + 1 == SAMPLE_ROWS {
+                sampled = capacities(&cross);
+            }
+        }
+        let end = capacities(&cross);
+        for (index, d) in cross.finish() {
+            found[index].push(d);
+        }
+        (found, sampled, end)
+    }
+
+    #[test]
+    fn reserving_changes_room_not_findings() {
+        let rows = rows(3 * SAMPLE_ROWS as u64);
+        let (unreserved, _, _) = check(&rows, None);
+        assert!(unreserved.iter().flatten().any(|d| d.code == super::Code::E004));
+        assert!(unreserved.iter().flatten().any(|d| d.code == super::Code::N005));
+        assert!(unreserved.iter().flatten().any(|d| d.code == super::Code::N007));
+        // Reserved before the first row: the keys' table at once, the
+        // numbers' after the sample, none grows after that.
+        let (found, sampled, end) = check(&rows, Some((0, rows.len())));
+        assert_eq!(found, unreserved);
+        assert!(sampled[0] >= rows.len(), "{sampled:?}");
+        assert_eq!(sampled, end);
+        // Reserved later, after the sample, or for too few rows.
+        for (at, more) in [(100, rows.len() - 100), (SAMPLE_ROWS + 5, rows.len()), (10, 10)] {
+            assert_eq!(check(&rows, Some((at, more))).0, unreserved, "{at} {more}");
+        }
     }
 }
 

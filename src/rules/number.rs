@@ -1,10 +1,10 @@
 //! Number rules (N001–N007): phone numbers, caller-id numbers and
 //! extensions — their format, and their uniqueness in the file and the org.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::num::NonZeroU64;
 
-use super::intern::Interner;
+use super::intern::{Hasher, Interner, Line, WideLines};
 use super::{shown, Cells, Code, Diagnostic, FactText, RowContext, RowFacts};
 use crate::header::Field;
 use crate::org::OrgState;
@@ -264,69 +264,171 @@ enum Found {
     Taken(usize),
 }
 
-/// The first rows of the file holding one number (a phone number, or an
-/// extension in a location): their lines and the ids of their keys, kept
-/// apart so that the four fit in 24 bytes (a line is never 0, so `None`
-/// takes no room of its own). Index 0 is the first row of all: the holder
-/// when the number is free, or when the org user who has it gives it up
-/// somewhere in the file. Index 1 is the first row of the org user who has
-/// it: the only holder allowed when that user keeps it.
-#[derive(Clone, Copy, Debug, Default)]
-struct Holders {
-    lines: [Option<NonZeroU64>; 2],
-    keys: [u32; 2],
+/// A row holding a number: its line and the id of its key. Eight bytes, so
+/// that a slot of [`NumberTable::first`] takes 16.
+#[derive(Clone, Copy, Debug)]
+struct Holder {
+    line: Line,
+    key: u32,
 }
 
-impl Holders {
-    /// What a row of the user with key `key` (the org's user `me`) holding
-    /// this number finds, if the owner gives it up and if the owner keeps
-    /// it; records the row as a holder where it is the first.
-    fn claim(&mut self, line: u64, key: u32, owner: Option<usize>, me: Option<usize>) -> (Found, Found) {
-        let Some(line) = NonZeroU64::new(line) else {
+/// The key of a number of [`NumberTable`] whose value is not packed in it
+/// but is the id of its text there.
+const TEXT: u64 = 1 << 63;
+
+/// The value of a run of 1 to 18 ASCII digits (below 10^18, so below
+/// [`TEXT`]); `None` for anything else.
+fn digits_value(digits: &[u8]) -> Option<u64> {
+    if !(1..=18).contains(&digits.len()) {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &b| b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0')))
+}
+
+/// A phone number as an integer key: `+` and 1 to 18 digits, the first
+/// not 0, is the value of its digits — every valid E.164 number (8 to 15
+/// digits). The digits, with no leading zero, are the value written in
+/// decimal: two numbers get the same key only if they are equal.
+fn pack_phone(phone: &[u8]) -> Option<u64> {
+    match phone.strip_prefix(b"+") {
+        Some(digits) if digits.first() != Some(&b'0') => digits_value(digits),
+        _ => None,
+    }
+}
+
+/// Where a packed extension keeps its number of digits and its location.
+const EXTENSION_LEN_SHIFT: u32 = 34;
+const EXTENSION_LOCATION_SHIFT: u32 = 38;
+/// The locations whose extensions pack: their ids fill bits 38 to 62.
+const PACKED_LOCATIONS: u32 = 1 << (63 - EXTENSION_LOCATION_SHIFT);
+
+/// An extension of 1 to 10 digits in location `location` (an id) as an
+/// integer key: the value of its digits (below 10^10 < 2^34), their
+/// number (below 16: leading zeros count, `0123` is not `123`) and the
+/// location, each in bits of its own below [`TEXT`]. Two extensions get the
+/// same key only if they have the same digits in the same location.
+fn pack_extension(extension: &[u8], location: u32) -> Option<u64> {
+    if extension.len() > 10 || location >= PACKED_LOCATIONS {
+        return None;
+    }
+    let value = digits_value(extension)?;
+    Some(
+        u64::from(location) << EXTENSION_LOCATION_SHIFT
+            | (extension.len() as u64) << EXTENSION_LEN_SHIFT
+            | value,
+    )
+}
+
+/// One kind of number of a file — phone numbers, or extensions in their
+/// locations — each by its key (see [`Numbers`]), with its first holders.
+#[derive(Debug, Default)]
+struct NumberTable {
+    /// The first row of all holding each number: the holder when the
+    /// number is free, or when the org user who has it gives it up
+    /// somewhere in the file.
+    first: HashMap<u64, Holder, Hasher>,
+    /// For the numbers an org user has, that user's first row holding
+    /// theirs: the only holder allowed when the user keeps it. At most one
+    /// number per org user, so kept apart, and `first` stays small.
+    owner_first: HashMap<u64, Holder, Hasher>,
+    /// The lines of `first` (false) and `owner_first` (true) too wide for a
+    /// [`Line`].
+    wide: WideLines<(u64, bool)>,
+    /// The text of the numbers that do not pack, by id: their key is the
+    /// id with [`TEXT`] set.
+    others: Interner,
+}
+
+impl NumberTable {
+    /// The key of a number that does not pack.
+    fn other(&mut self, text: &[u8]) -> u64 {
+        TEXT | u64::from(self.others.id(text))
+    }
+
+    /// What a row on `line` of the user with key `key` (the org's user
+    /// `me`) holding number `number` finds, if the number's owner `owner`
+    /// gives it up and if they keep it; records the row as a holder where
+    /// it is the first.
+    fn claim(
+        &mut self,
+        number: u64,
+        line: u64,
+        key: u32,
+        owner: Option<usize>,
+        me: Option<usize>,
+    ) -> (Found, Found) {
+        if line == 0 {
             // Records start on line 1 or later.
             return (Found::Nothing, Found::Nothing);
-        };
-        let mut first = |which: usize, may_hold: bool, otherwise: Found| {
-            let (Some(held), Some(by)) = (self.lines.get_mut(which), self.keys.get_mut(which)) else {
-                return Found::Nothing;
-            };
-            match *held {
-                Some(_) if *by == key => Found::Nothing,
-                Some(l) => Found::Repeat(l.get()),
-                None if may_hold => {
-                    (*held, *by) = (Some(line), key);
-                    Found::Nothing
-                }
-                None => otherwise,
+        }
+        let wide = &mut self.wide;
+        let found = |held: Holder, wide: &WideLines<(u64, bool)>, of_owner: bool| {
+            if held.key == key {
+                Found::Nothing
+            } else {
+                Found::Repeat(wide.wide(&(number, of_owner), held.line))
             }
         };
-        let if_free = first(0, true, Found::Nothing);
-        let if_kept = match owner {
-            Some(o) => first(1, me == Some(o), Found::Taken(o)),
-            None => Found::Nothing,
+        let if_free = match self.first.entry(number) {
+            Entry::Occupied(held) => found(*held.get(), wide, false),
+            Entry::Vacant(free) => {
+                free.insert(Holder { line: wide.narrow((number, false), line), key });
+                Found::Nothing
+            }
+        };
+        let Some(owner) = owner else {
+            return (if_free, Found::Nothing);
+        };
+        let if_kept = match self.owner_first.get(&number) {
+            Some(&held) => found(held, wide, true),
+            None if me == Some(owner) => {
+                self.owner_first.insert(number, Holder { line: wide.narrow((number, true), line), key });
+                Found::Nothing
+            }
+            None => Found::Taken(owner),
         };
         (if_free, if_kept)
     }
+
+    /// Makes room for `numbers` more numbers.
+    fn reserve(&mut self, numbers: usize) {
+        self.first.reserve(numbers);
+    }
 }
 
-/// The hasher of the sets of org users: fast, seeded.
-type Hasher = foldhash::fast::RandomState;
-
-/// Every number of a file, interned with its first holders.
+/// Every number of a file, with its first holders. Phone numbers and
+/// extensions are kept as integers (see [`pack_phone`] and
+/// [`pack_extension`]) in the slots of their tables, not as text: these are
+/// the largest tables of a file's check.
 #[derive(Debug, Default)]
 struct Numbers {
-    phones: Interner<Holders>,
-    /// Extensions by place (see [`FactText::extension`](super::FactText)).
-    extensions: Interner<Holders>,
+    phones: NumberTable,
+    /// Extensions by place: extension and location.
+    extensions: NumberTable,
+    /// The locations of the extensions, by id: the key of each (empty for
+    /// the default location). A file names a few.
+    locations: Interner,
+    /// An extension that does not pack, as kept: its digits, then its
+    /// location's id (four bytes).
+    scratch: Vec<u8>,
 }
 
 impl Numbers {
-    fn phone(&mut self, phone: &[u8]) -> &mut Holders {
-        self.phones.intern(phone).1
+    /// The key of a phone number in `phones`.
+    fn phone(&mut self, phone: &[u8]) -> u64 {
+        pack_phone(phone).unwrap_or_else(|| self.phones.other(phone))
     }
 
-    fn extension(&mut self, place: &[u8]) -> &mut Holders {
-        self.extensions.intern(place).1
+    /// The key of an extension in a location (its key) in `extensions`.
+    fn extension(&mut self, extension: &[u8], location: &[u8]) -> u64 {
+        let location = self.locations.id(location);
+        if let Some(packed) = pack_extension(extension, location) {
+            return packed;
+        }
+        self.scratch.clear();
+        self.scratch.extend_from_slice(extension);
+        self.scratch.extend_from_slice(&location.to_le_bytes());
+        self.extensions.other(&self.scratch)
     }
 }
 
@@ -345,7 +447,7 @@ struct Pending {
 /// deletes them or removes or replaces the number — and that row may come
 /// later. Until it comes (or the file ends) a row holding such a number has
 /// two possible findings; it waits in `pending`. Which row counts as the
-/// first holder depends on the same question, so [`Holders`] keeps both.
+/// first holder depends on the same question, so [`NumberTable`] keeps both.
 #[derive(Debug)]
 pub(crate) struct DuplicateNumbers<'o> {
     org: Option<&'o OrgState>,
@@ -378,6 +480,28 @@ impl<'o> DuplicateNumbers<'o> {
         }
     }
 
+    /// Makes room for the numbers of `rows` more rows, judging by the
+    /// `seen` rows so far (a few thousand: the share of rows that set a
+    /// number varies from file to file, and a table twice too large costs
+    /// as much as one that grows).
+    pub(crate) fn reserve(&mut self, rows: usize, seen: usize) {
+        let Some(seen) = std::num::NonZeroUsize::new(seen) else {
+            return;
+        };
+        // The share seen, no more: the tables have a power of two of slots,
+        // and a margin for error would double some that fit.
+        let more = |table: &NumberTable| rows.saturating_mul(table.first.len()) / seen;
+        let (phones, extensions) = (more(&self.numbers.phones), more(&self.numbers.extensions));
+        self.numbers.phones.reserve(phones);
+        self.numbers.extensions.reserve(extensions);
+    }
+
+    /// How many phone numbers and extensions the tables hold room for.
+    #[cfg(test)]
+    pub(crate) fn capacities(&self) -> (usize, usize) {
+        (self.numbers.phones.first.capacity(), self.numbers.extensions.first.capacity())
+    }
+
     /// Checks row `index` (0-based), whose key has the id `key`, against
     /// the rows before it. `has_error`: whether the row has an error so far
     /// (then it gives nothing up). `fill` completes each finding while the
@@ -406,7 +530,8 @@ impl<'o> DuplicateNumbers<'o> {
         }
         if let Some(phone) = text.phone {
             let owner = org.and(f.phone_owner);
-            let found = self.numbers.phone(phone).claim(f.line, key, owner, me);
+            let number = self.numbers.phone(phone);
+            let found = self.numbers.phones.claim(number, f.line, key, owner, me);
             let diagnostic = |found: Found| match found {
                 Found::Nothing => None,
                 Found::Repeat(line) => Some(duplicate_phone(f, &shown(phone), line)),
@@ -414,9 +539,10 @@ impl<'o> DuplicateNumbers<'o> {
             };
             self.settle_or_wait(index, true, owner, found, diagnostic, fill, out);
         }
-        if let Some((ext, place)) = text.extension {
+        if let Some((ext, location)) = text.extension {
             let owner = org.and(f.extension_owner);
-            let found = self.numbers.extension(place).claim(f.line, key, owner, me);
+            let number = self.numbers.extension(ext, location);
+            let found = self.numbers.extensions.claim(number, f.line, key, owner, me);
             let diagnostic = |found: Found| match found {
                 Found::Nothing => None,
                 Found::Repeat(line) => {
@@ -639,6 +765,10 @@ fn duplicate_extension(f: &RowFacts, ext: &str, other: String) -> Diagnostic {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
+    use proptest::prelude::Just;
+
     use super::super::testing::{check, found, lines, ORG};
     use super::*;
 
@@ -655,11 +785,125 @@ mod tests {
             .collect()
     }
 
+    /// The text `pack_phone` packed.
+    fn unpack_phone(key: u64) -> String {
+        format!("+{key}")
+    }
+
+    /// The extension and location id `pack_extension` packed.
+    fn unpack_extension(key: u64) -> (String, u32) {
+        let value = key & ((1 << EXTENSION_LEN_SHIFT) - 1);
+        let len = ((key >> EXTENSION_LEN_SHIFT) & 0xf) as usize;
+        (format!("{value:0len$}"), u32::try_from(key >> EXTENSION_LOCATION_SHIFT).unwrap())
+    }
+
+    /// What `Holders::claim` did when every number was kept as text with
+    /// both its first holders (lines in full).
+    #[derive(Default)]
+    struct ModelHolders {
+        lines: [Option<u64>; 2],
+        keys: [u32; 2],
+    }
+
+    impl ModelHolders {
+        fn claim(&mut self, line: u64, key: u32, owner: Option<usize>, me: Option<usize>) -> (Found, Found) {
+            if line == 0 {
+                return (Found::Nothing, Found::Nothing);
+            }
+            let mut first = |which: usize, may_hold: bool, otherwise: Found| match self.lines[which] {
+                Some(_) if self.keys[which] == key => Found::Nothing,
+                Some(l) => Found::Repeat(l),
+                None if may_hold => {
+                    (self.lines[which], self.keys[which]) = (Some(line), key);
+                    Found::Nothing
+                }
+                None => otherwise,
+            };
+            let if_free = first(0, true, Found::Nothing);
+            let if_kept = match owner {
+                Some(o) => first(1, me == Some(o), Found::Taken(o)),
+                None => Found::Nothing,
+            };
+            (if_free, if_kept)
+        }
+    }
+
+    fn line() -> impl proptest::strategy::Strategy<Value = u64> {
+        let wide = u64::from(u32::MAX);
+        proptest::prop_oneof![1..50u64, wide - 1..=wide + 1, Just(0), Just(u64::MAX)]
+    }
+
+    proptest::proptest! {
+        /// Every valid E.164 number packs, and unpacks to itself: no two
+        /// numbers share a key.
+        #[test]
+        fn phones_pack_and_unpack(phone in "\\+[1-9][0-9]{0,17}") {
+            let key = pack_phone(phone.as_bytes()).unwrap();
+            proptest::prop_assert!(key < TEXT);
+            proptest::prop_assert_eq!(unpack_phone(key), phone);
+        }
+
+        /// What is not `+` and 1 to 18 digits with no leading zero does not
+        /// pack (it is kept as text).
+        #[test]
+        fn other_phones_do_not_pack(phone in "\\+?[0-9a ]{0,20}") {
+            let packs = phone.len() >= 2
+                && phone.len() <= 19
+                && phone.starts_with('+')
+                && !phone.starts_with("+0")
+                && phone[1..].bytes().all(|b| b.is_ascii_digit());
+            proptest::prop_assert_eq!(pack_phone(phone.as_bytes()).is_some(), packs);
+        }
+
+        /// Extensions of 1 to 10 digits, leading zeros and all, pack with
+        /// their location and unpack to both.
+        #[test]
+        fn extensions_pack_and_unpack(
+            extension in "[0-9]{1,10}",
+            location in proptest::prop_oneof![0..1000u32, PACKED_LOCATIONS - 2..PACKED_LOCATIONS],
+        ) {
+            let key = pack_extension(extension.as_bytes(), location).unwrap();
+            proptest::prop_assert!(key < TEXT);
+            proptest::prop_assert_eq!(unpack_extension(key), (extension.clone(), location));
+            proptest::prop_assert_eq!(pack_extension(extension.as_bytes(), PACKED_LOCATIONS), None);
+        }
+
+        /// The packed tables find what a map of the numbers' text finds,
+        /// for numbers that pack and numbers that do not, that collide on
+        /// their digits (`01` and `1`), and lines too wide for four bytes.
+        #[test]
+        fn numbers_are_held_as_by_their_text(
+            phones in proptest::collection::vec("\\+?[01a]{0,3}|\\+[1-9][0-9]{7,19}", 1..6),
+            extensions in proptest::collection::vec("[01x]{0,3}|[0-9]{9,12}", 1..6),
+            locations in proptest::collection::vec("|roma|milano hq", 1..4),
+            rows in proptest::collection::vec(
+                (proptest::bool::ANY, 0..64usize, line(), 0..4u32, proptest::option::of(0..3usize), proptest::option::of(0..3usize)),
+                0..80,
+            ),
+        ) {
+            let mut numbers = Numbers::default();
+            let mut model: HashMap<(bool, &str, &str), ModelHolders> = HashMap::new();
+            for (phone, pick, line, key, owner, me) in rows {
+                let (got, text) = if phone {
+                    let text = (true, phones[pick % phones.len()].as_str(), "");
+                    let number = numbers.phone(text.1.as_bytes());
+                    (numbers.phones.claim(number, line, key, owner, me), text)
+                } else {
+                    let text = (false, extensions[pick % extensions.len()].as_str(), locations[pick / 8 % locations.len()].as_str());
+                    let number = numbers.extension(text.1.as_bytes(), text.2.as_bytes());
+                    (numbers.extensions.claim(number, line, key, owner, me), text)
+                };
+                let expected = model.entry(text).or_default().claim(line, key, owner, me);
+                proptest::prop_assert_eq!(got, expected, "{:?}", text);
+            }
+        }
+    }
+
     #[test]
-    fn holders_stay_small() {
+    fn number_slots_stay_small() {
         // One per distinct number of a file: a million-row file has about
         // two million.
-        assert_eq!(std::mem::size_of::<Holders>(), 24);
+        assert_eq!(std::mem::size_of::<(u64, Holder)>(), 16);
     }
 
     #[test]
