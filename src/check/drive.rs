@@ -162,11 +162,15 @@ pub(super) struct Run<'o> {
     pub(super) waiting: VecDeque<Checked>,
     /// The 0-based index of the row at the front of `waiting`.
     pub(super) first_waiting: usize,
+    /// The input's size, until the first rows have told how many rows to
+    /// make room for.
+    input_bytes: Option<u64>,
 }
 
 impl<'o> Run<'o> {
-    pub(super) fn new(org: Option<&'o OrgState>) -> Run<'o> {
-        Run { cross: CrossRow::new(org), waiting: VecDeque::new(), first_waiting: 0 }
+    /// Nothing seen yet; `input_bytes`: the input's size, when known.
+    pub(super) fn new(org: Option<&'o OrgState>, input_bytes: Option<u64>) -> Run<'o> {
+        Run { cross: CrossRow::new(org), waiting: VecDeque::new(), first_waiting: 0, input_bytes }
     }
 
     /// Runs the cross-row rules on a chunk, then hands over, in order,
@@ -179,6 +183,11 @@ impl<'o> Run<'o> {
         results: &mut Vec<RowResult>,
         emit: &mut dyn FnMut(Checked),
     ) -> u64 {
+        if let Some(expected) = expected_rows(self.input_bytes.take(), records) {
+            // A sixteenth to spare: the first rows are not the file.
+            let expected = expected.saturating_add(expected / 16);
+            self.cross.reserve(usize::try_from(expected).unwrap_or(usize::MAX));
+        }
         let mut found = 0;
         for (record, result) in records.iter().zip(results.drain(..)) {
             let RowResult { planned, kind, facts, mut diagnostics, json } = result;

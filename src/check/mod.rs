@@ -423,9 +423,9 @@ impl Checker {
             rows.push(planned);
             row_diags.extend(checked.diagnostics);
         };
-        let mut run = Run::new(self.org());
         let rows_mode =
             Rows { limit: true, operations: RowOps::Owned, input_bytes: Some(source.bytes().len() as u64) };
+        let mut run = Run::new(self.org(), rows_mode.input_bytes);
         self.drive(&header, &mut reader, rows_mode, &mut watch, |records, results| {
             run.push(&header, records, results, &mut keep)
         })?;

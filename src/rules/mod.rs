@@ -337,8 +337,6 @@ impl<'o> CrossRow<'o> {
     /// a table that grows holds its old and its new storage at once. The
     /// keys' table is sized at once (every row has a key); the numbers'
     /// when [`SAMPLE_ROWS`] rows have shown how many set one.
-    // The driver calls it once it estimates a file's rows from its size.
-    #[allow(dead_code)]
     pub(crate) fn reserve(&mut self, rows: usize) {
         self.keys.reserve(rows);
         if self.rows >= SAMPLE_ROWS {
