@@ -152,7 +152,9 @@ pub fn eq_folded(a: &str, b: &str) -> bool {
 
 /// Case-sensitive equality after trimming and NFC (names).
 pub fn eq_clean(a: &str, b: &str) -> bool {
-    clean(a) == clean(b)
+    let (a, b) = (trim(a), trim(b));
+    // Most often the value is written as the org has it.
+    a == b || nfc(a) == nfc(b)
 }
 
 /// Edit distance between two strings, by characters (for "did you mean").
