@@ -3,7 +3,10 @@
 # measured in the same rounds (the machines are shared and noisy: only a
 # ratio to a baseline timed beside it means anything).
 #
-#   benches/ratios.sh [ROUNDS]        # default 5 rounds
+#   benches/ratios.sh [ROUNDS] [BEFORE]   # default 5 rounds
+#
+# BEFORE, another build of csvcheck (say, of an earlier commit), adds its
+# json commands to the same rounds, for a before/after comparison.
 #
 # Each round runs the baseline (`examples/baseline.rs`, a csv::Reader
 # ByteRecord loop) and then every csvcheck command once, in turn; the table
@@ -13,6 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
+before=${2:-}
 
 cargo build --release --quiet --bin csvcheck --example baseline --example gen
 bin=target/release/csvcheck
@@ -27,11 +31,20 @@ commands=(
   "20k json|20k|$bin check --org target/gen/20k/org.json --format json -o /dev/null target/gen/20k/users.csv"
   "20k quiet|20k|$bin check --org target/gen/20k/org.json --quiet target/gen/20k/users.csv"
   "20k text|20k|$bin check --org target/gen/20k/org.json -o /dev/null target/gen/20k/users.csv"
+  "20k json, no org|20k|$bin check --format json -o /dev/null target/gen/20k/users.csv"
   "1m baseline|1m|$base target/gen/1m/users.csv"
   "1m json|1m|$bin check --org target/gen/1m/org.json --format json -o /dev/null target/gen/1m/users.csv"
   "1m quiet|1m|$bin check --org target/gen/1m/org.json --quiet target/gen/1m/users.csv"
   "1m json, every row planned|1m|$bin check --max-rows 2000000 --org target/gen/1m/org.json --format json -o /dev/null target/gen/1m/users.csv"
+  "1m json, no org|1m|$bin check --format json -o /dev/null target/gen/1m/users.csv"
 )
+
+if [ -n "$before" ]; then
+  commands+=(
+    "20k json, before|20k|$before check --org target/gen/20k/org.json --format json -o /dev/null target/gen/20k/users.csv"
+    "1m json, before|1m|$before check --org target/gen/1m/org.json --format json -o /dev/null target/gen/1m/users.csv"
+  )
+fi
 
 python3 - "$rounds" "${commands[@]}" <<'EOF'
 import statistics, subprocess, sys, time
