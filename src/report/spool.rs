@@ -273,26 +273,31 @@ mod tests {
             .collect()
     }
 
-    fn read_back(rejected: bool) -> Vec<Vec<u8>> {
+    fn spooled(rows: &[PlannedRow], rejected: bool) -> Spooled {
         let mut spool = Spool::new().unwrap();
-        for row in rows() {
-            spool.push(&row).unwrap();
+        for row in rows {
+            spool.push(row).unwrap();
         }
-        let spooled = spool.finish(rejected).unwrap();
+        spool.finish(rejected).unwrap()
+    }
+
+    fn objects(spooled: &Spooled) -> Vec<Vec<u8>> {
+        let mut objects = Vec::new();
+        spooled
+            .for_each(|o| {
+                objects.push(o.to_vec());
+                Ok(())
+            })
+            .unwrap();
+        objects
+    }
+
+    fn read_back(rejected: bool) -> Vec<Vec<u8>> {
+        let spooled = spooled(&rows(), rejected);
         assert_eq!(spooled.len(), 300);
-        let all = || {
-            let mut objects = Vec::new();
-            spooled
-                .for_each(|o| {
-                    objects.push(o.to_vec());
-                    Ok(())
-                })
-                .unwrap();
-            objects
-        };
-        let got = all();
+        let got = objects(&spooled);
         // Read twice, the same.
-        assert_eq!(got, all());
+        assert_eq!(got, objects(&spooled));
         got
     }
 
@@ -307,21 +312,11 @@ mod tests {
     #[test]
     fn written_separated_is_the_objects_joined_by_commas() {
         for rejected in [false, true] {
-            let mut spool = Spool::new().unwrap();
             let mut rows = rows();
             // An object longer than a block of the read-back.
             rows[150].email = format!("{}\\\"@acme.example", "x".repeat(BLOCK * 2));
-            for row in &rows {
-                spool.push(row).unwrap();
-            }
-            let spooled = spool.finish(rejected).unwrap();
-            let mut objects = Vec::new();
-            spooled
-                .for_each(|o| {
-                    objects.push(o.to_vec());
-                    Ok(())
-                })
-                .unwrap();
+            let spooled = spooled(&rows, rejected);
+            let objects = objects(&spooled);
             assert_eq!(objects.len(), rows.len());
             let mut written = Vec::new();
             spooled.write_separated(&mut written).unwrap();
