@@ -344,27 +344,52 @@ impl OrgState {
     ///
     /// A JSON file is read twice and never held whole: once to count its
     /// users (so that their list is allocated once, at its size), then a
-    /// block at a time into the org. An org takes about one and a half
-    /// times its JSON in memory, so holding the file too would make the
-    /// peak some two thirds higher. (A pipe cannot be read twice: it is
-    /// read whole, once. An export is read whole.)
+    /// block at a time into the org — a large one in parts, on the threads
+    /// of the rayon pool. An org takes about one and a half times its JSON
+    /// in memory, so holding the file too would make the peak some two
+    /// thirds higher. (A pipe cannot be read twice: it is read whole, once.
+    /// An export is read whole.)
     pub fn from_path(path: impl AsRef<Path>, profile: &Profile) -> Result<OrgState> {
-        let path = path.as_ref();
+        OrgState::read_path(path.as_ref(), profile, PART_BYTES)
+    }
+
+    /// [`OrgState::from_path`], a JSON file read in parts of some
+    /// `part_bytes` bytes (see [`targets`]).
+    ///
+    /// The first pass over the file also finds where the parts start, and
+    /// how many `{` each holds; the parts are then read in parallel (see
+    /// [`read_parallel`]). When a part does not start where a user does,
+    /// the file is read again in one piece.
+    fn read_path(path: &Path, profile: &Profile, part_bytes: usize) -> Result<OrgState> {
         let limits = crate::limits::Limits::UNLIMITED.with_max_file_bytes(MAX_ORG_FILE_BYTES);
         let file = limits.open_path(path).map_err(too_large)?;
-        if !file.metadata().is_ok_and(|m| m.is_file()) {
-            let bytes = limits.read(path, file).map_err(too_large)?;
-            return OrgState::parse(Cow::Owned(bytes), path, profile);
-        }
+        let size = match file.metadata() {
+            Ok(m) if m.is_file() => usize::try_from(m.len()).unwrap_or(usize::MAX),
+            _ => {
+                let bytes = limits.read(path, file).map_err(too_large)?;
+                return OrgState::parse(Cow::Owned(bytes), path, profile);
+            }
+        };
         let read_error = |e| too_large(crate::limits::Limits::read_error(path, e));
         let bounded = || crate::limits::Bounded::new(&file, MAX_ORG_FILE_BYTES);
         let rewind = || (&file).seek(SeekFrom::Start(0)).map_err(read_error);
-        let probe = Probe::of(bounded(), path, BLOCK).map_err(read_error)?;
-        if let Some(braces) = probe.braces {
-            rewind()?;
-            let users = users_hint(braces, probe.len);
-            if let Some(org) = Json::read_from(bounded(), users, BLOCK).map_err(read_error)? {
-                return Ok(org);
+        let probe = Probe::of(bounded(), path, BLOCK, targets(size, part_bytes)).map_err(read_error)?;
+        if let Some(parts) = &probe.parts {
+            let parallel = match parts.starts.is_empty() {
+                true => Parallel::Missed,
+                false => read_file_in_parts(&file, parts, probe.len).map_err(read_error)?,
+            };
+            match parallel {
+                Parallel::Read(org) => return Ok(*org),
+                // Read serially, it would be odd too.
+                Parallel::Odd => {}
+                Parallel::Missed => {
+                    rewind()?;
+                    let users = users_hint(parts.braces(), probe.len);
+                    if let Some(org) = Json::read_from(bounded(), users, BLOCK).map_err(read_error)? {
+                        return Ok(org);
+                    }
+                }
             }
         }
         // An export, or JSON the quick reader leaves to serde: read whole,
@@ -375,7 +400,7 @@ impl OrgState {
         let _ = bytes.try_reserve_exact(probe.len.saturating_add(1));
         bounded().read_to_end(&mut bytes).map_err(read_error)?;
         drop(file);
-        match probe.braces {
+        match probe.parts {
             Some(_) => OrgState::serde_json(strip_bom(&bytes), path),
             None => OrgState::parse(Cow::Owned(bytes), path, profile),
         }
@@ -399,9 +424,26 @@ impl OrgState {
 
     /// Parses the JSON form (SPEC §4).
     pub fn from_json(bytes: &[u8], path: &Path) -> Result<OrgState> {
-        match Json::read(bytes) {
+        match OrgState::read_json(bytes, targets(bytes.len(), PART_BYTES)) {
             Some(org) => Ok(org),
             None => OrgState::serde_json(bytes, path),
+        }
+    }
+
+    /// The JSON form as the quick reader reads it (`None`: serde must), in
+    /// parts when there are `targets` (see [`read_parallel`]).
+    fn read_json(bytes: &[u8], targets: Vec<usize>) -> Option<OrgState> {
+        // The reader of a part skips a byte order mark: this one must not.
+        if targets.is_empty() || bytes.starts_with(b"\xEF\xBB\xBF") {
+            return Json::read(bytes);
+        }
+        let mut parts = Parts::new(targets);
+        parts.scan(bytes, 0);
+        match read_parallel(bytes, &parts, bytes.len(), BLOCK, u64::MAX) {
+            Ok(Parallel::Read(org)) => Some(*org),
+            Ok(Parallel::Odd) => None,
+            // Reading memory does not fail.
+            Ok(Parallel::Missed) | Err(_) => Json::read(bytes),
         }
     }
 
@@ -520,6 +562,18 @@ impl OrgState {
     }
 }
 
+/// [`read_parallel`] on an org file of `len` bytes ([`Parallel::Missed`]
+/// where a file cannot be read at a place by several threads at once).
+fn read_file_in_parts(file: &std::fs::File, parts: &Parts, len: usize) -> std::io::Result<Parallel> {
+    #[cfg(unix)]
+    return read_parallel(file, parts, len, BLOCK, MAX_ORG_FILE_BYTES);
+    #[cfg(not(unix))]
+    {
+        let _ = (file, parts, len);
+        Ok(Parallel::Missed)
+    }
+}
+
 /// The message of a file over [`MAX_ORG_FILE_BYTES`]: what it is too large
 /// to be.
 fn too_large(e: Error) -> Error {
@@ -555,8 +609,9 @@ fn is_json(body: &[u8], path: &Path) -> bool {
 
 /// What a first pass over an org file finds.
 struct Probe {
-    /// How many `{` it holds, when it is JSON ([`is_json`]).
-    braces: Option<usize>,
+    /// When it is JSON ([`is_json`]): where the parts it is read in start,
+    /// and how many `{` each holds.
+    parts: Option<Parts>,
     /// Its length in bytes.
     len: usize,
 }
@@ -564,28 +619,55 @@ struct Probe {
 impl Probe {
     /// Reads `input` a block of `block` bytes at a time; an export is known
     /// from its first block that is not all whitespace, and not read further.
-    fn of(mut input: impl Read, path: &Path, block: usize) -> std::io::Result<Probe> {
+    /// Parts start after `targets` (see [`Parts`]).
+    fn of(mut input: impl Read, path: &Path, block: usize, targets: Vec<usize>) -> std::io::Result<Probe> {
         // At least three bytes: the first block holds the byte order mark.
         let mut buf = vec![0; block.max(3)];
-        let (mut braces, mut len) = (0, 0);
+        let mut parts = Parts::new(targets);
+        let mut len = 0;
         let mut first: Option<bool> = None;
         loop {
             let n = read_full(&mut input, &mut buf)?;
             let block = buf.get(..n).unwrap_or_default();
             let body = if len == 0 { strip_bom(block) } else { block };
-            len += n;
             if first.is_none() && (n < buf.len() || body.iter().any(|b| !b.is_ascii_whitespace())) {
                 first = Some(is_json(body, path));
                 if first == Some(false) {
-                    return Ok(Probe { braces: None, len });
+                    return Ok(Probe { parts: None, len: len + n });
                 }
             }
-            braces += json::braces(block);
+            parts.scan(block, len);
+            len += n;
             if n < buf.len() {
-                return Ok(Probe { braces: Some(braces), len });
+                return Ok(Probe { parts: Some(parts), len });
             }
         }
     }
+}
+
+/// The least a part of an org JSON read in parallel holds: a part costs a
+/// task, a block's buffer and a look for where it starts, and an org this
+/// small is read in a few milliseconds anyway.
+const PART_BYTES: usize = 256 << 10;
+
+/// Parts per thread of the pool: more parts than threads, so that a thread
+/// that falls behind (the machine is shared) leaves parts to the others.
+const PARTS_PER_THREAD: usize = 4;
+
+/// Where to look for the starts of the parts of an org JSON of `len` bytes
+/// (see [`Parts`]): none, so that it is read in one piece, when it is less
+/// than two parts of `part_bytes`, or the pool has one thread.
+fn targets(len: usize, part_bytes: usize) -> Vec<usize> {
+    let part_bytes = part_bytes.max(1);
+    if len / part_bytes < 2 {
+        return Vec::new();
+    }
+    let threads = rayon::current_num_threads();
+    if threads < 2 {
+        return Vec::new();
+    }
+    let parts = (len / part_bytes).min(threads * PARTS_PER_THREAD);
+    (1..parts).map(|i| len / parts * i).collect()
 }
 
 /// Fills `buf` unless the input ends first; how much it read.
@@ -840,6 +922,7 @@ mod tests {
                 assert_reads_in_blocks_alike(json.as_bytes(), block, users, block % 4 + 1);
             }
         }
+        assert_read_in_any_parts_alike(json.as_bytes());
     }
 
     /// Input that comes `step` bytes at a time, and is interrupted now and
@@ -884,6 +967,54 @@ mod tests {
                 (None, None) => {}
                 _ => panic!("{text}\nblock {block}, hint {users}\nwhole: {whole:?}\nblocks: {blocks:?}"),
             }
+        }
+    }
+
+    /// The org read in parts that start after `targets` (found in blocks
+    /// of `block`) is what the serial reader makes of it: the same org, or
+    /// serde's turn. A part that starts where no user does is seen, and the
+    /// serial reader reads the file: in a file the quick reader reads, that
+    /// happens only when a string has a `}`, a `,` and a `{` (the generated
+    /// ones have a `~` too).
+    fn assert_parts_read_alike(json: &[u8], targets: &[usize], block: usize) {
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), json].concat();
+        let text = String::from_utf8_lossy(json);
+        for bytes in [json, &with_bom] {
+            let serial = Json::read_from(bytes, 0, block).unwrap();
+            let probe = Probe::of(bytes, Path::new("org.json"), block, targets.to_vec()).unwrap();
+            let parts = probe.parts.unwrap();
+            let parallel = read_parallel(bytes, &parts, probe.len, block, u64::MAX).unwrap();
+            match (&serial, &parallel) {
+                (Some(serial), Parallel::Read(parallel)) => {
+                    assert!(same_org(serial, parallel), "{text}\n{targets:?} {parts:?}\n{parallel:?}");
+                    let spare = parallel.users.capacity() - parallel.users.len();
+                    assert!(spare <= parallel.users.len() / 8, "{spare} spare for {}", parallel.users.len());
+                }
+                (None, Parallel::Odd) => {}
+                (_, Parallel::Missed) => assert!(json.contains(&b'~'), "{text}\n{parts:?}"),
+                _ => panic!(
+                    "{text}\n{targets:?} block {block} {parts:?}\nserial: {serial:?}\nparallel: {parallel:?}"
+                ),
+            }
+        }
+        // Held in memory, a wrong guess falls back on the serial reader.
+        let whole = Json::read(json);
+        match (OrgState::read_json(json, targets.to_vec()), whole) {
+            (Some(parts), Some(whole)) => assert!(same_org(&parts, &whole), "{text}\n{targets:?}"),
+            (None, None) => {}
+            (parts, whole) => panic!("{text}\n{targets:?}\nparts: {parts:?}\nwhole: {whole:?}"),
+        }
+    }
+
+    /// [`assert_parts_read_alike`] with a part after each `{` in turn, and
+    /// after every one of them.
+    fn assert_read_in_any_parts_alike(json: &[u8]) {
+        let opening: Vec<usize> = memchr::memchr_iter(b'{', json).collect();
+        for block in [1, 7, 64, 1 << 10] {
+            for &at in &opening {
+                assert_parts_read_alike(json, &[at], block);
+            }
+            assert_parts_read_alike(json, &opening, block);
         }
     }
 
@@ -952,8 +1083,13 @@ mod tests {
                 8 => "[a-zA-Z0-9 .@+éş]{0,14}".prop_map(|s| format!("\"{s}\"")),
                 1 => Just(r#""G\u00e9 \"q\" \\ \/ \n\t\u20ac""#.to_owned()),
                 1 => Just(r#""  ""#.to_owned()),
+                1 => prop::sample::select(TRICKY_STRINGS.to_vec()).prop_map(str::to_owned),
             ]
         }
+
+        /// Strings where a user seems to start, to a first pass that does
+        /// not read strings.
+        const TRICKY_STRINGS: [&str; 2] = [r#""}, {~""#, r#""\"} ,{~\\""#];
 
         fn value(field: &'static str) -> BoxedStrategy<String> {
             let null = Just("null".to_owned());
@@ -982,7 +1118,28 @@ mod tests {
             r#""status": "x","#,
         ];
 
+        /// Up to `most` fields of the org (not the users), each with a value.
+        fn org_fields(most: usize) -> impl Strategy<Value = Vec<String>> {
+            prop::sample::subsequence(ORG_FIELDS[..6].to_vec(), 0..=most)
+                .prop_flat_map(|fields| {
+                    let list = |f: &str| ["packages", "domains", "locations", "sites"].contains(&f);
+                    fields
+                        .into_iter()
+                        .map(|f| {
+                            value(if list(f) { "base_licenses" } else { "name" })
+                                .prop_map(move |v| format!("\"{f}\": {v}"))
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .prop_shuffle()
+        }
+
         fn user() -> impl Strategy<Value = String> {
+            user_with(0.2)
+        }
+
+        /// A user, odd (see [`ODD`]) at the rate `odd`.
+        fn user_with(odd: f64) -> impl Strategy<Value = String> {
             let fields = prop::sample::subsequence(USER_FIELDS[1..].to_vec(), 0..=11)
                 .prop_flat_map(|fields| {
                     fields.into_iter().map(|f| value(f).prop_map(move |v| (f, v))).collect::<Vec<_>>()
@@ -990,7 +1147,7 @@ mod tests {
                 .prop_shuffle();
             let order = prop_oneof![3 => Just(false), 1 => Just(true)];
             let odd = prop::option::weighted(
-                0.2,
+                odd,
                 (prop::sample::select(ODD.to_vec()), any::<prop::sample::Index>()),
             );
             (fields, order, "[a-z]{1,6}", any::<bool>(), odd, prop::sample::select(vec!["", " ", "\n  "]))
@@ -1097,6 +1254,37 @@ mod tests {
                 assert_reads_in_blocks_alike(json.as_bytes(), block, hint, step);
             }
 
+            /// The org read in parts, the first pass in blocks of any size,
+            /// is the org read in one piece: fields of the org before and
+            /// after the users (the same field in both is a duplicate),
+            /// strings that look like the start of a user.
+            #[test]
+            fn an_org_read_in_parts_is_the_org_read_in_one(
+                users in prop::collection::vec(user_with(0.02), 0..12),
+                before in org_fields(3),
+                after in org_fields(1),
+                ws in prop::sample::select(vec!["", " ", "\n", "\r\n  "]),
+                tail in prop::sample::select(vec!["", "", "", "", "", "", "\n", " x", "]}"]),
+                targets in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+                block in 1..300usize,
+                tricky in prop::bool::weighted(0.25),
+            ) {
+                let fields = |fields: Vec<String>| fields.iter().map(|f| format!("{f},{ws}")).collect::<String>();
+                let after: String = after.iter().map(|f| format!(",{ws}{f}")).collect();
+                let mut json = format!(
+                    "{ws}{{{ws}{}\"users\":{ws}[{ws}{}{ws}]{after}{ws}}}{tail}",
+                    fields(before),
+                    users.join(&format!(",{ws}"))
+                );
+                if !tricky {
+                    // Most files are read in parts at once.
+                    json = json.replace(TRICKY_STRINGS[0], "\"x\"").replace(TRICKY_STRINGS[1], "\"x\"");
+                }
+                let mut targets: Vec<usize> = targets.iter().map(|t| t.index(json.len())).collect();
+                targets.sort_unstable();
+                assert_parts_read_alike(json.as_bytes(), &targets, block);
+            }
+
             #[test]
             fn lookups_agree_with_maps_of_normalised_keys(
                 users in prop::collection::vec(
@@ -1175,6 +1363,12 @@ mod tests {
             ("org.json", big.replacen("\"email\"", "\"department\": \"Sales\", \"email\"", 1).into_bytes()),
             ("org.json", near_the_end.into_bytes()),
             ("org.json", big.replacen("Roma", "Ro\u{0}ma", 1).into_bytes()),
+            // Odd near the end: the last part fails.
+            ("org.json", big.replacen("user.1400@", "user.1400@\u{0}", 1).into_bytes()),
+            ("org.json", big.replacen("\"user.1490@acme.example\"", "\" \"", 1).into_bytes()),
+            // Names where a user seems to start: a part starts there.
+            ("org.json", big.replace("\\\"7", "\\\"}, {\\\"7").into_bytes()),
+            ("org.json", big.replace("\\\"7", "\\\"}, {\\\"7").replacen("Roma", "Ro\u{0}ma", 1).into_bytes()),
             ("org.json", br#"{"users": [{"email": "a@x", "email": "b@x"}]}"#.to_vec()),
             ("org.json", b"{\"users\": [{\"email\": \"\xff\"}]}".to_vec()),
             ("org.json", Vec::new()),
@@ -1193,24 +1387,28 @@ mod tests {
             let profile = Profile::default();
             let text = String::from_utf8_lossy(&bytes);
             let text = text.get(..200).unwrap_or(&text);
-            match (OrgState::from_path(&path, &profile), OrgState::from_bytes(&bytes, &path, &profile)) {
-                (Ok(read), Ok(parsed)) => {
-                    assert!(same_org(&read, &parsed), "{name}: {text}");
-                    assert!(read.ensure_index().matches(&read));
-                    let spare = read.users.capacity() - read.users.len();
-                    assert!(spare <= read.users.len() / 8, "{name}: {spare} spare");
+            // In one piece, and in parts (of 4 KiB, of 100 bytes).
+            for part_bytes in [PART_BYTES, 4 << 10, 100] {
+                let read = OrgState::read_path(&path, &profile, part_bytes);
+                match (read, OrgState::from_bytes(&bytes, &path, &profile)) {
+                    (Ok(read), Ok(parsed)) => {
+                        assert!(same_org(&read, &parsed), "{name}: {text}");
+                        assert!(read.ensure_index().matches(&read));
+                        let spare = read.users.capacity() - read.users.len();
+                        assert!(spare <= read.users.len() / 8, "{name}: {spare} spare");
+                    }
+                    (Err(read), Err(parsed)) => {
+                        assert_eq!(read.to_string(), parsed.to_string(), "{name}: {text}")
+                    }
+                    (read, parsed) => panic!("{name} {part_bytes}: {text}\n{read:?}\n{parsed:?}"),
                 }
-                (Err(read), Err(parsed)) => {
-                    assert_eq!(read.to_string(), parsed.to_string(), "{name}: {text}")
-                }
-                (read, parsed) => panic!("{name}: {text}\n{read:?}\n{parsed:?}"),
             }
         }
     }
 
     #[test]
     fn a_probe_tells_json_and_counts_its_braces_in_blocks_of_any_size() {
-        let files: [&[u8]; 9] = [
+        let files: [&[u8]; 11] = [
             b"",
             b"  \n\t ",
             b"\xEF\xBB\xBF  {\"users\": [{}, {\"a\": \"{\"}]}",
@@ -1220,19 +1418,74 @@ mod tests {
             b"\n\n\n\n\n\n\n\n\nUser ID/Email (Required)\n{a@x}",
             b"User ID/Email (Required)\n{a@x}",
             b"\x0c{}",
+            b"{\"users\": [{}, {},{},\n{\"a\": \"}, {\"}\t,\r {}]}",
+            b"{\"users\": [{},,{} , , {}]} ,{",
         ];
         for bytes in files {
             for name in ["org.json", "org.csv"] {
                 let path = Path::new(name);
                 let json = is_json(strip_bom(bytes), path);
                 for block in 1..12 {
-                    let probe = Probe::of(bytes, path, block).unwrap();
-                    assert_eq!(probe.braces.is_some(), json, "{bytes:?} {name} {block}");
-                    if json {
-                        assert_eq!(probe.braces, Some(braces(bytes)));
+                    for targets in [vec![], vec![0], vec![1, 2, 3], (0..bytes.len()).step_by(3).collect()] {
+                        let probe = Probe::of(bytes, path, block, targets.clone()).unwrap();
+                        assert_eq!(probe.parts.is_some(), json, "{bytes:?} {name} {block}");
+                        let Some(parts) = probe.parts else { continue };
+                        assert_eq!(parts.braces(), braces(bytes));
                         assert_eq!(probe.len, bytes.len());
+                        // Each part starts at a `{` after a `}` and a `,`,
+                        // after its target, and its braces are counted.
+                        assert_eq!(parts.braces.len(), parts.starts.len() + 1);
+                        let mut ends = parts.starts.clone();
+                        ends.push(bytes.len());
+                        let mut start = 0;
+                        for (i, (&end, &n)) in ends.iter().zip(&parts.braces).enumerate() {
+                            assert!(
+                                end > start || (i == 0 && end == 0 && start == 0),
+                                "{targets:?} {ends:?}"
+                            );
+                            assert_eq!(n, braces(&bytes[start..end]), "{bytes:?} {block} {targets:?}");
+                            start = end;
+                        }
+                        for (&start, &target) in parts.starts.iter().zip(&targets) {
+                            assert!(start >= target);
+                            let before: Vec<u8> =
+                                bytes[..start].iter().copied().filter(|b| !b" \n\t\r".contains(b)).collect();
+                            assert!(bytes[start] == b'{' && before.ends_with(b"},"), "{bytes:?} {start}");
+                        }
                     }
                 }
+            }
+        }
+    }
+
+    /// Users whose keys meet often, and an org of more of them than one
+    /// thread indexes: lookups find the first user with each key.
+    #[test]
+    fn a_large_org_is_indexed_on_threads_alike() {
+        let mut org = OrgState { locations: Some(vec!["Roma".into()]), ..OrgState::default() };
+        let locations = [None, Some("Roma"), Some(" roma"), Some("Bucureşti"), Some("BUCUREŞTI")];
+        for i in 0..(index::PARALLEL_USERS + 500) {
+            org.users.push(OrgUser {
+                phone_number: (i % 3 != 0).then(|| format!("+39{}", i % 4000)),
+                extension: (i % 5 != 0).then(|| format!(" {}", i % 700)),
+                location: locations[i % locations.len()].map(str::to_owned),
+                ..OrgUser::new(format!("User.{}@Acme.example", i % 4500))
+            });
+        }
+        let indexed = org.clone().indexed();
+        assert!(indexed.ensure_index().matches(&indexed));
+        let first = |f: &dyn Fn(&OrgUser) -> bool| org.users.iter().position(f);
+        for (i, user) in org.users.iter().enumerate().step_by(7) {
+            let key = crate::text::email_key(&user.email);
+            assert_eq!(indexed.user_index(&key), first(&|u| crate::text::email_key(&u.email) == key), "{i}");
+            if let Some(number) = &user.phone_number {
+                assert_eq!(indexed.phone_owner(number), first(&|u| u.phone_number == user.phone_number));
+            }
+            if let Some(ext) = &user.extension {
+                let loc = location_key(user.location.as_deref());
+                let owner =
+                    first(&|u| u.extension == user.extension && location_key(u.location.as_deref()) == loc);
+                assert_eq!(indexed.extension_owner(user.location.as_deref(), ext), owner, "{i}");
             }
         }
     }
