@@ -476,11 +476,19 @@ impl At for std::fs::File {
 /// An [`At`] read in order from `offset` on, failing as
 /// [`Bounded`](crate::limits::Bounded) does once more than `left` bytes
 /// would be read (`max` is the file limit, for the message).
-struct ReadAt<'a, S: ?Sized> {
+pub(super) struct ReadAt<'a, S: ?Sized> {
     source: &'a S,
     offset: u64,
     left: u64,
     max: u64,
+}
+
+impl<'a, S: ?Sized> ReadAt<'a, S> {
+    /// Reads from byte `offset` on, up to byte `max` of the file.
+    pub(super) fn new(source: &'a S, offset: usize, max: u64) -> ReadAt<'a, S> {
+        let offset = offset as u64;
+        ReadAt { source, offset, left: max.saturating_sub(offset), max }
+    }
 }
 
 impl<S: At + ?Sized> std::io::Read for ReadAt<'_, S> {
@@ -545,6 +553,102 @@ impl Parts {
         if let Some(braces) = self.braces.last_mut() {
             *braces += json::braces(block.get(counted..).unwrap_or_default());
         }
+    }
+}
+
+impl Parts {
+    /// [`Parts::scan`] of a whole file, on the rayon pool: the bytes from
+    /// each target to the next (from the start to the first, from the last
+    /// to the end) are scanned by a task, for the first part that starts
+    /// in them and the `{` before and after it. (A stretch where no part
+    /// starts adds to the part before.) Also gives the file's length; `max`
+    /// is the file limit, as in [`read_parallel`].
+    pub(super) fn scan_parallel<S: At + ?Sized>(
+        source: &S,
+        targets: Vec<usize>,
+        block: usize,
+        max: u64,
+    ) -> std::io::Result<(Parts, usize)> {
+        use rayon::prelude::*;
+        let stretches: Vec<(usize, Option<usize>)> = std::iter::once(0)
+            .chain(targets.iter().copied())
+            .zip(targets.iter().copied().map(Some).chain(std::iter::once(None)))
+            .collect();
+        let scanned: Vec<std::io::Result<Stretch>> = stretches
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|(from, to)| Stretch::scan(source, from, to, from > 0, block, max))
+            .collect();
+        let mut parts = Parts::new(targets);
+        let mut len = None;
+        for stretch in scanned {
+            let stretch = stretch?;
+            if let Some(braces) = parts.braces.last_mut() {
+                *braces += stretch.before;
+            }
+            if let Some(start) = stretch.start {
+                parts.starts.push(start);
+                parts.braces.push(stretch.after);
+            }
+            // The file ends where the first stretch that reaches its end
+            // ends (the next start past it).
+            if stretch.eof {
+                len = len.or(Some(stretch.end));
+            }
+        }
+        Ok((parts, len.unwrap_or(0)))
+    }
+}
+
+/// What a task of [`Parts::scan_parallel`] finds in its bytes.
+#[derive(Default)]
+struct Stretch {
+    /// Where the first part that starts in them starts.
+    start: Option<usize>,
+    /// How many `{` come before it (all, when none starts), and from it on.
+    before: usize,
+    after: usize,
+    /// Where the bytes end, and whether the file ends there.
+    end: usize,
+    eof: bool,
+}
+
+impl Stretch {
+    /// Scans the bytes of `source` from `from` to `to` (to the end: `None`),
+    /// a block at a time, for a part's start when `find`.
+    fn scan<S: At + ?Sized>(
+        source: &S,
+        from: usize,
+        to: Option<usize>,
+        find: bool,
+        block: usize,
+        max: u64,
+    ) -> std::io::Result<Stretch> {
+        let mut input = ReadAt::new(source, from, max);
+        let mut buf = vec![0; block.max(1)];
+        let mut stretch = Stretch { end: from, ..Stretch::default() };
+        loop {
+            let want = to.map_or(buf.len(), |to| to.saturating_sub(stretch.end).min(buf.len()));
+            let Some(buf) = buf.get_mut(..want).filter(|buf| !buf.is_empty()) else { break };
+            let n = read_full(&mut input, buf)?;
+            let bytes = buf.get(..n).unwrap_or_default();
+            let start = if find && stretch.start.is_none() { user_start(bytes, 0) } else { None };
+            match (start, stretch.start) {
+                (Some(start), _) => {
+                    stretch.before += json::braces(bytes.get(..start).unwrap_or_default());
+                    stretch.after += json::braces(bytes.get(start..).unwrap_or_default());
+                    stretch.start = Some(stretch.end + start);
+                }
+                (None, Some(_)) => stretch.after += json::braces(bytes),
+                (None, None) => stretch.before += json::braces(bytes),
+            }
+            stretch.end += n;
+            if n < want {
+                stretch.eof = true;
+                break;
+            }
+        }
+        Ok(stretch)
     }
 }
 
@@ -645,8 +749,7 @@ pub(super) fn read_parallel<S: At + ?Sized>(
             let (seen, next) = if i == 0 { (0, Next::Open) } else { (USERS, Next::User) };
             let mut reader =
                 OrgReader { org: OrgState::default(), seen, next, users, stop, scratch: Scratch::default() };
-            let left = max.saturating_sub(start as u64);
-            let input = ReadAt { source, offset: start as u64, left, max };
+            let input = ReadAt::new(source, start, max);
             let halt = read_blocks(&mut reader, input, start, block, stop)?;
             // More users than slots: the part was not where it was thought
             // (it failing is still the serial reader failing).

@@ -373,7 +373,15 @@ impl OrgState {
         let read_error = |e| too_large(crate::limits::Limits::read_error(path, e));
         let bounded = || crate::limits::Bounded::new(&file, MAX_ORG_FILE_BYTES);
         let rewind = || (&file).seek(SeekFrom::Start(0)).map_err(read_error);
-        let probe = Probe::of(bounded(), path, BLOCK, targets(size, part_bytes)).map_err(read_error)?;
+        let targets = targets(size, part_bytes);
+        let parallel = match targets.is_empty() {
+            true => None,
+            false => probe_file_in_parts(&file, path, targets.clone()).map_err(read_error)?,
+        };
+        let probe = match parallel {
+            Some(probe) => probe,
+            None => Probe::of(bounded(), path, BLOCK, targets).map_err(read_error)?,
+        };
         if let Some(parts) = &probe.parts {
             let parallel = match parts.starts.is_empty() {
                 true => Parallel::Missed,
@@ -562,6 +570,22 @@ impl OrgState {
     }
 }
 
+/// [`Probe::in_parts`] of an org file (`None` where a file cannot be read
+/// at a place by several threads at once).
+fn probe_file_in_parts(
+    file: &std::fs::File,
+    path: &Path,
+    targets: Vec<usize>,
+) -> std::io::Result<Option<Probe>> {
+    #[cfg(unix)]
+    return Probe::in_parts(file, path, BLOCK, targets);
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path, targets);
+        Ok(None)
+    }
+}
+
 /// [`read_parallel`] on an org file of `len` bytes ([`Parallel::Missed`]
 /// where a file cannot be read at a place by several threads at once).
 fn read_file_in_parts(file: &std::fs::File, parts: &Parts, len: usize) -> std::io::Result<Parallel> {
@@ -642,6 +666,27 @@ impl Probe {
                 return Ok(Probe { parts: Some(parts), len });
             }
         }
+    }
+}
+
+impl Probe {
+    /// [`Probe::of`] for a file read in parts after `targets`, its bytes
+    /// scanned on the rayon pool (see [`Parts::scan_parallel`]); `None` (for
+    /// [`Probe::of`] to tell) unless its first block shows JSON.
+    fn in_parts<S: json::At + ?Sized>(
+        source: &S,
+        path: &Path,
+        block: usize,
+        targets: Vec<usize>,
+    ) -> std::io::Result<Option<Probe>> {
+        let mut buf = vec![0; block.max(3)];
+        let n = read_full(&mut ReadAt::new(source, 0, MAX_ORG_FILE_BYTES), &mut buf)?;
+        let body = strip_bom(buf.get(..n).unwrap_or_default());
+        if !body.iter().any(|b| !b.is_ascii_whitespace()) || !is_json(body, path) {
+            return Ok(None);
+        }
+        let (parts, len) = Parts::scan_parallel(source, targets, block, MAX_ORG_FILE_BYTES)?;
+        Ok(Some(Probe { parts: Some(parts), len }))
     }
 }
 
@@ -979,11 +1024,15 @@ mod tests {
     fn assert_parts_read_alike(json: &[u8], targets: &[usize], block: usize) {
         let with_bom = [b"\xEF\xBB\xBF".as_slice(), json].concat();
         let text = String::from_utf8_lossy(json);
-        for bytes in [json, &with_bom] {
+        for (bytes, scan) in [(json, false), (&with_bom, false), (json, true)] {
             let serial = Json::read_from(bytes, 0, block).unwrap();
-            let probe = Probe::of(bytes, Path::new("org.json"), block, targets.to_vec()).unwrap();
-            let parts = probe.parts.unwrap();
-            let parallel = read_parallel(bytes, &parts, probe.len, block, u64::MAX).unwrap();
+            let parts = match scan {
+                false => {
+                    Probe::of(bytes, Path::new("org.json"), block, targets.to_vec()).unwrap().parts.unwrap()
+                }
+                true => Parts::scan_parallel(bytes, targets.to_vec(), block, u64::MAX).unwrap().0,
+            };
+            let parallel = read_parallel(bytes, &parts, bytes.len(), block, u64::MAX).unwrap();
             match (&serial, &parallel) {
                 (Some(serial), Parallel::Read(parallel)) => {
                     assert!(same_org(serial, parallel), "{text}\n{targets:?} {parts:?}\n{parallel:?}");
@@ -1430,31 +1479,37 @@ mod tests {
                         let probe = Probe::of(bytes, path, block, targets.clone()).unwrap();
                         assert_eq!(probe.parts.is_some(), json, "{bytes:?} {name} {block}");
                         let Some(parts) = probe.parts else { continue };
-                        assert_eq!(parts.braces(), braces(bytes));
                         assert_eq!(probe.len, bytes.len());
-                        // Each part starts at a `{` after a `}` and a `,`,
-                        // after its target, and its braces are counted.
-                        assert_eq!(parts.braces.len(), parts.starts.len() + 1);
-                        let mut ends = parts.starts.clone();
-                        ends.push(bytes.len());
-                        let mut start = 0;
-                        for (i, (&end, &n)) in ends.iter().zip(&parts.braces).enumerate() {
-                            assert!(
-                                end > start || (i == 0 && end == 0 && start == 0),
-                                "{targets:?} {ends:?}"
-                            );
-                            assert_eq!(n, braces(&bytes[start..end]), "{bytes:?} {block} {targets:?}");
-                            start = end;
-                        }
-                        for (&start, &target) in parts.starts.iter().zip(&targets) {
-                            assert!(start >= target);
-                            let before: Vec<u8> =
-                                bytes[..start].iter().copied().filter(|b| !b" \n\t\r".contains(b)).collect();
-                            assert!(bytes[start] == b'{' && before.ends_with(b"},"), "{bytes:?} {start}");
-                        }
+                        assert_parts_fit(bytes, &parts, &targets);
+                        let (parts, len) =
+                            Parts::scan_parallel(bytes, targets.clone(), block, u64::MAX).unwrap();
+                        assert_eq!(len, bytes.len());
+                        assert_parts_fit(bytes, &parts, &targets);
                     }
                 }
             }
+        }
+    }
+
+    /// Each part starts at a `{` after a `}` and a `,`, after a target,
+    /// and each part's braces are counted.
+    fn assert_parts_fit(bytes: &[u8], parts: &Parts, targets: &[usize]) {
+        assert_eq!(parts.braces(), braces(bytes));
+        assert_eq!(parts.braces.len(), parts.starts.len() + 1);
+        assert!(parts.starts.len() <= targets.len());
+        let mut ends = parts.starts.clone();
+        ends.push(bytes.len());
+        let mut start = 0;
+        for (i, (&end, &n)) in ends.iter().zip(&parts.braces).enumerate() {
+            assert!(end > start || (i == 0 && end == 0), "{targets:?} {ends:?}");
+            assert_eq!(n, braces(&bytes[start..end]), "{bytes:?} {targets:?}");
+            start = end;
+        }
+        for &start in &parts.starts {
+            assert!(targets.iter().any(|&t| t <= start));
+            let before: Vec<u8> =
+                bytes[..start].iter().copied().filter(|b| !b" \n\t\r".contains(b)).collect();
+            assert!(bytes[start] == b'{' && before.ends_with(b"},"), "{bytes:?} {start}");
         }
     }
 
