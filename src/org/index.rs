@@ -465,7 +465,7 @@ impl KeySet {
 /// An export names the same few locations and sites again and again,
 /// spelled the same: a name met before, byte for byte, is known without
 /// folding it again.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct Distinct {
     pub(super) spellings: HashTable<String>,
     pub(super) folded: HashTable<Vec<u8>>,

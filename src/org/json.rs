@@ -145,6 +145,19 @@ pub(super) struct Grown {
     hint: usize,
 }
 
+impl Grown {
+    pub(super) fn new(hint: usize) -> Grown {
+        Grown { list: Vec::new(), hint }
+    }
+
+    /// The users, in a list no larger than it needs.
+    pub(super) fn into_list(self) -> Vec<OrgUser> {
+        let mut list = self.list;
+        fit(&mut list);
+        list
+    }
+}
+
 impl Users for Grown {
     fn len(&self) -> usize {
         self.list.len()
@@ -175,6 +188,17 @@ pub(super) struct Slots<'s> {
     slots: &'s mut [OrgUser],
     len: usize,
     more: Vec<OrgUser>,
+}
+
+impl<'s> Slots<'s> {
+    pub(super) fn new(slots: &'s mut [OrgUser]) -> Slots<'s> {
+        Slots { slots, len: 0, more: Vec::new() }
+    }
+
+    /// How many slots are filled; `None` when the users did not fit.
+    pub(super) fn filled(&self) -> Option<usize> {
+        self.more.is_empty().then_some(self.len)
+    }
 }
 
 impl Users for Slots<'_> {
@@ -222,7 +246,7 @@ pub(super) struct OrgReader<U> {
 
 impl OrgReader<Grown> {
     pub(super) fn new(users: usize) -> OrgReader<Grown> {
-        let users = Grown { list: Vec::new(), hint: users };
+        let users = Grown::new(users);
         OrgReader {
             org: OrgState::default(),
             seen: 0,
@@ -236,8 +260,7 @@ impl OrgReader<Grown> {
     /// The org read, its list of users no larger than it needs (the hint
     /// counts every `{` of the file, and strings may hold some).
     pub(super) fn finish(mut self) -> OrgState {
-        self.org.users = self.users.list;
-        fit(&mut self.org.users);
+        self.org.users = self.users.into_list();
         self.org
     }
 }
@@ -745,7 +768,7 @@ pub(super) fn read_parallel<S: At + ?Sized>(
         .map(|(i, slots)| {
             let start = starts.get(i).copied().unwrap_or(len);
             let stop = starts.get(i + 1).copied();
-            let users = Slots { slots, len: 0, more: Vec::new() };
+            let users = Slots::new(slots);
             let (seen, next) = if i == 0 { (0, Next::Open) } else { (USERS, Next::User) };
             let mut reader =
                 OrgReader { org: OrgState::default(), seen, next, users, stop, scratch: Scratch::default() };
@@ -781,23 +804,8 @@ pub(super) fn read_parallel<S: At + ?Sized>(
         }
         counts.push(part.users);
     }
-    // The slots no part filled go (none, unless strings hold braces), in
-    // one pass.
-    if counts.iter().sum::<usize>() < room {
-        let room_of = |part: usize| rooms.get(part).copied().unwrap_or(0);
-        // The slot looked at, its part, and where that part's slots start.
-        let (mut at, mut part, mut first) = (0, 0, 0);
-        users.retain(|_| {
-            while part < rooms.len() && at >= first + room_of(part) {
-                first += room_of(part);
-                part += 1;
-            }
-            let keep = at < first + counts.get(part).copied().unwrap_or(0);
-            at += 1;
-            keep
-        });
-    }
-    fit(&mut users);
+    // (The slots no part filled go: none, unless strings hold braces.)
+    gather(&mut users, &rooms, &counts);
     org.users = users;
     Ok(Parallel::Read(Box::new(org)))
 }

@@ -35,7 +35,7 @@ use crate::check::FileReport;
 use crate::error::{location_of, Error, Location, Result};
 use crate::header::{Field, Header};
 use crate::profile::Profile;
-use crate::read::{Record, Source};
+use crate::read::{Record, RecordReader, Source};
 use crate::row::{Flag, Row};
 
 mod index;
@@ -472,10 +472,20 @@ impl OrgState {
     }
 
     fn read_export(source: Source, path: &Path, profile: &Profile) -> Result<OrgState> {
-        let org_error =
-            |location: Location, message: String| Error::Org { path: path.to_owned(), location, message };
+        OrgState::read_export_in(source, path, profile, |rows| targets(rows, PART_BYTES))
+    }
+
+    /// [`OrgState::read_export`], its rows read in parts that start after
+    /// the `targets` of their length in bytes (see [`targets`]).
+    fn read_export_in(
+        source: Source,
+        path: &Path,
+        profile: &Profile,
+        targets: impl FnOnce(usize) -> Vec<usize>,
+    ) -> Result<OrgState> {
         if let Some(bad) = source.invalid_utf8 {
             return Err(org_error(
+                path,
                 location_of(source.bytes(), bad.byte as usize),
                 "the export is not valid UTF-8".into(),
             ));
@@ -483,91 +493,313 @@ impl OrgState {
         let mut reader = source.record_reader();
         // One record, read into again and again: reading allocates nothing.
         let mut record = Record::default();
-        // Reading from memory cannot fail.
-        let mut next = |record: &mut Record| reader.read_record(record).unwrap_or(false);
-        if !next(&mut record) {
-            return Err(org_error(Location { line: 1, column: 1 }, "the export is empty".into()));
+        if !next(&mut reader, &mut record) {
+            return Err(org_error(path, Location { line: 1, column: 1 }, "the export is empty".into()));
         }
         let header = Header::parse(&record.fields.iter().collect::<Vec<_>>(), record.line, profile);
         let Some(email_column) = header.field(Field::Email) else {
             return Err(org_error(
+                path,
                 Location { line: header.line, column: 1 },
                 "the export has no `User ID/Email (Required)` column".into(),
             ));
         };
-        let mut org = OrgState::default();
+        let rows = ExportRows::new(&header, profile, path, email_column);
+        let text = source.bytes();
+        let after_header = record.span.end;
+        let targets = targets(text.len().saturating_sub(after_header));
+        if !targets.is_empty() {
+            let starts = targets.iter().filter_map(|&t| line_after(text, after_header + t));
+            if let Some(org) = read_export_in_parts(&source, rows.clone(), starts.collect()) {
+                return Ok(org);
+            }
+            // A part started inside a quoted cell, or a row is wrong (and
+            // its error names its line): read in one piece.
+            return OrgState::read_export_whole(&source, rows);
+        }
+        OrgState::read_export_rows(&source, reader, rows)
+    }
+
+    /// [`OrgState::read_export`] in one piece, from the header on.
+    fn read_export_whole(source: &Source, rows: ExportRows<'_>) -> Result<OrgState> {
+        let mut reader = source.record_reader();
+        next(&mut reader, &mut Record::default());
+        OrgState::read_export_rows(source, reader, rows)
+    }
+
+    /// The rows of `reader`, after the header.
+    fn read_export_rows(
+        source: &Source,
+        mut reader: RecordReader<'_>,
+        mut rows: ExportRows<'_>,
+    ) -> Result<OrgState> {
         // Room for a user per line, made once: a user is 288 bytes, and a
         // list that doubles holds the old and the new for a while. (Lines
         // end in `\n`, `\r\n` or `\r`; a quoted cell may hold a line break,
         // and then the room is more than the users need.)
-        let text = source.bytes();
-        let lines = memchr::memchr_iter(b'\n', text).count().max(memchr::memchr_iter(b'\r', text).count());
-        let _ = org.users.try_reserve_exact(lines);
+        let mut users = Grown::new(lines(source.bytes()));
+        rows.read(&mut reader, source.bytes(), 0, None, &mut users)?;
+        Ok(OrgState {
+            users: users.into_list(),
+            locations: Some(rows.locations),
+            sites: Some(rows.sites),
+            ..OrgState::default()
+        })
+    }
+}
+
+/// An error of the org file at `path`.
+fn org_error(path: &Path, location: Location, message: String) -> Error {
+    Error::Org { path: path.to_owned(), location, message }
+}
+
+/// The next record of an export in memory (reading memory cannot fail).
+fn next(reader: &mut RecordReader<'_>, record: &mut Record) -> bool {
+    reader.read_record(record).unwrap_or(false)
+}
+
+/// How many lines `text` holds, each ended by a `\n`, a `\r\n` or a `\r`
+/// (if they are not mixed).
+fn lines(text: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', text).count().max(memchr::memchr_iter(b'\r', text).count())
+}
+
+/// Where the first line that starts after `at` starts (after a `\n`).
+fn line_after(text: &[u8], at: usize) -> Option<usize> {
+    memchr::memchr(b'\n', text.get(at..)?).map(|i| at + i + 1)
+}
+
+/// The rows of an export made users, and the locations and sites they
+/// mention (each once, as the index tells names apart, in order).
+#[derive(Clone)]
+struct ExportRows<'a> {
+    header: &'a Header,
+    profile: &'a Profile,
+    path: &'a Path,
+    email_column: usize,
+    locations: Vec<String>,
+    sites: Vec<String>,
+    distinct_locations: Distinct,
+    distinct_sites: Distinct,
+    hasher: Hasher,
+}
+
+/// How [`ExportRows::read`] ended.
+#[derive(Debug, PartialEq, Eq)]
+enum RowsEnd {
+    /// At the end of the text, or at a row that starts where the part is
+    /// to stop.
+    Stop,
+    /// A row runs over the place the part was to stop at: the part did not
+    /// start where a row does.
+    Missed,
+}
+
+impl<'a> ExportRows<'a> {
+    fn new(header: &'a Header, profile: &'a Profile, path: &'a Path, email_column: usize) -> ExportRows<'a> {
+        ExportRows {
+            header,
+            profile,
+            path,
+            email_column,
+            locations: Vec::new(),
+            sites: Vec::new(),
+            distinct_locations: Distinct::default(),
+            distinct_sites: Distinct::default(),
+            hasher: Hasher::default(),
+        }
+    }
+
+    /// Reads the rows of `reader` (whose text starts at byte `base` of the
+    /// export, `text`) into `put`, until the end or a row that starts at
+    /// `stop` or later. The rows of a part are counted from 1 (an error
+    /// names its line in the part: the export is then read again in one
+    /// piece).
+    fn read(
+        &mut self,
+        reader: &mut RecordReader<'_>,
+        text: &[u8],
+        base: usize,
+        stop: Option<usize>,
+        users: &mut impl Users,
+    ) -> Result<RowsEnd> {
+        let mut record = Record::default();
+        let (mut i, mut rows_end) = (0, base);
+        while next(reader, &mut record) {
+            let (start, end) = (base + record.span.start, base + record.span.end);
+            match stop {
+                Some(stop) if start >= stop => break,
+                Some(stop) if end > stop => return Ok(RowsEnd::Missed),
+                _ => {}
+            }
+            rows_end = end;
+            i += 1;
+            if let Some(user) = users.push() {
+                self.user(&record, i, user)?;
+            }
+        }
+        // Blank lines between the last row and `stop` are skipped unseen:
+        // one with a quote may hold a line break, and run over `stop`.
+        match stop {
+            Some(stop) if memchr::memchr(b'"', text.get(rows_end..stop).unwrap_or_default()).is_some() => {
+                Ok(RowsEnd::Missed)
+            }
+            _ => Ok(RowsEnd::Stop),
+        }
+    }
+
+    /// The user of the `i`th row, `record`, read into `user` (empty).
+    fn user(&mut self, record: &Record, i: u64, user: &mut OrgUser) -> Result<()> {
+        let header = self.header;
+        let row = Row { line: record.line, row: i, record, header };
+        if !row.is_well_formed() {
+            return Err(org_error(
+                self.path,
+                Location { line: record.line, column: 1 },
+                format!("{} fields where the header has {}", record.len(), header.len()),
+            ));
+        }
+        // `Row::text`, then `clean`: trimmed once, the usual way.
+        let cell = |f: Field| row.raw(f).map(trim).filter(|s| !s.is_empty());
+        let Some(email) = cell(Field::Email) else {
+            let column = self.email_column as u64 + 1;
+            return Err(org_error(self.path, Location { line: record.line, column }, "empty email".into()));
+        };
+        let text = |f: Field| cell(f).map(|s| crate::text::nfc(s).into_owned());
+        let profile = self.profile;
+        let package = row
+            .packages()
+            .find(|(_, _, flag)| *flag == Flag::True)
+            .and_then(|(_, column, _)| profile.packages.get(column.package))
+            .map(|p| p.id.clone());
+        let licences = || {
+            row.base_licences()
+                .filter(|(_, _, flag)| *flag == Flag::True)
+                .filter_map(|(_, b, _)| profile.base_licences.get(b))
+        };
+        // Counted first, so that the list is allocated at its length.
+        let mut base_licenses = Vec::with_capacity(licences().count());
+        base_licenses.extend(licences().map(|b| b.id.clone()));
+        let location = text(Field::Location);
+        if let Some(l) = &location {
+            if self.distinct_locations.is_new(l, &self.hasher) {
+                self.locations.push(l.clone());
+            }
+        }
+        let site = text(Field::Site);
+        if let Some(s) = &site {
+            if self.distinct_sites.is_new(s, &self.hasher) {
+                self.sites.push(s.clone());
+            }
+        }
+        // Field by field: a user is 288 bytes to move.
+        user.email = crate::text::nfc(email).into_owned();
+        user.first_name = text(Field::FirstName);
+        user.last_name = text(Field::LastName);
+        user.display_name = text(Field::DisplayName);
+        user.status = text(Field::Status);
+        user.package = package;
+        user.base_licenses = Some(base_licenses);
+        user.location = location;
+        user.phone_number = row.number(Field::PhoneNumber).value().map(str::to_owned);
+        user.extension = row.number(Field::Extension).value().map(str::to_owned);
+        user.site = site;
+        Ok(())
+    }
+
+    /// The names of `parts` (rows read in order) as one reader of all the
+    /// rows would have listed them: each the first time it comes.
+    fn merge(parts: Vec<ExportRows<'a>>) -> (Vec<String>, Vec<String>) {
         let hasher = Hasher::default();
         let (mut locations, mut sites) = (Vec::new(), Vec::new());
         let (mut distinct_locations, mut distinct_sites) = (Distinct::default(), Distinct::default());
-        let mut i = 0;
-        while next(&mut record) {
-            i += 1;
-            let row = Row { line: record.line, row: i, record: &record, header: &header };
-            if !row.is_well_formed() {
-                return Err(org_error(
-                    Location { line: record.line, column: 1 },
-                    format!("{} fields where the header has {}", record.len(), header.len()),
-                ));
-            }
-            // `Row::text`, then `clean`: trimmed once, the usual way.
-            let cell = |f: Field| row.raw(f).map(trim).filter(|s| !s.is_empty());
-            let Some(email) = cell(Field::Email) else {
-                let column = email_column as u64 + 1;
-                return Err(org_error(Location { line: record.line, column }, "empty email".into()));
-            };
-            let text = |f: Field| cell(f).map(|s| crate::text::nfc(s).into_owned());
-            let package = row
-                .packages()
-                .find(|(_, _, flag)| *flag == Flag::True)
-                .and_then(|(_, column, _)| profile.packages.get(column.package))
-                .map(|p| p.id.clone());
-            let licences = || {
-                row.base_licences()
-                    .filter(|(_, _, flag)| *flag == Flag::True)
-                    .filter_map(|(_, b, _)| profile.base_licences.get(b))
-            };
-            // Counted first, so that the list is allocated at its length.
-            let mut base_licenses = Vec::with_capacity(licences().count());
-            base_licenses.extend(licences().map(|b| b.id.clone()));
-            let location = text(Field::Location);
-            if let Some(l) = &location {
-                if distinct_locations.is_new(l, &hasher) {
-                    locations.push(l.clone());
-                }
-            }
-            let site = text(Field::Site);
-            if let Some(s) = &site {
-                if distinct_sites.is_new(s, &hasher) {
-                    sites.push(s.clone());
-                }
-            }
-            org.users.push(OrgUser {
-                email: crate::text::nfc(email).into_owned(),
-                first_name: text(Field::FirstName),
-                last_name: text(Field::LastName),
-                display_name: text(Field::DisplayName),
-                status: text(Field::Status),
-                package,
-                base_licenses: Some(base_licenses),
-                location,
-                phone_number: row.number(Field::PhoneNumber).value().map(str::to_owned),
-                extension: row.number(Field::Extension).value().map(str::to_owned),
-                site,
-                admin: None,
-            });
+        for part in parts {
+            locations.extend(part.locations.into_iter().filter(|l| distinct_locations.is_new(l, &hasher)));
+            sites.extend(part.sites.into_iter().filter(|s| distinct_sites.is_new(s, &hasher)));
         }
-        fit(&mut org.users);
-        org.locations = Some(locations);
-        org.sites = Some(sites);
-        Ok(org)
+        (locations, sites)
     }
+}
+
+/// The rows of an export read in parts on the rayon pool, each other than
+/// the first from one of `starts` (where a line starts) with a reader of
+/// its own; `None` when a part did not start where a row does (a row runs
+/// over it: a quoted cell holds a line break), or a row is wrong. A part
+/// used starts where the part before it stopped, between two rows: a
+/// reader of all the rows reads the same rows there.
+fn read_export_in_parts<'a>(
+    source: &'a Source,
+    rows: ExportRows<'a>,
+    mut starts: Vec<usize>,
+) -> Option<OrgState> {
+    use rayon::prelude::*;
+    let text = source.bytes();
+    starts.dedup();
+    let ends: Vec<usize> = starts.iter().copied().chain(std::iter::once(text.len())).collect();
+    let begins: Vec<usize> = std::iter::once(0).chain(starts.iter().copied()).collect();
+    let last = begins.len() - 1;
+    let rooms: Vec<usize> = begins
+        .par_iter()
+        .zip(&ends)
+        .with_max_len(1)
+        .enumerate()
+        .map(|(i, (&begin, &end))| {
+            // Not the header; and the last line may have no line break.
+            let lines = lines(text.get(begin..end).unwrap_or_default());
+            (lines + usize::from(i == last)).saturating_sub(usize::from(i == 0))
+        })
+        .collect();
+    let mut users = Vec::new();
+    let room = rooms.iter().sum();
+    users.try_reserve_exact(room).ok()?;
+    users.par_extend((0..room).into_par_iter().map(|_| OrgUser::default()));
+    let mut slots = Vec::with_capacity(rooms.len());
+    let mut rest = users.as_mut_slice();
+    for &room in &rooms {
+        let n = room.min(rest.len());
+        let (part, after) = std::mem::take(&mut rest).split_at_mut(n);
+        slots.push(part);
+        rest = after;
+    }
+    let read: Vec<(Result<RowsEnd>, ExportRows<'a>, usize)> = slots
+        .into_par_iter()
+        .zip(begins.par_iter())
+        .zip(ends.par_iter())
+        .with_max_len(1)
+        .enumerate()
+        .map(|(i, ((slots, &base), &end))| {
+            // The first part reads on from the header, as a reader of all
+            // the rows does.
+            let mut reader = match i {
+                0 => source.record_reader(),
+                _ => RecordReader::from_slice(text.get(base..).unwrap_or_default(), source.delimiter),
+            };
+            if i == 0 {
+                next(&mut reader, &mut Record::default());
+            }
+            let mut rows = rows.clone();
+            let stop = (i < last).then_some(end);
+            let mut users = Slots::new(slots);
+            let ended = rows.read(&mut reader, text, base, stop, &mut users);
+            // More rows than lines: the part was not where it was thought.
+            match users.filled() {
+                Some(filled) => (ended, rows, filled),
+                None => (Ok(RowsEnd::Missed), rows, 0),
+            }
+        })
+        .collect();
+    let mut counts = Vec::with_capacity(read.len());
+    let mut parts = Vec::with_capacity(read.len());
+    for (ended, rows, filled) in read {
+        if ended.ok()? != RowsEnd::Stop {
+            return None;
+        }
+        counts.push(filled);
+        parts.push(rows);
+    }
+    gather(&mut users, &rooms, &counts);
+    let (locations, sites) = ExportRows::merge(parts);
+    Some(OrgState { users, locations: Some(locations), sites: Some(sites), ..OrgState::default() })
 }
 
 /// [`Probe::in_parts`] of an org file (`None` where a file cannot be read
@@ -618,6 +850,26 @@ fn fit(users: &mut Vec<OrgUser>) {
     if users.capacity() - users.len() > users.len() / 8 {
         users.shrink_to_fit();
     }
+}
+
+/// Keeps, of a list of users made in parts of `rooms` slots each, the
+/// first `counts` of each part (in one pass), and fits the list.
+fn gather(users: &mut Vec<OrgUser>, rooms: &[usize], counts: &[usize]) {
+    if counts.iter().sum::<usize>() < users.len() {
+        let room_of = |part: usize| rooms.get(part).copied().unwrap_or(0);
+        // The slot looked at, its part, and where that part's slots start.
+        let (mut at, mut part, mut first) = (0, 0, 0);
+        users.retain(|_| {
+            while part < rooms.len() && at >= first + room_of(part) {
+                first += room_of(part);
+                part += 1;
+            }
+            let keep = at < first + counts.get(part).copied().unwrap_or(0);
+            at += 1;
+            keep
+        });
+    }
+    fit(users);
 }
 
 fn strip_bom(bytes: &[u8]) -> &[u8] {
@@ -1055,6 +1307,59 @@ mod tests {
         }
     }
 
+    /// The export `csv` read in parts that start after `targets` is the
+    /// export read in one piece; and the parts are used (not read again in
+    /// one piece) unless a cell holds a line break or a row is wrong.
+    fn assert_export_parts_read_alike(csv: &[u8], targets: &[usize]) {
+        let (profile, path) = (Profile::default(), Path::new("e.csv"));
+        let text = String::from_utf8_lossy(csv);
+        let whole =
+            OrgState::read_export_in(Source::decode(csv.to_vec(), None), path, &profile, |_| Vec::new());
+        let after_header = memchr::memchr(b'\n', csv).map_or(csv.len(), |i| i + 1);
+        let relative = targets.iter().map(|&t| t.saturating_sub(after_header)).collect();
+        let parts =
+            OrgState::read_export_in(Source::decode(csv.to_vec(), None), path, &profile, |_| relative);
+        match (&parts, &whole) {
+            (Ok(parts), Ok(whole)) => {
+                assert!(same_org(parts, whole), "{text}\n{targets:?}\n{parts:?}\n{whole:?}");
+                let spare = parts.users.capacity() - parts.users.len();
+                assert!(spare <= parts.users.len() / 8, "{spare} spare for {}", parts.users.len());
+            }
+            (Err(parts), Err(whole)) => assert_eq!(parts.to_string(), whole.to_string(), "{text}"),
+            _ => panic!("{text}\n{targets:?}\nparts: {parts:?}\nwhole: {whole:?}"),
+        }
+        let source = Source::decode(csv.to_vec(), None);
+        let mut reader = source.record_reader();
+        let mut record = Record::default();
+        if !next(&mut reader, &mut record) {
+            return;
+        }
+        let header = Header::parse(&record.fields.iter().collect::<Vec<_>>(), record.line, &profile);
+        let Some(email_column) = header.field(Field::Email) else { return };
+        let rows = ExportRows::new(&header, &profile, path, email_column);
+        let starts: Vec<usize> =
+            targets.iter().filter_map(|&t| line_after(csv, t.max(record.span.end))).collect();
+        // The cells that hold a line break (see `export_user`).
+        let broken = ["two\n", "two\r", "cr\r", "\" \n", "\" \r"].iter().any(|cell| text.contains(cell));
+        match read_export_in_parts(&source, rows, starts) {
+            Some(parts) => assert!(same_org(&parts, whole.as_ref().unwrap()), "{text}"),
+            None => assert!(broken || whole.is_err(), "{text}\n{targets:?}"),
+        }
+    }
+
+    /// A part may start in a blank line that a quoted line break makes of
+    /// two lines (a reader of all the rows skips it): read again in one
+    /// piece, it gives no user `"`.
+    #[test]
+    fn an_export_part_that_starts_in_a_quoted_blank_line_is_not_used() {
+        let csv = b"User ID/Email (Required)\na@x\n\" \n \"\nc@x\n";
+        for at in 0..csv.len() {
+            assert_export_parts_read_alike(csv, &[at]);
+        }
+        let org = OrgState::from_export_csv(csv, Path::new("e.csv"), &Profile::default()).unwrap();
+        assert_eq!(org.users.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), ["a@x", "c@x"]);
+    }
+
     /// [`assert_parts_read_alike`] with a part after each `{` in turn, and
     /// after every one of them.
     fn assert_read_in_any_parts_alike(json: &[u8]) {
@@ -1219,6 +1524,34 @@ mod tests {
                 })
         }
 
+        /// A user of an export: names spelled many ways, cells that need
+        /// quotes.
+        fn export_user() -> impl Strategy<Value = OrgUser> {
+            let name = prop::option::of(prop::sample::select(vec![
+                "Roma",
+                "roma",
+                " ROMA",
+                "Bucureşti",
+                "BUCUREŞTI",
+                "a,b",
+                "say \"hi\"",
+                "two\nlines",
+                "cr\r\nlf",
+            ]));
+            let package =
+                prop::option::of(prop::sample::select(vec!["webex_calling", "webex_meetings", "nope"]));
+            ("[a-c]{1,3}", name.clone(), name.clone(), name, package, prop::option::of("[+]?[0-9]{1,4}"))
+                .prop_map(|(email, display_name, location, site, package, phone_number)| OrgUser {
+                    display_name: display_name.map(str::to_owned),
+                    location: location.map(str::to_owned),
+                    site: site.map(str::to_owned),
+                    package: package.map(str::to_owned),
+                    base_licenses: Some(vec!["calling".into()]),
+                    phone_number,
+                    ..OrgUser::new(format!("{email}@acme.example"))
+                })
+        }
+
         /// A user with keys from a few values, so that they meet.
         fn small_user() -> impl Strategy<Value = OrgUser> {
             let key = || prop::option::of(prop::sample::select(vec!["1", " 1", "2", "X", "x ", "ş", "Ş"]));
@@ -1332,6 +1665,40 @@ mod tests {
                 let mut targets: Vec<usize> = targets.iter().map(|t| t.index(json.len())).collect();
                 targets.sort_unstable();
                 assert_parts_read_alike(json.as_bytes(), &targets, block);
+            }
+
+            /// An export read in parts (after any targets) is the export
+            /// read in one piece: cells with commas, quotes and line breaks,
+            /// `\r\n`, blank lines, names spelled many ways, a wrong row.
+            #[test]
+            fn an_export_read_in_parts_is_the_export_read_in_one(
+                users in prop::collection::vec(export_user(), 0..14),
+                crlf in any::<bool>(),
+                blank in prop::collection::vec(
+                    (any::<prop::sample::Index>(), prop::sample::select(vec!["\n", " \n", "\" \n \"\n"])),
+                    0..3,
+                ),
+                wrong in prop::option::weighted(0.15, (any::<prop::sample::Index>(), prop::sample::select(vec![",", "\n,,\n"]))),
+                targets in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+            ) {
+                let org = OrgState { users, ..OrgState::default() };
+                let profile = Profile::default();
+                let mut lines: Vec<String> = org.to_export_csv(&profile).split_inclusive('\n').map(str::to_owned).collect();
+                for (at, line) in &blank {
+                    let at = at.index(lines.len() + 1);
+                    lines.insert(at, line.to_string());
+                }
+                if let Some((at, what)) = wrong {
+                    let at = at.index(lines.len());
+                    lines[at] = format!("{what}{}", lines[at]);
+                }
+                let mut csv = lines.concat();
+                if crlf {
+                    csv = csv.replace('\n', "\r\n");
+                }
+                let mut targets: Vec<usize> = targets.iter().map(|t| t.index(csv.len())).collect();
+                targets.sort_unstable();
+                assert_export_parts_read_alike(csv.as_bytes(), &targets);
             }
 
             #[test]
