@@ -203,64 +203,28 @@ impl Index {
 impl Tables {
     fn build(org: &OrgState, hasher: &Hasher, max: usize) -> Option<Tables> {
         let users = &org.users;
-        let n = users.len();
-        if n > max {
+        if users.len() > max {
             return None;
         }
-        // Sized first, so that nothing grows (a table that grows holds the
-        // old and the new while it does).
-        let phones = users.iter().filter(|u| u.phone_number.is_some()).count();
-        let extensions = users.iter().filter(|u| u.extension.is_some()).count();
-        let mut t = Tables {
-            by_email: HashTable::with_capacity(n),
-            by_phone: HashTable::with_capacity(phones),
-            by_extension: HashTable::with_capacity(extensions),
-            location_of: Vec::with_capacity(n),
-            user_locations: KeySet::default(),
+        // The tables do not depend on each other: a large org builds them
+        // on two threads.
+        let parallel = users.len() >= PARALLEL_USERS;
+        let ((by_email, by_phone), located) = join(
+            parallel,
+            || join(parallel, || email_table(users, hasher), || phone_table(users, hasher)),
+            || Located::build(users, hasher, max),
+        );
+        let Located { location_of, user_locations, by_extension } = located?;
+        Some(Tables {
+            by_email: by_email?,
+            by_phone: by_phone?,
+            by_extension,
+            location_of,
+            user_locations,
             locations: KeySet::of(org.locations.as_deref(), hasher, max)?,
             sites: KeySet::of(org.sites.as_deref(), hasher, max)?,
             domains: KeySet::of(org.domains.as_deref(), hasher, max)?,
-        };
-        let mut folds = Folds::default();
-        let mut key = Vec::new();
-        // The hash of a user's key, should a table grow after all.
-        let email_hash = |j: u32| {
-            let mut key = KeyBuf::new();
-            fold_into(users.get(j as usize).map_or("", |u| &u.email), &mut key);
-            hasher.hash_one(key.as_bytes())
-        };
-        let phone_hash = |j: u32| hasher.hash_one(users.get(j as usize).map_or(&[][..], phone));
-        for (i, user) in users.iter().enumerate() {
-            let i = u32::try_from(i).ok()?;
-            key.clear();
-            folds.fold_into(&user.email, &mut key, hasher);
-            let eq = |j| email_is(users, j, &key);
-            insert_first(&mut t.by_email, hasher.hash_one(&key[..]), i, eq, email_hash);
-            let number = phone(user);
-            if !number.is_empty() {
-                let eq = |j: u32| users.get(j as usize).is_some_and(|u| phone(u) == number);
-                insert_first(&mut t.by_phone, hasher.hash_one(number), i, eq, phone_hash);
-            }
-            key.clear();
-            folds.fold_into(user.location.as_deref().unwrap_or(""), &mut key, hasher);
-            let location = t.user_locations.intern(&key, hasher, max)?;
-            t.location_of.push(location);
-            let ext = extension(user);
-            if !ext.is_empty() {
-                let Tables { by_extension, location_of, .. } = &mut t;
-                let location_of = &*location_of;
-                let hash_of = |j: u32| {
-                    let location = location_of.get(j as usize).copied().unwrap_or(u32::MAX);
-                    hasher.hash_one((location, users.get(j as usize).map_or(&[][..], extension)))
-                };
-                let eq = |j: u32| {
-                    location_of.get(j as usize) == Some(&location)
-                        && users.get(j as usize).is_some_and(|u| extension(u) == ext)
-                };
-                insert_first(by_extension, hasher.hash_one((location, ext)), i, eq, hash_of);
-            }
-        }
-        Some(t)
+        })
     }
 
     /// Whether user `j` has the extension `ext` in the location `location`.
@@ -274,6 +238,99 @@ impl Tables {
             self.location_of.get(j as usize) == Some(&location)
                 && users.get(j as usize).is_some_and(|u| extension(u) == ext)
         }
+    }
+}
+
+/// An org with fewer users builds its index on one thread: handing work
+/// to the pool costs more than the tables of a few thousand users.
+pub(super) const PARALLEL_USERS: usize = 4096;
+
+/// `(a(), b())`, on two threads of the pool when `parallel`.
+fn join<A: Send, B: Send>(
+    parallel: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if parallel {
+        rayon::join(a, b)
+    } else {
+        (a(), b())
+    }
+}
+
+/// The first user with each email key; `None` past 32-bit positions.
+fn email_table(users: &[OrgUser], hasher: &Hasher) -> Option<HashTable<u32>> {
+    // Sized first, so that nothing grows (a table that grows holds the
+    // old and the new while it does).
+    let mut table = HashTable::with_capacity(users.len());
+    let mut folds = Folds::default();
+    let mut key = Vec::new();
+    // The hash of a user's key, should the table grow after all.
+    let hash_of = |j: u32| {
+        let mut key = KeyBuf::new();
+        fold_into(users.get(j as usize).map_or("", |u| &u.email), &mut key);
+        hasher.hash_one(key.as_bytes())
+    };
+    for (i, user) in users.iter().enumerate() {
+        let i = u32::try_from(i).ok()?;
+        key.clear();
+        folds.fold_into(&user.email, &mut key, hasher);
+        insert_first(&mut table, hasher.hash_one(&key[..]), i, |j| email_is(users, j, &key), hash_of);
+    }
+    Some(table)
+}
+
+/// The first user with each phone number.
+fn phone_table(users: &[OrgUser], hasher: &Hasher) -> Option<HashTable<u32>> {
+    let mut table = HashTable::with_capacity(users.iter().filter(|u| u.phone_number.is_some()).count());
+    let hash_of = |j: u32| hasher.hash_one(users.get(j as usize).map_or(&[][..], phone));
+    for (i, user) in users.iter().enumerate() {
+        let i = u32::try_from(i).ok()?;
+        let number = phone(user);
+        if !number.is_empty() {
+            let eq = |j: u32| users.get(j as usize).is_some_and(|u| phone(u) == number);
+            insert_first(&mut table, hasher.hash_one(number), i, eq, hash_of);
+        }
+    }
+    Some(table)
+}
+
+/// The users' locations, and the first user with each extension in each.
+struct Located {
+    location_of: Vec<u32>,
+    user_locations: KeySet,
+    by_extension: HashTable<u32>,
+}
+
+impl Located {
+    fn build(users: &[OrgUser], hasher: &Hasher, max: usize) -> Option<Located> {
+        let extensions = users.iter().filter(|u| u.extension.is_some()).count();
+        let mut by_extension = HashTable::with_capacity(extensions);
+        let mut location_of = Vec::with_capacity(users.len());
+        let mut user_locations = KeySet::default();
+        let mut folds = Folds::default();
+        let mut key = Vec::new();
+        for (i, user) in users.iter().enumerate() {
+            let i = u32::try_from(i).ok()?;
+            key.clear();
+            folds.fold_into(user.location.as_deref().unwrap_or(""), &mut key, hasher);
+            let location = user_locations.intern(&key, hasher, max)?;
+            location_of.push(location);
+            let ext = extension(user);
+            if !ext.is_empty() {
+                let location_of = &location_of;
+                let hash_of = |j: u32| {
+                    let location = location_of.get(j as usize).copied().unwrap_or(u32::MAX);
+                    hasher.hash_one((location, users.get(j as usize).map_or(&[][..], extension)))
+                };
+                let eq = |j: u32| {
+                    location_of.get(j as usize) == Some(&location)
+                        && users.get(j as usize).is_some_and(|u| extension(u) == ext)
+                };
+                insert_first(&mut by_extension, hasher.hash_one((location, ext)), i, eq, hash_of);
+            }
+        }
+        Some(Located { location_of, user_locations, by_extension })
     }
 }
 
@@ -408,7 +465,7 @@ impl KeySet {
 /// An export names the same few locations and sites again and again,
 /// spelled the same: a name met before, byte for byte, is known without
 /// folding it again.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct Distinct {
     pub(super) spellings: HashTable<String>,
     pub(super) folded: HashTable<Vec<u8>>,

@@ -103,6 +103,13 @@ pub(super) enum Halt {
     Short(usize),
     /// Not the usual file: serde reads it.
     Odd,
+    /// A part of the file is read: the next user starts where the part was
+    /// to stop (see [`OrgReader::stop`]).
+    Stop,
+    /// A part of the file went past the place it was to stop at, not
+    /// between two users: the guess of where parts start was wrong, not
+    /// the file.
+    Missed,
 }
 
 /// A unit that fails for want of text fails within this many bytes of the
@@ -116,42 +123,178 @@ const LOOK_AHEAD: usize = 64;
 /// (a user) longer than that makes room for itself.
 pub(super) const BLOCK: usize = 128 << 10;
 
-/// The org JSON read one unit at a time — the org's `{`, one field, one
-/// user — so that the text can come in blocks: a unit cut short by the end
-/// of a block is read again once the next block is there.
-pub(super) struct OrgReader {
-    org: OrgState,
-    seen: Seen,
-    next: Next,
+/// The bit of the users list in a [`Seen`] of the org's fields.
+const USERS: Seen = 1 << 6;
+
+/// Where an [`OrgReader`] puts the users it reads.
+pub(super) trait Users {
+    /// How many it holds.
+    fn len(&self) -> usize;
+    /// A new user, empty, at the end.
+    fn push(&mut self) -> Option<&mut OrgUser>;
+    /// Drops the users from `len` on (a unit that failed is read again).
+    fn truncate(&mut self, len: usize);
+}
+
+/// The users of a file read in one piece: a list that grows.
+pub(super) struct Grown {
+    list: Vec<OrgUser>,
     /// How many users the file is expected to hold: room is made for them
     /// all at the first, rather than doubling as they come (a user is 288
     /// bytes, and while a list doubles the old and the new are alive).
-    users: usize,
+    hint: usize,
+}
+
+impl Grown {
+    pub(super) fn new(hint: usize) -> Grown {
+        Grown { list: Vec::new(), hint }
+    }
+
+    /// The users, in a list no larger than it needs.
+    pub(super) fn into_list(self) -> Vec<OrgUser> {
+        let mut list = self.list;
+        fit(&mut list);
+        list
+    }
+}
+
+impl Users for Grown {
+    fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    fn push(&mut self) -> Option<&mut OrgUser> {
+        if self.list.capacity() == 0 {
+            // When the hint is more than memory allows, the list grows as
+            // it would have.
+            let _ = self.list.try_reserve_exact(self.hint);
+        }
+        // Read in place: a user is 288 bytes to move.
+        self.list.push(OrgUser::default());
+        self.list.last_mut()
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.list.truncate(len);
+    }
+}
+
+/// The users of one part of a file read in parts: the part's slots of the
+/// org's list, made empty before the parts are read, filled from the
+/// first. Users past the slots (the part was not where it was thought to
+/// be: it does not count) go to a list of their own, so that the part is
+/// read as the serial reader reads it.
+pub(super) struct Slots<'s> {
+    slots: &'s mut [OrgUser],
+    len: usize,
+    more: Vec<OrgUser>,
+}
+
+impl<'s> Slots<'s> {
+    pub(super) fn new(slots: &'s mut [OrgUser]) -> Slots<'s> {
+        Slots { slots, len: 0, more: Vec::new() }
+    }
+
+    /// How many slots are filled; `None` when the users did not fit.
+    pub(super) fn filled(&self) -> Option<usize> {
+        self.more.is_empty().then_some(self.len)
+    }
+}
+
+impl Users for Slots<'_> {
+    fn len(&self) -> usize {
+        self.len + self.more.len()
+    }
+
+    fn push(&mut self) -> Option<&mut OrgUser> {
+        match self.slots.get_mut(self.len) {
+            Some(slot) => {
+                self.len += 1;
+                Some(slot)
+            }
+            None => {
+                self.more.push(OrgUser::default());
+                self.more.last_mut()
+            }
+        }
+    }
+
+    /// The slots dropped are emptied, to be filled again.
+    fn truncate(&mut self, len: usize) {
+        self.more.truncate(len.saturating_sub(self.slots.len()));
+        for slot in self.slots.get_mut(len..self.len).unwrap_or_default() {
+            *slot = OrgUser::default();
+        }
+        self.len = self.len.min(len);
+    }
+}
+
+/// The org JSON read one unit at a time — the org's `{`, one field, one
+/// user — so that the text can come in blocks: a unit cut short by the end
+/// of a block is read again once the next block is there.
+pub(super) struct OrgReader<U> {
+    org: OrgState,
+    seen: Seen,
+    next: Next,
+    users: U,
+    /// Where the reader of a part stops: at the first user that starts
+    /// there (or [`Halt::Missed`] past it). `None`: at the end of the org.
+    stop: Option<usize>,
     /// Lent to each [`Json`] of the reader.
     scratch: Scratch,
 }
 
-impl OrgReader {
-    pub(super) fn new(users: usize) -> OrgReader {
-        OrgReader { org: OrgState::default(), seen: 0, next: Next::Open, users, scratch: Scratch::default() }
+impl OrgReader<Grown> {
+    pub(super) fn new(users: usize) -> OrgReader<Grown> {
+        let users = Grown::new(users);
+        OrgReader {
+            org: OrgState::default(),
+            seen: 0,
+            next: Next::Open,
+            users,
+            stop: None,
+            scratch: Scratch::default(),
+        }
     }
 
+    /// The org read, its list of users no larger than it needs (the hint
+    /// counts every `{` of the file, and strings may hold some).
+    pub(super) fn finish(mut self) -> OrgState {
+        self.org.users = self.users.into_list();
+        self.org
+    }
+}
+
+impl<U: Users> OrgReader<U> {
     /// A reader of `text` from `pos` on, with this reader's buffers.
     pub(super) fn json<'a>(&mut self, text: &'a str, pos: usize) -> Json<'a> {
         Json { text, pos, scratch: std::mem::take(&mut self.scratch) }
     }
 
-    /// Reads units from `json` until the org ends or a unit fails (a
-    /// half-read user is dropped); takes the buffers back.
-    pub(super) fn advance(&mut self, json: &mut Json<'_>) -> Halt {
+    /// Reads units from `json` (whose text is at `base` in the file) until
+    /// the org ends, the part stops, or a unit fails (a half-read user is
+    /// dropped); takes the buffers back.
+    pub(super) fn advance(&mut self, json: &mut Json<'_>, base: usize) -> Halt {
         let halt = loop {
-            if self.next == Next::Tail {
-                json.skip_whitespace();
-                break if json.pos == json.text.len() { Halt::End } else { Halt::Odd };
+            match (self.next, self.stop) {
+                (Next::Tail, _) => {
+                    json.skip_whitespace();
+                    break if json.pos == json.text.len() { Halt::End } else { Halt::Odd };
+                }
+                // Between two users, where the serial reader would be too:
+                // the next part reads on from here.
+                (Next::User, Some(stop)) => {
+                    json.skip_whitespace();
+                    let at = base + json.pos;
+                    if at >= stop {
+                        break if at == stop { Halt::Stop } else { Halt::Missed };
+                    }
+                }
+                _ => {}
             }
-            let (start, users) = (json.pos, self.org.users.len());
+            let (start, users) = (json.pos, self.users.len());
             if self.unit(json).is_none() {
-                self.org.users.truncate(users);
+                self.users.truncate(users);
                 break if json.text.len().saturating_sub(json.pos) <= LOOK_AHEAD {
                     Halt::Short(start)
                 } else {
@@ -198,15 +341,7 @@ impl OrgReader {
                 self.seen = seen;
             }
             Next::User => {
-                let users = &mut self.org.users;
-                if users.capacity() == 0 {
-                    // When the hint is more than memory allows, the list
-                    // grows as it would have.
-                    let _ = users.try_reserve_exact(self.users);
-                }
-                // Read in place: a user is 288 bytes to move.
-                users.push(OrgUser::default());
-                json.user(users.last_mut()?)?;
+                json.user(self.users.push()?)?;
                 if !json.next_is(b',') {
                     json.expect(b']')?;
                     self.next = json.after_field()?;
@@ -216,12 +351,49 @@ impl OrgReader {
         }
         Some(())
     }
+}
 
-    /// The org read, its list of users no larger than it needs (the hint
-    /// counts every `{` of the file, and strings may hold some).
-    pub(super) fn finish(mut self) -> OrgState {
-        fit(&mut self.org.users);
-        self.org
+/// Reads units into `reader` from `input`, which starts at byte `start` of
+/// the file, a block of `block` bytes at a time, until the org ends or the
+/// part stops (see [`Halt`]; never [`Halt::Short`]). A byte order mark at
+/// the start of the file is skipped. Blocks are filled up to `soft_end` at
+/// first (where a part should stop: the rest is the next part's), and past
+/// it only when a unit needs more.
+fn read_blocks<U: Users>(
+    reader: &mut OrgReader<U>,
+    input: impl std::io::Read,
+    start: usize,
+    block: usize,
+    soft_end: Option<usize>,
+) -> std::io::Result<Halt> {
+    // At least three bytes: the first block holds the byte order mark.
+    let mut blocks =
+        Blocks { input, buf: vec![0; block.max(3)], filled: 0, eof: false, offset: start, soft_end };
+    blocks.refill(0)?;
+    let mut from = if start == 0 && blocks.text().starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    loop {
+        // A block may end inside a character: the text stops before it,
+        // and the next block completes it.
+        let text = match std::str::from_utf8(blocks.text()) {
+            Ok(text) => text,
+            Err(e) if e.error_len().is_none() && !blocks.eof => {
+                match std::str::from_utf8(blocks.text().get(..e.valid_up_to()).unwrap_or_default()) {
+                    Ok(text) => text,
+                    Err(_) => return Ok(Halt::Odd),
+                }
+            }
+            Err(_) => return Ok(Halt::Odd),
+        };
+        let mut json = reader.json(text, from);
+        from = match reader.advance(&mut json, blocks.offset) {
+            Halt::End if blocks.eof => return Ok(Halt::End),
+            Halt::End => text.len(),
+            Halt::Short(unit) if !blocks.eof => unit,
+            Halt::Short(_) | Halt::Odd => return Ok(Halt::Odd),
+            halt @ (Halt::Stop | Halt::Missed) => return Ok(halt),
+        };
+        blocks.refill(from)?;
+        from = 0;
     }
 }
 
@@ -256,6 +428,11 @@ struct Blocks<R> {
     /// How much of `buf` holds text.
     filled: usize,
     eof: bool,
+    /// Where `buf` starts in the file.
+    offset: usize,
+    /// Where in the file the buffer is filled up to, until the text
+    /// reaches it (see [`read_blocks`]).
+    soft_end: Option<usize>,
 }
 
 impl<R: std::io::Read> Blocks<R> {
@@ -264,16 +441,22 @@ impl<R: std::io::Read> Blocks<R> {
     }
 
     /// Keeps the text from `keep` on, at the front, and reads until the
-    /// buffer is full or the input ends. A buffer full of what is kept
-    /// grows: every call reads something, or finds the end.
+    /// buffer is full (or holds the text up to the soft end) or the input
+    /// ends. A buffer full of what is kept grows: every call reads
+    /// something, or finds the end.
     fn refill(&mut self, keep: usize) -> std::io::Result<()> {
         let keep = keep.min(self.filled);
         self.buf.copy_within(keep..self.filled, 0);
         self.filled -= keep;
+        self.offset += keep;
         if self.filled == self.buf.len() {
             self.buf.resize(self.buf.len() * 2, 0);
         }
-        while let Some(free) = self.buf.get_mut(self.filled..).filter(|free| !free.is_empty()) {
+        let end = match self.soft_end {
+            Some(end) if self.offset + self.filled < end => (end - self.offset).min(self.buf.len()),
+            _ => self.buf.len(),
+        };
+        while let Some(free) = self.buf.get_mut(self.filled..end).filter(|free| !free.is_empty()) {
             match self.input.read(free) {
                 Ok(0) => {
                     self.eof = true;
@@ -288,51 +471,388 @@ impl<R: std::io::Read> Blocks<R> {
     }
 }
 
+/// Input read at any place, by many threads at once: a file, or bytes in
+/// memory.
+pub(super) trait At: Sync {
+    /// Reads into `buf` from byte `offset` on; 0 at the end.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize>;
+}
+
+impl At for [u8] {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let rest = usize::try_from(offset).ok().and_then(|at| self.get(at..)).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        if let (Some(to), Some(from)) = (buf.get_mut(..n), rest.get(..n)) {
+            to.copy_from_slice(from);
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(unix)]
+impl At for std::fs::File {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        std::os::unix::fs::FileExt::read_at(self, buf, offset)
+    }
+}
+
+/// An [`At`] read in order from `offset` on, failing as
+/// [`Bounded`](crate::limits::Bounded) does once more than `left` bytes
+/// would be read (`max` is the file limit, for the message).
+pub(super) struct ReadAt<'a, S: ?Sized> {
+    source: &'a S,
+    offset: u64,
+    left: u64,
+    max: u64,
+}
+
+impl<'a, S: ?Sized> ReadAt<'a, S> {
+    /// Reads from byte `offset` on, up to byte `max` of the file.
+    pub(super) fn new(source: &'a S, offset: usize, max: u64) -> ReadAt<'a, S> {
+        let offset = offset as u64;
+        ReadAt { source, offset, left: max.saturating_sub(offset), max }
+    }
+}
+
+impl<S: At + ?Sized> std::io::Read for ReadAt<'_, S> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.source.read_at(buf, self.offset)?;
+        self.left = self
+            .left
+            .checked_sub(n as u64)
+            .ok_or_else(|| std::io::Error::other(crate::limits::TooLong(self.max)))?;
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// Where the parts of an org JSON read in parallel start, and how many `{`
+/// each holds: found by a first pass over the file, a block at a time.
+///
+/// A part (after the first) starts at a `{` that follows a `}` and a `,`
+/// (whitespace between): where a user starts, when it is not inside a
+/// string. The guess is checked as the parts are read: a part is used only
+/// when the part before it stops, between two users, exactly where it
+/// starts (see [`read_parallel`]).
+#[derive(Debug, Default)]
+pub(super) struct Parts {
+    /// Where to start looking for each part after the first, in order.
+    targets: Vec<usize>,
+    /// Where each part after the first starts.
+    pub(super) starts: Vec<usize>,
+    /// How many `{` each part holds.
+    pub(super) braces: Vec<usize>,
+}
+
+impl Parts {
+    pub(super) fn new(targets: Vec<usize>) -> Parts {
+        Parts { targets, starts: Vec::new(), braces: vec![0] }
+    }
+
+    /// How many `{` the file holds.
+    pub(super) fn braces(&self) -> usize {
+        self.braces.iter().sum()
+    }
+
+    /// Counts the `{` of `block`, the file's bytes from `at`, and finds the
+    /// parts that start in it. (A start cut by the end of a block is
+    /// missed: the next one is taken.)
+    pub(super) fn scan(&mut self, block: &[u8], at: usize) {
+        let mut counted = 0;
+        while let Some(&target) = self.targets.get(self.starts.len()) {
+            let after = self.starts.last().map_or(0, |&s| s + 1).max(target);
+            let from = after.saturating_sub(at);
+            if from >= block.len() {
+                break;
+            }
+            let Some(start) = user_start(block, from) else { break };
+            if let Some(braces) = self.braces.last_mut() {
+                *braces += json::braces(block.get(counted..start).unwrap_or_default());
+            }
+            self.starts.push(at + start);
+            self.braces.push(0);
+            counted = start;
+        }
+        if let Some(braces) = self.braces.last_mut() {
+            *braces += json::braces(block.get(counted..).unwrap_or_default());
+        }
+    }
+}
+
+impl Parts {
+    /// [`Parts::scan`] of a whole file, on the rayon pool: the bytes from
+    /// each target to the next (from the start to the first, from the last
+    /// to the end) are scanned by a task, for the first part that starts
+    /// in them and the `{` before and after it. (A stretch where no part
+    /// starts adds to the part before.) Also gives the file's length; `max`
+    /// is the file limit, as in [`read_parallel`].
+    pub(super) fn scan_parallel<S: At + ?Sized>(
+        source: &S,
+        targets: Vec<usize>,
+        block: usize,
+        max: u64,
+    ) -> std::io::Result<(Parts, usize)> {
+        use rayon::prelude::*;
+        let stretches: Vec<(usize, Option<usize>)> = std::iter::once(0)
+            .chain(targets.iter().copied())
+            .zip(targets.iter().copied().map(Some).chain(std::iter::once(None)))
+            .collect();
+        let scanned: Vec<std::io::Result<Stretch>> = stretches
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|(from, to)| Stretch::scan(source, from, to, from > 0, block, max))
+            .collect();
+        let mut parts = Parts::new(targets);
+        let mut len = None;
+        for stretch in scanned {
+            let stretch = stretch?;
+            if let Some(braces) = parts.braces.last_mut() {
+                *braces += stretch.before;
+            }
+            if let Some(start) = stretch.start {
+                parts.starts.push(start);
+                parts.braces.push(stretch.after);
+            }
+            // The file ends where the first stretch that reaches its end
+            // ends (the next start past it).
+            if stretch.eof {
+                len = len.or(Some(stretch.end));
+            }
+        }
+        Ok((parts, len.unwrap_or(0)))
+    }
+}
+
+/// What a task of [`Parts::scan_parallel`] finds in its bytes.
+#[derive(Default)]
+struct Stretch {
+    /// Where the first part that starts in them starts.
+    start: Option<usize>,
+    /// How many `{` come before it (all, when none starts), and from it on.
+    before: usize,
+    after: usize,
+    /// Where the bytes end, and whether the file ends there.
+    end: usize,
+    eof: bool,
+}
+
+impl Stretch {
+    /// Scans the bytes of `source` from `from` to `to` (to the end: `None`),
+    /// a block at a time, for a part's start when `find`.
+    fn scan<S: At + ?Sized>(
+        source: &S,
+        from: usize,
+        to: Option<usize>,
+        find: bool,
+        block: usize,
+        max: u64,
+    ) -> std::io::Result<Stretch> {
+        let mut input = ReadAt::new(source, from, max);
+        let mut buf = vec![0; block.max(1)];
+        let mut stretch = Stretch { end: from, ..Stretch::default() };
+        loop {
+            let want = to.map_or(buf.len(), |to| to.saturating_sub(stretch.end).min(buf.len()));
+            let Some(buf) = buf.get_mut(..want).filter(|buf| !buf.is_empty()) else { break };
+            let n = read_full(&mut input, buf)?;
+            let bytes = buf.get(..n).unwrap_or_default();
+            let start = if find && stretch.start.is_none() { user_start(bytes, 0) } else { None };
+            match (start, stretch.start) {
+                (Some(start), _) => {
+                    stretch.before += json::braces(bytes.get(..start).unwrap_or_default());
+                    stretch.after += json::braces(bytes.get(start..).unwrap_or_default());
+                    stretch.start = Some(stretch.end + start);
+                }
+                (None, Some(_)) => stretch.after += json::braces(bytes),
+                (None, None) => stretch.before += json::braces(bytes),
+            }
+            stretch.end += n;
+            if n < want {
+                stretch.eof = true;
+                break;
+            }
+        }
+        Ok(stretch)
+    }
+}
+
+/// The first `{` of `block` from `from` on that follows a `}` and a `,`,
+/// whitespace between, all in `block`.
+fn user_start(block: &[u8], from: usize) -> Option<usize> {
+    let ws = |b: &u8| matches!(b, b' ' | b'\n' | b'\t' | b'\r');
+    let before = |end: usize, b: u8| {
+        let i = block.get(..end)?.iter().rposition(|c| !ws(c))?;
+        (block.get(i) == Some(&b)).then_some(i)
+    };
+    let rest = block.get(from..)?;
+    memchr::memchr_iter(b'{', rest)
+        .map(|i| from + i)
+        .find(|&i| before(i, b',').and_then(|comma| before(comma, b'}')).is_some())
+}
+
+/// What reading an org JSON in parts gave.
+#[derive(Debug)]
+pub(super) enum Parallel {
+    /// The org, as the serial reader reads it (boxed: an org is some 600
+    /// bytes, with room for its index).
+    Read(Box<OrgState>),
+    /// Not the usual file: serde reads it (so the serial reader would say).
+    Odd,
+    /// A part did not start where a user does: the serial reader decides.
+    Missed,
+}
+
+/// What a part gave.
+struct Part {
+    halt: Halt,
+    /// The org's fields the part read (before the users for the first,
+    /// after them for the last), and which.
+    org: OrgState,
+    seen: Seen,
+    users: usize,
+}
+
+/// Reads the org JSON of `source` (`len` bytes) in the parts of `parts`, in
+/// parallel on the rayon pool, into one list of users made first.
+///
+/// The result is the serial reader's (`read_from`), or [`Parallel::Missed`]:
+/// the first part is read from the start of the file; a later part is used
+/// only when the part before it stopped between two users exactly where it
+/// starts, and it starts in the state the serial reader is in there (a
+/// user comes next, and the users list is a field seen; the fields the
+/// last part reads after the list must be others than the first read
+/// before it). A part that fails where it is used fails the serial reader
+/// there too. Each part has room for as many users as it holds `{`, and
+/// for as many as its bytes can hold (14 or more a user): needing more is
+/// a wrong guess of where parts start.
+pub(super) fn read_parallel<S: At + ?Sized>(
+    source: &S,
+    parts: &Parts,
+    len: usize,
+    block: usize,
+    max: u64,
+) -> std::io::Result<Parallel> {
+    use rayon::prelude::*;
+    let starts: Vec<usize> = std::iter::once(0).chain(parts.starts.iter().copied()).collect();
+    let ends = parts.starts.iter().copied().chain(std::iter::once(len));
+    let rooms: Vec<usize> = starts
+        .iter()
+        .zip(ends)
+        .zip(&parts.braces)
+        .enumerate()
+        .map(|(i, ((&start, end), &braces))| {
+            // The first part holds the org's `{`.
+            braces.saturating_sub(usize::from(i == 0)).min(end.saturating_sub(start) / 14)
+        })
+        .collect();
+    let room = rooms.iter().sum();
+    let mut users = Vec::new();
+    if users.try_reserve_exact(room).is_err() {
+        return Ok(Parallel::Missed);
+    }
+    // Made on the pool: the pages of a large list are touched by both
+    // threads.
+    users.par_extend((0..room).into_par_iter().map(|_| OrgUser::default()));
+    let mut slots = Vec::with_capacity(rooms.len());
+    let mut rest = users.as_mut_slice();
+    for &room in &rooms {
+        let n = room.min(rest.len());
+        let (part, after) = std::mem::take(&mut rest).split_at_mut(n);
+        slots.push(part);
+        rest = after;
+    }
+    let last = starts.len() - 1;
+    let read: Vec<std::io::Result<Part>> = slots
+        .into_par_iter()
+        .with_max_len(1)
+        .enumerate()
+        .map(|(i, slots)| {
+            let start = starts.get(i).copied().unwrap_or(len);
+            let stop = starts.get(i + 1).copied();
+            let users = Slots::new(slots);
+            let (seen, next) = if i == 0 { (0, Next::Open) } else { (USERS, Next::User) };
+            let mut reader =
+                OrgReader { org: OrgState::default(), seen, next, users, stop, scratch: Scratch::default() };
+            let input = ReadAt::new(source, start, max);
+            let halt = read_blocks(&mut reader, input, start, block, stop)?;
+            // More users than slots: the part was not where it was thought
+            // (it failing is still the serial reader failing).
+            let halt = match halt {
+                Halt::Stop | Halt::End if !reader.users.more.is_empty() => Halt::Missed,
+                halt => halt,
+            };
+            Ok(Part { halt, org: reader.org, seen: reader.seen, users: reader.users.len })
+        })
+        .collect();
+    let mut counts = Vec::with_capacity(read.len());
+    let (mut org, mut first_seen) = (OrgState::default(), 0);
+    for (i, part) in read.into_iter().enumerate() {
+        let part = part?;
+        match (part.halt, i == last) {
+            (Halt::Stop, false) | (Halt::End, true) => {}
+            (Halt::Odd, _) => return Ok(Parallel::Odd),
+            _ => return Ok(Parallel::Missed),
+        }
+        if i == 0 {
+            (org, first_seen) = (part.org, part.seen);
+        } else if i == last {
+            // A field of the org both before and after the users: serde
+            // says it is a duplicate.
+            if part.seen & first_seen & !USERS != 0 {
+                return Ok(Parallel::Odd);
+            }
+            take_fields(&mut org, part.org, part.seen);
+        }
+        counts.push(part.users);
+    }
+    // (The slots no part filled go: none, unless strings hold braces.)
+    gather(&mut users, &rooms, &counts);
+    org.users = users;
+    Ok(Parallel::Read(Box::new(org)))
+}
+
+/// Sets the fields of the org `seen` says `from` read.
+fn take_fields(to: &mut OrgState, from: OrgState, seen: Seen) {
+    let has = |field: usize| seen & (1 << field) != 0;
+    let OrgState { name, package, packages, domains, locations, sites, .. } = from;
+    if has(0) {
+        to.name = name;
+    }
+    if has(1) {
+        to.package = package;
+    }
+    if has(2) {
+        to.packages = packages;
+    }
+    if has(3) {
+        to.domains = domains;
+    }
+    if has(4) {
+        to.locations = locations;
+    }
+    if has(5) {
+        to.sites = sites;
+    }
+}
+
 impl<'a> Json<'a> {
     /// Reads an org held whole in memory (without a byte order mark).
     pub(super) fn read(bytes: &'a [u8]) -> Option<OrgState> {
         let text = std::str::from_utf8(bytes).ok()?;
         let mut reader = OrgReader::new(users_hint(braces(bytes), bytes.len()));
         let mut json = reader.json(text, 0);
-        (reader.advance(&mut json) == Halt::End).then(|| reader.finish())
+        (reader.advance(&mut json, 0) == Halt::End).then(|| reader.finish())
     }
 
     /// Reads an org from `input` a block of `block` bytes at a time, never
     /// holding the whole file; `Ok(None)` when serde must read it. `users`
-    /// is the hint of [`OrgReader`]. A byte order mark is skipped.
+    /// is the hint of [`Grown`]. A byte order mark is skipped.
     pub(super) fn read_from(
         input: impl std::io::Read,
         users: usize,
         block: usize,
     ) -> std::io::Result<Option<OrgState>> {
         let mut reader = OrgReader::new(users);
-        // At least three bytes: the first block holds the byte order mark.
-        let mut blocks = Blocks { input, buf: vec![0; block.max(3)], filled: 0, eof: false };
-        blocks.refill(0)?;
-        let mut start = if blocks.text().starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-        loop {
-            // A block may end inside a character: the text stops before
-            // it, and the next block completes it.
-            let text = match std::str::from_utf8(blocks.text()) {
-                Ok(text) => text,
-                Err(e) if e.error_len().is_none() && !blocks.eof => {
-                    match std::str::from_utf8(blocks.text().get(..e.valid_up_to()).unwrap_or_default()) {
-                        Ok(text) => text,
-                        Err(_) => return Ok(None),
-                    }
-                }
-                Err(_) => return Ok(None),
-            };
-            let mut json = reader.json(text, start);
-            start = match reader.advance(&mut json) {
-                Halt::End if blocks.eof => return Ok(Some(reader.finish())),
-                Halt::End => text.len(),
-                Halt::Short(unit) if !blocks.eof => unit,
-                Halt::Short(_) | Halt::Odd => return Ok(None),
-            };
-            blocks.refill(start)?;
-            start = 0;
-        }
+        Ok((read_blocks(&mut reader, input, 0, block, None)? == Halt::End).then(|| reader.finish()))
     }
 
     pub(super) fn user(&mut self, user: &mut OrgUser) -> Option<()> {

@@ -35,7 +35,7 @@ use crate::check::FileReport;
 use crate::error::{location_of, Error, Location, Result};
 use crate::header::{Field, Header};
 use crate::profile::Profile;
-use crate::read::{Record, Source};
+use crate::read::{Record, RecordReader, Source};
 use crate::row::{Flag, Row};
 
 mod index;
@@ -344,27 +344,60 @@ impl OrgState {
     ///
     /// A JSON file is read twice and never held whole: once to count its
     /// users (so that their list is allocated once, at its size), then a
-    /// block at a time into the org. An org takes about one and a half
-    /// times its JSON in memory, so holding the file too would make the
-    /// peak some two thirds higher. (A pipe cannot be read twice: it is
-    /// read whole, once. An export is read whole.)
+    /// block at a time into the org — a large one in parts, on the threads
+    /// of the rayon pool. An org takes about one and a half times its JSON
+    /// in memory, so holding the file too would make the peak some two
+    /// thirds higher. (A pipe cannot be read twice: it is read whole, once.
+    /// An export is read whole.)
     pub fn from_path(path: impl AsRef<Path>, profile: &Profile) -> Result<OrgState> {
-        let path = path.as_ref();
+        OrgState::read_path(path.as_ref(), profile, PART_BYTES)
+    }
+
+    /// [`OrgState::from_path`], a JSON file read in parts of some
+    /// `part_bytes` bytes (see [`targets`]).
+    ///
+    /// The first pass over the file also finds where the parts start, and
+    /// how many `{` each holds; the parts are then read in parallel (see
+    /// [`read_parallel`]). When a part does not start where a user does,
+    /// the file is read again in one piece.
+    fn read_path(path: &Path, profile: &Profile, part_bytes: usize) -> Result<OrgState> {
         let limits = crate::limits::Limits::UNLIMITED.with_max_file_bytes(MAX_ORG_FILE_BYTES);
         let file = limits.open_path(path).map_err(too_large)?;
-        if !file.metadata().is_ok_and(|m| m.is_file()) {
-            let bytes = limits.read(path, file).map_err(too_large)?;
-            return OrgState::parse(Cow::Owned(bytes), path, profile);
-        }
+        let size = match file.metadata() {
+            Ok(m) if m.is_file() => usize::try_from(m.len()).unwrap_or(usize::MAX),
+            _ => {
+                let bytes = limits.read(path, file).map_err(too_large)?;
+                return OrgState::parse(Cow::Owned(bytes), path, profile);
+            }
+        };
         let read_error = |e| too_large(crate::limits::Limits::read_error(path, e));
         let bounded = || crate::limits::Bounded::new(&file, MAX_ORG_FILE_BYTES);
         let rewind = || (&file).seek(SeekFrom::Start(0)).map_err(read_error);
-        let probe = Probe::of(bounded(), path, BLOCK).map_err(read_error)?;
-        if let Some(braces) = probe.braces {
-            rewind()?;
-            let users = users_hint(braces, probe.len);
-            if let Some(org) = Json::read_from(bounded(), users, BLOCK).map_err(read_error)? {
-                return Ok(org);
+        let targets = targets(size, part_bytes);
+        let parallel = match targets.is_empty() {
+            true => None,
+            false => probe_file_in_parts(&file, path, targets.clone()).map_err(read_error)?,
+        };
+        let probe = match parallel {
+            Some(probe) => probe,
+            None => Probe::of(bounded(), path, BLOCK, targets).map_err(read_error)?,
+        };
+        if let Some(parts) = &probe.parts {
+            let parallel = match parts.starts.is_empty() {
+                true => Parallel::Missed,
+                false => read_file_in_parts(&file, parts, probe.len).map_err(read_error)?,
+            };
+            match parallel {
+                Parallel::Read(org) => return Ok(*org),
+                // Read serially, it would be odd too.
+                Parallel::Odd => {}
+                Parallel::Missed => {
+                    rewind()?;
+                    let users = users_hint(parts.braces(), probe.len);
+                    if let Some(org) = Json::read_from(bounded(), users, BLOCK).map_err(read_error)? {
+                        return Ok(org);
+                    }
+                }
             }
         }
         // An export, or JSON the quick reader leaves to serde: read whole,
@@ -375,7 +408,7 @@ impl OrgState {
         let _ = bytes.try_reserve_exact(probe.len.saturating_add(1));
         bounded().read_to_end(&mut bytes).map_err(read_error)?;
         drop(file);
-        match probe.braces {
+        match probe.parts {
             Some(_) => OrgState::serde_json(strip_bom(&bytes), path),
             None => OrgState::parse(Cow::Owned(bytes), path, profile),
         }
@@ -399,9 +432,26 @@ impl OrgState {
 
     /// Parses the JSON form (SPEC §4).
     pub fn from_json(bytes: &[u8], path: &Path) -> Result<OrgState> {
-        match Json::read(bytes) {
+        match OrgState::read_json(bytes, targets(bytes.len(), PART_BYTES)) {
             Some(org) => Ok(org),
             None => OrgState::serde_json(bytes, path),
+        }
+    }
+
+    /// The JSON form as the quick reader reads it (`None`: serde must), in
+    /// parts when there are `targets` (see [`read_parallel`]).
+    fn read_json(bytes: &[u8], targets: Vec<usize>) -> Option<OrgState> {
+        // The reader of a part skips a byte order mark: this one must not.
+        if targets.is_empty() || bytes.starts_with(b"\xEF\xBB\xBF") {
+            return Json::read(bytes);
+        }
+        let mut parts = Parts::new(targets);
+        parts.scan(bytes, 0);
+        match read_parallel(bytes, &parts, bytes.len(), PART_BLOCK, u64::MAX) {
+            Ok(Parallel::Read(org)) => Some(*org),
+            Ok(Parallel::Odd) => None,
+            // Reading memory does not fail.
+            Ok(Parallel::Missed) | Err(_) => Json::read(bytes),
         }
     }
 
@@ -422,10 +472,20 @@ impl OrgState {
     }
 
     fn read_export(source: Source, path: &Path, profile: &Profile) -> Result<OrgState> {
-        let org_error =
-            |location: Location, message: String| Error::Org { path: path.to_owned(), location, message };
+        OrgState::read_export_in(source, path, profile, |rows| targets(rows, PART_BYTES))
+    }
+
+    /// [`OrgState::read_export`], its rows read in parts that start after
+    /// the `targets` of their length in bytes (see [`targets`]).
+    fn read_export_in(
+        source: Source,
+        path: &Path,
+        profile: &Profile,
+        targets: impl FnOnce(usize) -> Vec<usize>,
+    ) -> Result<OrgState> {
         if let Some(bad) = source.invalid_utf8 {
             return Err(org_error(
+                path,
                 location_of(source.bytes(), bad.byte as usize),
                 "the export is not valid UTF-8".into(),
             ));
@@ -433,90 +493,340 @@ impl OrgState {
         let mut reader = source.record_reader();
         // One record, read into again and again: reading allocates nothing.
         let mut record = Record::default();
-        // Reading from memory cannot fail.
-        let mut next = |record: &mut Record| reader.read_record(record).unwrap_or(false);
-        if !next(&mut record) {
-            return Err(org_error(Location { line: 1, column: 1 }, "the export is empty".into()));
+        if !next(&mut reader, &mut record) {
+            return Err(org_error(path, Location { line: 1, column: 1 }, "the export is empty".into()));
         }
         let header = Header::parse(&record.fields.iter().collect::<Vec<_>>(), record.line, profile);
         let Some(email_column) = header.field(Field::Email) else {
             return Err(org_error(
+                path,
                 Location { line: header.line, column: 1 },
                 "the export has no `User ID/Email (Required)` column".into(),
             ));
         };
-        let mut org = OrgState::default();
+        let rows = ExportRows::new(&header, profile, path, email_column);
+        let text = source.bytes();
+        let after_header = record.span.end;
+        let targets = targets(text.len().saturating_sub(after_header));
+        if !targets.is_empty() {
+            let starts = targets.iter().filter_map(|&t| line_after(text, after_header + t));
+            if let Some(org) = read_export_in_parts(&source, rows.clone(), starts.collect()) {
+                return Ok(org);
+            }
+            // A part started inside a quoted cell, or a row is wrong (and
+            // its error names its line): read in one piece.
+            return OrgState::read_export_whole(&source, rows);
+        }
+        OrgState::read_export_rows(&source, reader, rows)
+    }
+
+    /// [`OrgState::read_export`] in one piece, from the header on.
+    fn read_export_whole(source: &Source, rows: ExportRows<'_>) -> Result<OrgState> {
+        let mut reader = source.record_reader();
+        next(&mut reader, &mut Record::default());
+        OrgState::read_export_rows(source, reader, rows)
+    }
+
+    /// The rows of `reader`, after the header.
+    fn read_export_rows(
+        source: &Source,
+        mut reader: RecordReader<'_>,
+        mut rows: ExportRows<'_>,
+    ) -> Result<OrgState> {
         // Room for a user per line, made once: a user is 288 bytes, and a
         // list that doubles holds the old and the new for a while. (Lines
         // end in `\n`, `\r\n` or `\r`; a quoted cell may hold a line break,
         // and then the room is more than the users need.)
-        let text = source.bytes();
-        let lines = memchr::memchr_iter(b'\n', text).count().max(memchr::memchr_iter(b'\r', text).count());
-        let _ = org.users.try_reserve_exact(lines);
+        let mut users = Grown::new(lines(source.bytes()));
+        rows.read(&mut reader, source.bytes(), 0, None, &mut users)?;
+        Ok(OrgState {
+            users: users.into_list(),
+            locations: Some(rows.locations),
+            sites: Some(rows.sites),
+            ..OrgState::default()
+        })
+    }
+}
+
+/// An error of the org file at `path`.
+fn org_error(path: &Path, location: Location, message: String) -> Error {
+    Error::Org { path: path.to_owned(), location, message }
+}
+
+/// The next record of an export in memory (reading memory cannot fail).
+fn next(reader: &mut RecordReader<'_>, record: &mut Record) -> bool {
+    reader.read_record(record).unwrap_or(false)
+}
+
+/// How many lines `text` holds, each ended by a `\n`, a `\r\n` or a `\r`
+/// (if they are not mixed).
+fn lines(text: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', text).count().max(memchr::memchr_iter(b'\r', text).count())
+}
+
+/// Where the first line that starts after `at` starts (after a `\n`).
+fn line_after(text: &[u8], at: usize) -> Option<usize> {
+    memchr::memchr(b'\n', text.get(at..)?).map(|i| at + i + 1)
+}
+
+/// The rows of an export made users, and the locations and sites they
+/// mention (each once, as the index tells names apart, in order).
+#[derive(Clone)]
+struct ExportRows<'a> {
+    header: &'a Header,
+    profile: &'a Profile,
+    path: &'a Path,
+    email_column: usize,
+    locations: Vec<String>,
+    sites: Vec<String>,
+    distinct_locations: Distinct,
+    distinct_sites: Distinct,
+    hasher: Hasher,
+}
+
+/// How [`ExportRows::read`] ended.
+#[derive(Debug, PartialEq, Eq)]
+enum RowsEnd {
+    /// At the end of the text, or at a row that starts where the part is
+    /// to stop.
+    Stop,
+    /// A row runs over the place the part was to stop at: the part did not
+    /// start where a row does.
+    Missed,
+}
+
+impl<'a> ExportRows<'a> {
+    fn new(header: &'a Header, profile: &'a Profile, path: &'a Path, email_column: usize) -> ExportRows<'a> {
+        ExportRows {
+            header,
+            profile,
+            path,
+            email_column,
+            locations: Vec::new(),
+            sites: Vec::new(),
+            distinct_locations: Distinct::default(),
+            distinct_sites: Distinct::default(),
+            hasher: Hasher::default(),
+        }
+    }
+
+    /// Reads the rows of `reader` (whose text starts at byte `base` of the
+    /// export, `text`) into `put`, until the end or a row that starts at
+    /// `stop` or later. The rows of a part are counted from 1 (an error
+    /// names its line in the part: the export is then read again in one
+    /// piece).
+    fn read(
+        &mut self,
+        reader: &mut RecordReader<'_>,
+        text: &[u8],
+        base: usize,
+        stop: Option<usize>,
+        users: &mut impl Users,
+    ) -> Result<RowsEnd> {
+        let mut record = Record::default();
+        let (mut i, mut rows_end) = (0, base);
+        while next(reader, &mut record) {
+            let (start, end) = (base + record.span.start, base + record.span.end);
+            match stop {
+                Some(stop) if start >= stop => break,
+                Some(stop) if end > stop => return Ok(RowsEnd::Missed),
+                _ => {}
+            }
+            rows_end = end;
+            i += 1;
+            if let Some(user) = users.push() {
+                self.user(&record, i, user)?;
+            }
+        }
+        // Blank lines between the last row and `stop` are skipped unseen:
+        // one with a quote may hold a line break, and run over `stop`.
+        match stop {
+            Some(stop) if memchr::memchr(b'"', text.get(rows_end..stop).unwrap_or_default()).is_some() => {
+                Ok(RowsEnd::Missed)
+            }
+            _ => Ok(RowsEnd::Stop),
+        }
+    }
+
+    /// The user of the `i`th row, `record`, read into `user` (empty).
+    fn user(&mut self, record: &Record, i: u64, user: &mut OrgUser) -> Result<()> {
+        let header = self.header;
+        let row = Row { line: record.line, row: i, record, header };
+        if !row.is_well_formed() {
+            return Err(org_error(
+                self.path,
+                Location { line: record.line, column: 1 },
+                format!("{} fields where the header has {}", record.len(), header.len()),
+            ));
+        }
+        // `Row::text`, then `clean`: trimmed once, the usual way.
+        let cell = |f: Field| row.raw(f).map(trim).filter(|s| !s.is_empty());
+        let Some(email) = cell(Field::Email) else {
+            let column = self.email_column as u64 + 1;
+            return Err(org_error(self.path, Location { line: record.line, column }, "empty email".into()));
+        };
+        let text = |f: Field| cell(f).map(|s| crate::text::nfc(s).into_owned());
+        let profile = self.profile;
+        let package = row
+            .packages()
+            .find(|(_, _, flag)| *flag == Flag::True)
+            .and_then(|(_, column, _)| profile.packages.get(column.package))
+            .map(|p| p.id.clone());
+        let licences = || {
+            row.base_licences()
+                .filter(|(_, _, flag)| *flag == Flag::True)
+                .filter_map(|(_, b, _)| profile.base_licences.get(b))
+        };
+        // Counted first, so that the list is allocated at its length.
+        let mut base_licenses = Vec::with_capacity(licences().count());
+        base_licenses.extend(licences().map(|b| b.id.clone()));
+        let location = text(Field::Location);
+        if let Some(l) = &location {
+            if self.distinct_locations.is_new(l, &self.hasher) {
+                self.locations.push(l.clone());
+            }
+        }
+        let site = text(Field::Site);
+        if let Some(s) = &site {
+            if self.distinct_sites.is_new(s, &self.hasher) {
+                self.sites.push(s.clone());
+            }
+        }
+        // Field by field: a user is 288 bytes to move.
+        user.email = crate::text::nfc(email).into_owned();
+        user.first_name = text(Field::FirstName);
+        user.last_name = text(Field::LastName);
+        user.display_name = text(Field::DisplayName);
+        user.status = text(Field::Status);
+        user.package = package;
+        user.base_licenses = Some(base_licenses);
+        user.location = location;
+        user.phone_number = row.number(Field::PhoneNumber).value().map(str::to_owned);
+        user.extension = row.number(Field::Extension).value().map(str::to_owned);
+        user.site = site;
+        Ok(())
+    }
+
+    /// The names of `parts` (rows read in order) as one reader of all the
+    /// rows would have listed them: each the first time it comes.
+    fn merge(parts: Vec<ExportRows<'a>>) -> (Vec<String>, Vec<String>) {
         let hasher = Hasher::default();
         let (mut locations, mut sites) = (Vec::new(), Vec::new());
         let (mut distinct_locations, mut distinct_sites) = (Distinct::default(), Distinct::default());
-        let mut i = 0;
-        while next(&mut record) {
-            i += 1;
-            let row = Row { line: record.line, row: i, record: &record, header: &header };
-            if !row.is_well_formed() {
-                return Err(org_error(
-                    Location { line: record.line, column: 1 },
-                    format!("{} fields where the header has {}", record.len(), header.len()),
-                ));
-            }
-            // `Row::text`, then `clean`: trimmed once, the usual way.
-            let cell = |f: Field| row.raw(f).map(trim).filter(|s| !s.is_empty());
-            let Some(email) = cell(Field::Email) else {
-                let column = email_column as u64 + 1;
-                return Err(org_error(Location { line: record.line, column }, "empty email".into()));
-            };
-            let text = |f: Field| cell(f).map(|s| crate::text::nfc(s).into_owned());
-            let package = row
-                .packages()
-                .find(|(_, _, flag)| *flag == Flag::True)
-                .and_then(|(_, column, _)| profile.packages.get(column.package))
-                .map(|p| p.id.clone());
-            let licences = || {
-                row.base_licences()
-                    .filter(|(_, _, flag)| *flag == Flag::True)
-                    .filter_map(|(_, b, _)| profile.base_licences.get(b))
-            };
-            // Counted first, so that the list is allocated at its length.
-            let mut base_licenses = Vec::with_capacity(licences().count());
-            base_licenses.extend(licences().map(|b| b.id.clone()));
-            let location = text(Field::Location);
-            if let Some(l) = &location {
-                if distinct_locations.is_new(l, &hasher) {
-                    locations.push(l.clone());
-                }
-            }
-            let site = text(Field::Site);
-            if let Some(s) = &site {
-                if distinct_sites.is_new(s, &hasher) {
-                    sites.push(s.clone());
-                }
-            }
-            org.users.push(OrgUser {
-                email: crate::text::nfc(email).into_owned(),
-                first_name: text(Field::FirstName),
-                last_name: text(Field::LastName),
-                display_name: text(Field::DisplayName),
-                status: text(Field::Status),
-                package,
-                base_licenses: Some(base_licenses),
-                location,
-                phone_number: row.number(Field::PhoneNumber).value().map(str::to_owned),
-                extension: row.number(Field::Extension).value().map(str::to_owned),
-                site,
-                admin: None,
-            });
+        for part in parts {
+            locations.extend(part.locations.into_iter().filter(|l| distinct_locations.is_new(l, &hasher)));
+            sites.extend(part.sites.into_iter().filter(|s| distinct_sites.is_new(s, &hasher)));
         }
-        fit(&mut org.users);
-        org.locations = Some(locations);
-        org.sites = Some(sites);
-        Ok(org)
+        (locations, sites)
+    }
+}
+
+/// The rows of an export read in parts on the rayon pool, each other than
+/// the first from one of `starts` (where a line starts) with a reader of
+/// its own; `None` when a part did not start where a row does (a row runs
+/// over it: a quoted cell holds a line break), or a row is wrong. A part
+/// used starts where the part before it stopped, between two rows: a
+/// reader of all the rows reads the same rows there.
+fn read_export_in_parts<'a>(
+    source: &'a Source,
+    rows: ExportRows<'a>,
+    mut starts: Vec<usize>,
+) -> Option<OrgState> {
+    use rayon::prelude::*;
+    let text = source.bytes();
+    starts.dedup();
+    let ends: Vec<usize> = starts.iter().copied().chain(std::iter::once(text.len())).collect();
+    let begins: Vec<usize> = std::iter::once(0).chain(starts.iter().copied()).collect();
+    let last = begins.len() - 1;
+    let rooms: Vec<usize> = begins
+        .par_iter()
+        .zip(&ends)
+        .with_max_len(1)
+        .enumerate()
+        .map(|(i, (&begin, &end))| {
+            // Not the header; and the last line may have no line break.
+            let lines = lines(text.get(begin..end).unwrap_or_default());
+            (lines + usize::from(i == last)).saturating_sub(usize::from(i == 0))
+        })
+        .collect();
+    let mut users = Vec::new();
+    let room = rooms.iter().sum();
+    users.try_reserve_exact(room).ok()?;
+    users.par_extend((0..room).into_par_iter().map(|_| OrgUser::default()));
+    let mut slots = Vec::with_capacity(rooms.len());
+    let mut rest = users.as_mut_slice();
+    for &room in &rooms {
+        let n = room.min(rest.len());
+        let (part, after) = std::mem::take(&mut rest).split_at_mut(n);
+        slots.push(part);
+        rest = after;
+    }
+    let read: Vec<(Result<RowsEnd>, ExportRows<'a>, usize)> = slots
+        .into_par_iter()
+        .zip(begins.par_iter())
+        .zip(ends.par_iter())
+        .with_max_len(1)
+        .enumerate()
+        .map(|(i, ((slots, &base), &end))| {
+            // The first part reads on from the header, as a reader of all
+            // the rows does.
+            let mut reader = match i {
+                0 => source.record_reader(),
+                _ => RecordReader::from_slice(text.get(base..).unwrap_or_default(), source.delimiter),
+            };
+            if i == 0 {
+                next(&mut reader, &mut Record::default());
+            }
+            let mut rows = rows.clone();
+            let stop = (i < last).then_some(end);
+            let mut users = Slots::new(slots);
+            let ended = rows.read(&mut reader, text, base, stop, &mut users);
+            // More rows than lines: the part was not where it was thought.
+            match users.filled() {
+                Some(filled) => (ended, rows, filled),
+                None => (Ok(RowsEnd::Missed), rows, 0),
+            }
+        })
+        .collect();
+    let mut counts = Vec::with_capacity(read.len());
+    let mut parts = Vec::with_capacity(read.len());
+    for (ended, rows, filled) in read {
+        if ended.ok()? != RowsEnd::Stop {
+            return None;
+        }
+        counts.push(filled);
+        parts.push(rows);
+    }
+    gather(&mut users, &rooms, &counts);
+    let (locations, sites) = ExportRows::merge(parts);
+    Some(OrgState { users, locations: Some(locations), sites: Some(sites), ..OrgState::default() })
+}
+
+/// [`Probe::in_parts`] of an org file (`None` where a file cannot be read
+/// at a place by several threads at once).
+fn probe_file_in_parts(
+    file: &std::fs::File,
+    path: &Path,
+    targets: Vec<usize>,
+) -> std::io::Result<Option<Probe>> {
+    #[cfg(unix)]
+    return Probe::in_parts(file, path, PART_BLOCK, targets);
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path, targets);
+        Ok(None)
+    }
+}
+
+/// [`read_parallel`] on an org file of `len` bytes ([`Parallel::Missed`]
+/// where a file cannot be read at a place by several threads at once).
+fn read_file_in_parts(file: &std::fs::File, parts: &Parts, len: usize) -> std::io::Result<Parallel> {
+    #[cfg(unix)]
+    return read_parallel(file, parts, len, PART_BLOCK, MAX_ORG_FILE_BYTES);
+    #[cfg(not(unix))]
+    {
+        let _ = (file, parts, len);
+        Ok(Parallel::Missed)
     }
 }
 
@@ -542,6 +852,26 @@ fn fit(users: &mut Vec<OrgUser>) {
     }
 }
 
+/// Keeps, of a list of users made in parts of `rooms` slots each, the
+/// first `counts` of each part (in one pass), and fits the list.
+fn gather(users: &mut Vec<OrgUser>, rooms: &[usize], counts: &[usize]) {
+    if counts.iter().sum::<usize>() < users.len() {
+        let room_of = |part: usize| rooms.get(part).copied().unwrap_or(0);
+        // The slot looked at, its part, and where that part's slots start.
+        let (mut at, mut part, mut first) = (0, 0, 0);
+        users.retain(|_| {
+            while part < rooms.len() && at >= first + room_of(part) {
+                first += room_of(part);
+                part += 1;
+            }
+            let keep = at < first + counts.get(part).copied().unwrap_or(0);
+            at += 1;
+            keep
+        });
+    }
+    fit(users);
+}
+
 fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
@@ -555,8 +885,9 @@ fn is_json(body: &[u8], path: &Path) -> bool {
 
 /// What a first pass over an org file finds.
 struct Probe {
-    /// How many `{` it holds, when it is JSON ([`is_json`]).
-    braces: Option<usize>,
+    /// When it is JSON ([`is_json`]): where the parts it is read in start,
+    /// and how many `{` each holds.
+    parts: Option<Parts>,
     /// Its length in bytes.
     len: usize,
 }
@@ -564,28 +895,82 @@ struct Probe {
 impl Probe {
     /// Reads `input` a block of `block` bytes at a time; an export is known
     /// from its first block that is not all whitespace, and not read further.
-    fn of(mut input: impl Read, path: &Path, block: usize) -> std::io::Result<Probe> {
+    /// Parts start after `targets` (see [`Parts`]).
+    fn of(mut input: impl Read, path: &Path, block: usize, targets: Vec<usize>) -> std::io::Result<Probe> {
         // At least three bytes: the first block holds the byte order mark.
         let mut buf = vec![0; block.max(3)];
-        let (mut braces, mut len) = (0, 0);
+        let mut parts = Parts::new(targets);
+        let mut len = 0;
         let mut first: Option<bool> = None;
         loop {
             let n = read_full(&mut input, &mut buf)?;
             let block = buf.get(..n).unwrap_or_default();
             let body = if len == 0 { strip_bom(block) } else { block };
-            len += n;
             if first.is_none() && (n < buf.len() || body.iter().any(|b| !b.is_ascii_whitespace())) {
                 first = Some(is_json(body, path));
                 if first == Some(false) {
-                    return Ok(Probe { braces: None, len });
+                    return Ok(Probe { parts: None, len: len + n });
                 }
             }
-            braces += json::braces(block);
+            parts.scan(block, len);
+            len += n;
             if n < buf.len() {
-                return Ok(Probe { braces: Some(braces), len });
+                return Ok(Probe { parts: Some(parts), len });
             }
         }
     }
+}
+
+impl Probe {
+    /// [`Probe::of`] for a file read in parts after `targets`, its bytes
+    /// scanned on the rayon pool (see [`Parts::scan_parallel`]); `None` (for
+    /// [`Probe::of`] to tell) unless its first block shows JSON.
+    fn in_parts<S: json::At + ?Sized>(
+        source: &S,
+        path: &Path,
+        block: usize,
+        targets: Vec<usize>,
+    ) -> std::io::Result<Option<Probe>> {
+        let mut buf = vec![0; block.max(3)];
+        let n = read_full(&mut ReadAt::new(source, 0, MAX_ORG_FILE_BYTES), &mut buf)?;
+        let body = strip_bom(buf.get(..n).unwrap_or_default());
+        if !body.iter().any(|b| !b.is_ascii_whitespace()) || !is_json(body, path) {
+            return Ok(None);
+        }
+        let (parts, len) = Parts::scan_parallel(source, targets, block, MAX_ORG_FILE_BYTES)?;
+        Ok(Some(Probe { parts: Some(parts), len }))
+    }
+}
+
+/// The least a part of an org JSON read in parallel holds: a part costs a
+/// task, a block's buffer and a look for where it starts, and an org this
+/// small is read in a few milliseconds anyway.
+const PART_BYTES: usize = 256 << 10;
+
+/// How much of a part is read at a time: less than [`BLOCK`], as a buffer
+/// of more than 64 KiB made on a thread of the pool costs it some 2 MB of
+/// memory that stays (measured: 4 MB more at the peak of the 100k-user org
+/// with buffers of 128 KiB, none with 64 KiB, and no slower).
+const PART_BLOCK: usize = 64 << 10;
+
+/// Parts per thread of the pool: more parts than threads, so that a thread
+/// that falls behind (the machine is shared) leaves parts to the others.
+const PARTS_PER_THREAD: usize = 4;
+
+/// Where to look for the starts of the parts of an org JSON of `len` bytes
+/// (see [`Parts`]): none, so that it is read in one piece, when it is less
+/// than two parts of `part_bytes`, or the pool has one thread.
+fn targets(len: usize, part_bytes: usize) -> Vec<usize> {
+    let part_bytes = part_bytes.max(1);
+    if len / part_bytes < 2 {
+        return Vec::new();
+    }
+    let threads = rayon::current_num_threads();
+    if threads < 2 {
+        return Vec::new();
+    }
+    let parts = (len / part_bytes).min(threads * PARTS_PER_THREAD);
+    (1..parts).map(|i| len / parts * i).collect()
 }
 
 /// Fills `buf` unless the input ends first; how much it read.
@@ -840,6 +1225,7 @@ mod tests {
                 assert_reads_in_blocks_alike(json.as_bytes(), block, users, block % 4 + 1);
             }
         }
+        assert_read_in_any_parts_alike(json.as_bytes());
     }
 
     /// Input that comes `step` bytes at a time, and is interrupted now and
@@ -884,6 +1270,111 @@ mod tests {
                 (None, None) => {}
                 _ => panic!("{text}\nblock {block}, hint {users}\nwhole: {whole:?}\nblocks: {blocks:?}"),
             }
+        }
+    }
+
+    /// The org read in parts that start after `targets` (found in blocks
+    /// of `block`) is what the serial reader makes of it: the same org, or
+    /// serde's turn. A part that starts where no user does is seen, and the
+    /// serial reader reads the file: in a file the quick reader reads, that
+    /// happens only when a string has a `}`, a `,` and a `{` (the generated
+    /// ones have a `~` too).
+    fn assert_parts_read_alike(json: &[u8], targets: &[usize], block: usize) {
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), json].concat();
+        let text = String::from_utf8_lossy(json);
+        for (bytes, scan) in [(json, false), (&with_bom, false), (json, true)] {
+            let serial = Json::read_from(bytes, 0, block).unwrap();
+            let parts = match scan {
+                false => {
+                    Probe::of(bytes, Path::new("org.json"), block, targets.to_vec()).unwrap().parts.unwrap()
+                }
+                true => Parts::scan_parallel(bytes, targets.to_vec(), block, u64::MAX).unwrap().0,
+            };
+            let parallel = read_parallel(bytes, &parts, bytes.len(), block, u64::MAX).unwrap();
+            match (&serial, &parallel) {
+                (Some(serial), Parallel::Read(parallel)) => {
+                    assert!(same_org(serial, parallel), "{text}\n{targets:?} {parts:?}\n{parallel:?}");
+                    let spare = parallel.users.capacity() - parallel.users.len();
+                    assert!(spare <= parallel.users.len() / 8, "{spare} spare for {}", parallel.users.len());
+                }
+                (None, Parallel::Odd) => {}
+                (_, Parallel::Missed) => assert!(json.contains(&b'~'), "{text}\n{parts:?}"),
+                _ => panic!(
+                    "{text}\n{targets:?} block {block} {parts:?}\nserial: {serial:?}\nparallel: {parallel:?}"
+                ),
+            }
+        }
+        // Held in memory, a wrong guess falls back on the serial reader.
+        let whole = Json::read(json);
+        match (OrgState::read_json(json, targets.to_vec()), whole) {
+            (Some(parts), Some(whole)) => assert!(same_org(&parts, &whole), "{text}\n{targets:?}"),
+            (None, None) => {}
+            (parts, whole) => panic!("{text}\n{targets:?}\nparts: {parts:?}\nwhole: {whole:?}"),
+        }
+    }
+
+    /// The export `csv` read in parts that start after `targets` is the
+    /// export read in one piece; and the parts are used (not read again in
+    /// one piece) unless a cell holds a line break or a row is wrong.
+    fn assert_export_parts_read_alike(csv: &[u8], targets: &[usize]) {
+        let (profile, path) = (Profile::default(), Path::new("e.csv"));
+        let text = String::from_utf8_lossy(csv);
+        let whole =
+            OrgState::read_export_in(Source::decode(csv.to_vec(), None), path, &profile, |_| Vec::new());
+        let after_header = memchr::memchr(b'\n', csv).map_or(csv.len(), |i| i + 1);
+        let relative = targets.iter().map(|&t| t.saturating_sub(after_header)).collect();
+        let parts =
+            OrgState::read_export_in(Source::decode(csv.to_vec(), None), path, &profile, |_| relative);
+        match (&parts, &whole) {
+            (Ok(parts), Ok(whole)) => {
+                assert!(same_org(parts, whole), "{text}\n{targets:?}\n{parts:?}\n{whole:?}");
+                let spare = parts.users.capacity() - parts.users.len();
+                assert!(spare <= parts.users.len() / 8, "{spare} spare for {}", parts.users.len());
+            }
+            (Err(parts), Err(whole)) => assert_eq!(parts.to_string(), whole.to_string(), "{text}"),
+            _ => panic!("{text}\n{targets:?}\nparts: {parts:?}\nwhole: {whole:?}"),
+        }
+        let source = Source::decode(csv.to_vec(), None);
+        let mut reader = source.record_reader();
+        let mut record = Record::default();
+        if !next(&mut reader, &mut record) {
+            return;
+        }
+        let header = Header::parse(&record.fields.iter().collect::<Vec<_>>(), record.line, &profile);
+        let Some(email_column) = header.field(Field::Email) else { return };
+        let rows = ExportRows::new(&header, &profile, path, email_column);
+        let starts: Vec<usize> =
+            targets.iter().filter_map(|&t| line_after(csv, t.max(record.span.end))).collect();
+        // The cells that hold a line break (see `export_user`).
+        let broken = ["two\n", "two\r", "cr\r", "\" \n", "\" \r"].iter().any(|cell| text.contains(cell));
+        match read_export_in_parts(&source, rows, starts) {
+            Some(parts) => assert!(same_org(&parts, whole.as_ref().unwrap()), "{text}"),
+            None => assert!(broken || whole.is_err(), "{text}\n{targets:?}"),
+        }
+    }
+
+    /// A part may start in a blank line that a quoted line break makes of
+    /// two lines (a reader of all the rows skips it): read again in one
+    /// piece, it gives no user `"`.
+    #[test]
+    fn an_export_part_that_starts_in_a_quoted_blank_line_is_not_used() {
+        let csv = b"User ID/Email (Required)\na@x\n\" \n \"\nc@x\n";
+        for at in 0..csv.len() {
+            assert_export_parts_read_alike(csv, &[at]);
+        }
+        let org = OrgState::from_export_csv(csv, Path::new("e.csv"), &Profile::default()).unwrap();
+        assert_eq!(org.users.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), ["a@x", "c@x"]);
+    }
+
+    /// [`assert_parts_read_alike`] with a part after each `{` in turn, and
+    /// after every one of them.
+    fn assert_read_in_any_parts_alike(json: &[u8]) {
+        let opening: Vec<usize> = memchr::memchr_iter(b'{', json).collect();
+        for block in [1, 7, 64, 1 << 10] {
+            for &at in &opening {
+                assert_parts_read_alike(json, &[at], block);
+            }
+            assert_parts_read_alike(json, &opening, block);
         }
     }
 
@@ -952,8 +1443,13 @@ mod tests {
                 8 => "[a-zA-Z0-9 .@+éş]{0,14}".prop_map(|s| format!("\"{s}\"")),
                 1 => Just(r#""G\u00e9 \"q\" \\ \/ \n\t\u20ac""#.to_owned()),
                 1 => Just(r#""  ""#.to_owned()),
+                1 => prop::sample::select(TRICKY_STRINGS.to_vec()).prop_map(str::to_owned),
             ]
         }
+
+        /// Strings where a user seems to start, to a first pass that does
+        /// not read strings.
+        const TRICKY_STRINGS: [&str; 2] = [r#""}, {~""#, r#""\"} ,{~\\""#];
 
         fn value(field: &'static str) -> BoxedStrategy<String> {
             let null = Just("null".to_owned());
@@ -982,7 +1478,28 @@ mod tests {
             r#""status": "x","#,
         ];
 
+        /// Up to `most` fields of the org (not the users), each with a value.
+        fn org_fields(most: usize) -> impl Strategy<Value = Vec<String>> {
+            prop::sample::subsequence(ORG_FIELDS[..6].to_vec(), 0..=most)
+                .prop_flat_map(|fields| {
+                    let list = |f: &str| ["packages", "domains", "locations", "sites"].contains(&f);
+                    fields
+                        .into_iter()
+                        .map(|f| {
+                            value(if list(f) { "base_licenses" } else { "name" })
+                                .prop_map(move |v| format!("\"{f}\": {v}"))
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .prop_shuffle()
+        }
+
         fn user() -> impl Strategy<Value = String> {
+            user_with(0.2)
+        }
+
+        /// A user, odd (see [`ODD`]) at the rate `odd`.
+        fn user_with(odd: f64) -> impl Strategy<Value = String> {
             let fields = prop::sample::subsequence(USER_FIELDS[1..].to_vec(), 0..=11)
                 .prop_flat_map(|fields| {
                     fields.into_iter().map(|f| value(f).prop_map(move |v| (f, v))).collect::<Vec<_>>()
@@ -990,7 +1507,7 @@ mod tests {
                 .prop_shuffle();
             let order = prop_oneof![3 => Just(false), 1 => Just(true)];
             let odd = prop::option::weighted(
-                0.2,
+                odd,
                 (prop::sample::select(ODD.to_vec()), any::<prop::sample::Index>()),
             );
             (fields, order, "[a-z]{1,6}", any::<bool>(), odd, prop::sample::select(vec!["", " ", "\n  "]))
@@ -1010,6 +1527,34 @@ mod tests {
                         parts.insert(at.index(parts.len() + 1), odd.to_owned());
                     }
                     format!("{{{ws}{}{ws}}}", parts.join(&format!(",{ws}")))
+                })
+        }
+
+        /// A user of an export: names spelled many ways, cells that need
+        /// quotes.
+        fn export_user() -> impl Strategy<Value = OrgUser> {
+            let name = prop::option::of(prop::sample::select(vec![
+                "Roma",
+                "roma",
+                " ROMA",
+                "Bucureşti",
+                "BUCUREŞTI",
+                "a,b",
+                "say \"hi\"",
+                "two\nlines",
+                "cr\r\nlf",
+            ]));
+            let package =
+                prop::option::of(prop::sample::select(vec!["webex_calling", "webex_meetings", "nope"]));
+            ("[a-c]{1,3}", name.clone(), name.clone(), name, package, prop::option::of("[+]?[0-9]{1,4}"))
+                .prop_map(|(email, display_name, location, site, package, phone_number)| OrgUser {
+                    display_name: display_name.map(str::to_owned),
+                    location: location.map(str::to_owned),
+                    site: site.map(str::to_owned),
+                    package: package.map(str::to_owned),
+                    base_licenses: Some(vec!["calling".into()]),
+                    phone_number,
+                    ..OrgUser::new(format!("{email}@acme.example"))
                 })
         }
 
@@ -1097,6 +1642,71 @@ mod tests {
                 assert_reads_in_blocks_alike(json.as_bytes(), block, hint, step);
             }
 
+            /// The org read in parts, the first pass in blocks of any size,
+            /// is the org read in one piece: fields of the org before and
+            /// after the users (the same field in both is a duplicate),
+            /// strings that look like the start of a user.
+            #[test]
+            fn an_org_read_in_parts_is_the_org_read_in_one(
+                users in prop::collection::vec(user_with(0.02), 0..12),
+                before in org_fields(3),
+                after in org_fields(1),
+                ws in prop::sample::select(vec!["", " ", "\n", "\r\n  "]),
+                tail in prop::sample::select(vec!["", "", "", "", "", "", "\n", " x", "]}"]),
+                targets in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+                block in 1..300usize,
+                tricky in prop::bool::weighted(0.25),
+            ) {
+                let fields = |fields: Vec<String>| fields.iter().map(|f| format!("{f},{ws}")).collect::<String>();
+                let after: String = after.iter().map(|f| format!(",{ws}{f}")).collect();
+                let mut json = format!(
+                    "{ws}{{{ws}{}\"users\":{ws}[{ws}{}{ws}]{after}{ws}}}{tail}",
+                    fields(before),
+                    users.join(&format!(",{ws}"))
+                );
+                if !tricky {
+                    // Most files are read in parts at once.
+                    json = json.replace(TRICKY_STRINGS[0], "\"x\"").replace(TRICKY_STRINGS[1], "\"x\"");
+                }
+                let mut targets: Vec<usize> = targets.iter().map(|t| t.index(json.len())).collect();
+                targets.sort_unstable();
+                assert_parts_read_alike(json.as_bytes(), &targets, block);
+            }
+
+            /// An export read in parts (after any targets) is the export
+            /// read in one piece: cells with commas, quotes and line breaks,
+            /// `\r\n`, blank lines, names spelled many ways, a wrong row.
+            #[test]
+            fn an_export_read_in_parts_is_the_export_read_in_one(
+                users in prop::collection::vec(export_user(), 0..14),
+                crlf in any::<bool>(),
+                blank in prop::collection::vec(
+                    (any::<prop::sample::Index>(), prop::sample::select(vec!["\n", " \n", "\" \n \"\n"])),
+                    0..3,
+                ),
+                wrong in prop::option::weighted(0.15, (any::<prop::sample::Index>(), prop::sample::select(vec![",", "\n,,\n"]))),
+                targets in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+            ) {
+                let org = OrgState { users, ..OrgState::default() };
+                let profile = Profile::default();
+                let mut lines: Vec<String> = org.to_export_csv(&profile).split_inclusive('\n').map(str::to_owned).collect();
+                for (at, line) in &blank {
+                    let at = at.index(lines.len() + 1);
+                    lines.insert(at, line.to_string());
+                }
+                if let Some((at, what)) = wrong {
+                    let at = at.index(lines.len());
+                    lines[at] = format!("{what}{}", lines[at]);
+                }
+                let mut csv = lines.concat();
+                if crlf {
+                    csv = csv.replace('\n', "\r\n");
+                }
+                let mut targets: Vec<usize> = targets.iter().map(|t| t.index(csv.len())).collect();
+                targets.sort_unstable();
+                assert_export_parts_read_alike(csv.as_bytes(), &targets);
+            }
+
             #[test]
             fn lookups_agree_with_maps_of_normalised_keys(
                 users in prop::collection::vec(
@@ -1175,6 +1785,12 @@ mod tests {
             ("org.json", big.replacen("\"email\"", "\"department\": \"Sales\", \"email\"", 1).into_bytes()),
             ("org.json", near_the_end.into_bytes()),
             ("org.json", big.replacen("Roma", "Ro\u{0}ma", 1).into_bytes()),
+            // Odd near the end: the last part fails.
+            ("org.json", big.replacen("user.1400@", "user.1400@\u{0}", 1).into_bytes()),
+            ("org.json", big.replacen("\"user.1490@acme.example\"", "\" \"", 1).into_bytes()),
+            // Names where a user seems to start: a part starts there.
+            ("org.json", big.replace("\\\"7", "\\\"}, {\\\"7").into_bytes()),
+            ("org.json", big.replace("\\\"7", "\\\"}, {\\\"7").replacen("Roma", "Ro\u{0}ma", 1).into_bytes()),
             ("org.json", br#"{"users": [{"email": "a@x", "email": "b@x"}]}"#.to_vec()),
             ("org.json", b"{\"users\": [{\"email\": \"\xff\"}]}".to_vec()),
             ("org.json", Vec::new()),
@@ -1193,24 +1809,28 @@ mod tests {
             let profile = Profile::default();
             let text = String::from_utf8_lossy(&bytes);
             let text = text.get(..200).unwrap_or(&text);
-            match (OrgState::from_path(&path, &profile), OrgState::from_bytes(&bytes, &path, &profile)) {
-                (Ok(read), Ok(parsed)) => {
-                    assert!(same_org(&read, &parsed), "{name}: {text}");
-                    assert!(read.ensure_index().matches(&read));
-                    let spare = read.users.capacity() - read.users.len();
-                    assert!(spare <= read.users.len() / 8, "{name}: {spare} spare");
+            // In one piece, and in parts (of 4 KiB, of 100 bytes).
+            for part_bytes in [PART_BYTES, 4 << 10, 100] {
+                let read = OrgState::read_path(&path, &profile, part_bytes);
+                match (read, OrgState::from_bytes(&bytes, &path, &profile)) {
+                    (Ok(read), Ok(parsed)) => {
+                        assert!(same_org(&read, &parsed), "{name}: {text}");
+                        assert!(read.ensure_index().matches(&read));
+                        let spare = read.users.capacity() - read.users.len();
+                        assert!(spare <= read.users.len() / 8, "{name}: {spare} spare");
+                    }
+                    (Err(read), Err(parsed)) => {
+                        assert_eq!(read.to_string(), parsed.to_string(), "{name}: {text}")
+                    }
+                    (read, parsed) => panic!("{name} {part_bytes}: {text}\n{read:?}\n{parsed:?}"),
                 }
-                (Err(read), Err(parsed)) => {
-                    assert_eq!(read.to_string(), parsed.to_string(), "{name}: {text}")
-                }
-                (read, parsed) => panic!("{name}: {text}\n{read:?}\n{parsed:?}"),
             }
         }
     }
 
     #[test]
     fn a_probe_tells_json_and_counts_its_braces_in_blocks_of_any_size() {
-        let files: [&[u8]; 9] = [
+        let files: [&[u8]; 11] = [
             b"",
             b"  \n\t ",
             b"\xEF\xBB\xBF  {\"users\": [{}, {\"a\": \"{\"}]}",
@@ -1220,19 +1840,80 @@ mod tests {
             b"\n\n\n\n\n\n\n\n\nUser ID/Email (Required)\n{a@x}",
             b"User ID/Email (Required)\n{a@x}",
             b"\x0c{}",
+            b"{\"users\": [{}, {},{},\n{\"a\": \"}, {\"}\t,\r {}]}",
+            b"{\"users\": [{},,{} , , {}]} ,{",
         ];
         for bytes in files {
             for name in ["org.json", "org.csv"] {
                 let path = Path::new(name);
                 let json = is_json(strip_bom(bytes), path);
                 for block in 1..12 {
-                    let probe = Probe::of(bytes, path, block).unwrap();
-                    assert_eq!(probe.braces.is_some(), json, "{bytes:?} {name} {block}");
-                    if json {
-                        assert_eq!(probe.braces, Some(braces(bytes)));
+                    for targets in [vec![], vec![0], vec![1, 2, 3], (0..bytes.len()).step_by(3).collect()] {
+                        let probe = Probe::of(bytes, path, block, targets.clone()).unwrap();
+                        assert_eq!(probe.parts.is_some(), json, "{bytes:?} {name} {block}");
+                        let Some(parts) = probe.parts else { continue };
                         assert_eq!(probe.len, bytes.len());
+                        assert_parts_fit(bytes, &parts, &targets);
+                        let (parts, len) =
+                            Parts::scan_parallel(bytes, targets.clone(), block, u64::MAX).unwrap();
+                        assert_eq!(len, bytes.len());
+                        assert_parts_fit(bytes, &parts, &targets);
                     }
                 }
+            }
+        }
+    }
+
+    /// Each part starts at a `{` after a `}` and a `,`, after a target,
+    /// and each part's braces are counted.
+    fn assert_parts_fit(bytes: &[u8], parts: &Parts, targets: &[usize]) {
+        assert_eq!(parts.braces(), braces(bytes));
+        assert_eq!(parts.braces.len(), parts.starts.len() + 1);
+        assert!(parts.starts.len() <= targets.len());
+        let mut ends = parts.starts.clone();
+        ends.push(bytes.len());
+        let mut start = 0;
+        for (i, (&end, &n)) in ends.iter().zip(&parts.braces).enumerate() {
+            assert!(end > start || (i == 0 && end == 0), "{targets:?} {ends:?}");
+            assert_eq!(n, braces(&bytes[start..end]), "{bytes:?} {targets:?}");
+            start = end;
+        }
+        for &start in &parts.starts {
+            assert!(targets.iter().any(|&t| t <= start));
+            let before: Vec<u8> =
+                bytes[..start].iter().copied().filter(|b| !b" \n\t\r".contains(b)).collect();
+            assert!(bytes[start] == b'{' && before.ends_with(b"},"), "{bytes:?} {start}");
+        }
+    }
+
+    /// Users whose keys meet often, and an org of more of them than one
+    /// thread indexes: lookups find the first user with each key.
+    #[test]
+    fn a_large_org_is_indexed_on_threads_alike() {
+        let mut org = OrgState { locations: Some(vec!["Roma".into()]), ..OrgState::default() };
+        let locations = [None, Some("Roma"), Some(" roma"), Some("Bucureşti"), Some("BUCUREŞTI")];
+        for i in 0..(index::PARALLEL_USERS + 500) {
+            org.users.push(OrgUser {
+                phone_number: (i % 3 != 0).then(|| format!("+39{}", i % 4000)),
+                extension: (i % 5 != 0).then(|| format!(" {}", i % 700)),
+                location: locations[i % locations.len()].map(str::to_owned),
+                ..OrgUser::new(format!("User.{}@Acme.example", i % 4500))
+            });
+        }
+        let indexed = org.clone().indexed();
+        assert!(indexed.ensure_index().matches(&indexed));
+        let first = |f: &dyn Fn(&OrgUser) -> bool| org.users.iter().position(f);
+        for (i, user) in org.users.iter().enumerate().step_by(7) {
+            let key = crate::text::email_key(&user.email);
+            assert_eq!(indexed.user_index(&key), first(&|u| crate::text::email_key(&u.email) == key), "{i}");
+            if let Some(number) = &user.phone_number {
+                assert_eq!(indexed.phone_owner(number), first(&|u| u.phone_number == user.phone_number));
+            }
+            if let Some(ext) = &user.extension {
+                let loc = location_key(user.location.as_deref());
+                let owner =
+                    first(&|u| u.extension == user.extension && location_key(u.location.as_deref()) == loc);
+                assert_eq!(indexed.extension_owner(user.location.as_deref(), ext), owner, "{i}");
             }
         }
     }
