@@ -744,22 +744,10 @@ pub(super) fn read_parallel<S: At + ?Sized>(
             braces.saturating_sub(usize::from(i == 0)).min(end.saturating_sub(start) / 14)
         })
         .collect();
-    let room = rooms.iter().sum();
     let mut users = Vec::new();
-    if users.try_reserve_exact(room).is_err() {
+    let Some(slots) = super::part_slots(&mut users, &rooms) else {
         return Ok(Parallel::Missed);
-    }
-    // Made on the pool: the pages of a large list are touched by both
-    // threads.
-    users.par_extend((0..room).into_par_iter().map(|_| OrgUser::default()));
-    let mut slots = Vec::with_capacity(rooms.len());
-    let mut rest = users.as_mut_slice();
-    for &room in &rooms {
-        let n = room.min(rest.len());
-        let (part, after) = std::mem::take(&mut rest).split_at_mut(n);
-        slots.push(part);
-        rest = after;
-    }
+    };
     let last = starts.len() - 1;
     let read: Vec<std::io::Result<Part>> = slots
         .into_par_iter()

@@ -750,17 +750,7 @@ fn read_export_in_parts<'a>(
         })
         .collect();
     let mut users = Vec::new();
-    let room = rooms.iter().sum();
-    users.try_reserve_exact(room).ok()?;
-    users.par_extend((0..room).into_par_iter().map(|_| OrgUser::default()));
-    let mut slots = Vec::with_capacity(rooms.len());
-    let mut rest = users.as_mut_slice();
-    for &room in &rooms {
-        let n = room.min(rest.len());
-        let (part, after) = std::mem::take(&mut rest).split_at_mut(n);
-        slots.push(part);
-        rest = after;
-    }
+    let slots = part_slots(&mut users, &rooms)?;
     let read: Vec<(Result<RowsEnd>, ExportRows<'a>, usize)> = slots
         .into_par_iter()
         .zip(begins.par_iter())
@@ -1002,6 +992,26 @@ fn push_record<'a>(out: &mut String, fields: impl Iterator<Item = &'a str>) {
         }
     }
     out.push('\n');
+}
+
+/// Fills `users` (empty) with as many default users as `rooms` add up to,
+/// and cuts it into one slice per room, in order, for the parts of a file
+/// read in parallel to fill; `None` when that much memory is not to be had.
+/// Made on the pool: the pages of a large list are touched by both threads.
+fn part_slots<'u>(users: &'u mut Vec<OrgUser>, rooms: &[usize]) -> Option<Vec<&'u mut [OrgUser]>> {
+    use rayon::prelude::*;
+    let room = rooms.iter().sum();
+    users.try_reserve_exact(room).ok()?;
+    users.par_extend((0..room).into_par_iter().map(|_| OrgUser::default()));
+    let mut slots = Vec::with_capacity(rooms.len());
+    let mut rest = users.as_mut_slice();
+    for &room in rooms {
+        let n = room.min(rest.len());
+        let (part, after) = std::mem::take(&mut rest).split_at_mut(n);
+        slots.push(part);
+        rest = after;
+    }
+    Some(slots)
 }
 
 #[cfg(test)]
