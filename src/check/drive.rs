@@ -48,6 +48,16 @@ pub(super) fn expected_rows(input_bytes: Option<u64>, records: &[Record]) -> Opt
     (read > 0).then(|| input_bytes.map(|bytes| bytes.saturating_mul(records.len() as u64) / read)).flatten()
 }
 
+/// How many rows to make room for in the cross-row tables, from the first
+/// `records` of an input of `input_bytes` bytes: what [`expected_rows`]
+/// says with a sixteenth to spare (the first rows are not the file), and
+/// never more than `most_rows`.
+pub(super) fn rows_to_reserve(input_bytes: Option<u64>, records: &[Record], most_rows: u64) -> Option<usize> {
+    let expected = expected_rows(input_bytes, records)?;
+    let rows = expected.saturating_add(expected / 16).min(most_rows);
+    Some(usize::try_from(rows).unwrap_or(usize::MAX))
+}
+
 /// What the driver keeps of a row's operation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) enum RowOps {
@@ -165,12 +175,17 @@ pub(super) struct Run<'o> {
     /// The input's size, until the first rows have told how many rows to
     /// make room for.
     input_bytes: Option<u64>,
+    /// The most rows worth making room for (the record limit): a file whose
+    /// first rows are short and the rest long would be thought to hold far
+    /// more rows than it does.
+    most_rows: u64,
 }
 
 impl<'o> Run<'o> {
-    /// Nothing seen yet; `input_bytes`: the input's size, when known.
-    pub(super) fn new(org: Option<&'o OrgState>, input_bytes: Option<u64>) -> Run<'o> {
-        Run { cross: CrossRow::new(org), waiting: VecDeque::new(), first_waiting: 0, input_bytes }
+    /// Nothing seen yet; `input_bytes`: the input's size, when known;
+    /// `most_rows`: the record limit.
+    pub(super) fn new(org: Option<&'o OrgState>, input_bytes: Option<u64>, most_rows: u64) -> Run<'o> {
+        Run { cross: CrossRow::new(org), waiting: VecDeque::new(), first_waiting: 0, input_bytes, most_rows }
     }
 
     /// Runs the cross-row rules on a chunk, then hands over, in order,
@@ -183,10 +198,8 @@ impl<'o> Run<'o> {
         results: &mut Vec<RowResult>,
         emit: &mut dyn FnMut(Checked),
     ) -> u64 {
-        if let Some(expected) = expected_rows(self.input_bytes.take(), records) {
-            // A sixteenth to spare: the first rows are not the file.
-            let expected = expected.saturating_add(expected / 16);
-            self.cross.reserve(usize::try_from(expected).unwrap_or(usize::MAX));
+        if let Some(rows) = rows_to_reserve(self.input_bytes.take(), records, self.most_rows) {
+            self.cross.reserve(rows);
         }
         let mut found = 0;
         for (record, result) in records.iter().zip(results.drain(..)) {

@@ -425,7 +425,10 @@ impl Checker {
         };
         let rows_mode =
             Rows { limit: true, operations: RowOps::Owned, input_bytes: Some(source.bytes().len() as u64) };
-        let mut run = Run::new(self.org(), rows_mode.input_bytes);
+        // No more records than line ends: the text is at hand to count them.
+        let line_ends = memchr::memchr2_iter(b'\n', b'\r', source.bytes()).count() as u64 + 1;
+        let most_rows = limits.map_or(u64::MAX, |l| l.max_records).min(line_ends);
+        let mut run = Run::new(self.org(), rows_mode.input_bytes, most_rows);
         self.drive(&header, &mut reader, rows_mode, &mut watch, |records, results| {
             run.push(&header, records, results, &mut keep)
         })?;
@@ -537,6 +540,12 @@ mod tests {
         assert_eq!(expected_rows(None, &records(&[100, 200])), None);
         assert_eq!(expected_rows(Some(100_000), &[]), None);
         assert_eq!(expected_rows(Some(100_000), &records(&[0])), None);
+        // Room for a sixteenth more than expected, but never past the most:
+        // short first rows and a huge cell after them must not make room
+        // for millions of rows.
+        assert_eq!(rows_to_reserve(Some(100_000), &records(&[100, 200, 300, 400]), u64::MAX), Some(1062));
+        assert_eq!(rows_to_reserve(Some(1 << 28), &records(&[2, 4, 6, 8]), 1000), Some(1000));
+        assert_eq!(rows_to_reserve(None, &records(&[2]), 1000), None);
     }
 
     /// Checks `csv` whole and as a stream, and compares.

@@ -183,7 +183,7 @@ impl Checker {
             deletes += u64::from(checked.kind == OpKind::Delete && !own_error);
             emit(checked);
         };
-        let mut run = Run::new(self.org(), mode.input_bytes);
+        let mut run = Run::new(self.org(), mode.input_bytes, limits.max_records);
         let rows = self.drive(&header, &mut reader, mode, &mut watch, |records, results| {
             run.push(&header, records, results, &mut count)
         })?;
