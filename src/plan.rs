@@ -268,31 +268,31 @@ impl OperationRef<'_> {
     /// as its JSON object: byte for byte what serialising the owned
     /// [`PlannedRow`] writes.
     pub(crate) fn write_json(&self, out: &mut Vec<u8>, line: u64, row: u64, email: &str, profile: &Profile) {
-        match self {
-            OperationRef::Add { package, base_licences } => {
-                let ids = profile.sorted_base_licence_ids(*base_licences);
-                write_json(
-                    out,
-                    line,
-                    row,
-                    self.kind(),
-                    email,
-                    Some(Body { package: *package, base_licenses: ids, changes: None }),
-                );
-            }
+        let (package, base_licences, changes) = match self {
+            OperationRef::Add { package, base_licences } => (package, base_licences, None),
             OperationRef::Modify { package, base_licences, changes } => {
-                let ids = profile.sorted_base_licence_ids(*base_licences);
-                write_json(
+                (package, base_licences, Some(&changes[..]))
+            }
+            _ => {
+                return write_json(
                     out,
                     line,
                     row,
                     self.kind(),
                     email,
-                    Some(Body { package: *package, base_licenses: ids, changes: Some(changes) }),
-                );
+                    None::<Body<'_, std::iter::Empty<&str>>>,
+                )
             }
-            _ => write_json(out, line, row, self.kind(), email, None::<Body<'_, std::iter::Empty<&str>>>),
-        }
+        };
+        let base_licenses = profile.sorted_base_licence_ids(*base_licences);
+        write_json(
+            out,
+            line,
+            row,
+            self.kind(),
+            email,
+            Some(Body { package: *package, base_licenses, changes }),
+        );
     }
 }
 

@@ -98,12 +98,9 @@ impl Spooled {
             for end in memchr::memchr_iter(b'\n', block) {
                 let object = block.get(from..end).unwrap_or_default();
                 from = end + 1;
-                if self.rejected && !already_rejected(object) {
-                    rewritten.clear();
-                    rejected(object, &mut rewritten)?;
-                    each(&rewritten)?;
-                } else {
-                    each(object)?;
+                match self.rewrite(object, &mut rewritten)? {
+                    true => each(&rewritten)?,
+                    false => each(object)?,
                 }
             }
             Ok(())
@@ -132,10 +129,8 @@ impl Spooled {
             while let Some(end) =
                 block.get(from..).and_then(|rest| memchr::memchr(b'\n', rest)).map(|at| from + at)
             {
-                if self.rejected && !already_rejected(block.get(from..end).unwrap_or_default()) {
+                if self.rewrite(block.get(from..end).unwrap_or_default(), &mut rewritten)? {
                     write(block.get(run..from).unwrap_or_default())?;
-                    rewritten.clear();
-                    rejected(block.get(from..end).unwrap_or_default(), &mut rewritten)?;
                     rewritten.push(b',');
                     write(&rewritten)?;
                     run = end + 1;
@@ -146,6 +141,18 @@ impl Spooled {
             }
             write(block.get(run..).unwrap_or_default())
         })
+    }
+
+    /// Writes `object` into `rewritten` (cleared first) as a `rejected`
+    /// operation when the file is rejected and the object is not already;
+    /// returns whether it did.
+    fn rewrite(&self, object: &[u8], rewritten: &mut Vec<u8>) -> io::Result<bool> {
+        if !self.rejected || already_rejected(object) {
+            return Ok(false);
+        }
+        rewritten.clear();
+        rejected(object, rewritten)?;
+        Ok(true)
     }
 
     /// Calls `each` with the spool's bytes in blocks of whole lines, in
