@@ -540,7 +540,18 @@ const BASE_LICENSES: &str = "base_licenses";
 
 /// Plans one row whose key is `key`.
 pub fn plan_row<'a>(row: &Row<'a>, key: &str, cx: &PlanContext<'a>) -> Intent<'a> {
-    let existing = cx.org.and_then(|org| org.user_index(key).and_then(|i| org.users.get(i)));
+    plan_row_of(row, key, cx, cx.org.and_then(|org| org.user_index(key)))
+}
+
+/// [`plan_row`] for a row whose key is that of the org's user `user`
+/// (looked up by the caller, who needs it too).
+pub(crate) fn plan_row_of<'a>(
+    row: &Row<'a>,
+    key: &str,
+    cx: &PlanContext<'a>,
+    user: Option<usize>,
+) -> Intent<'a> {
+    let existing = cx.org.zip(user).and_then(|(org, i)| org.users.get(i));
     let mut true_packages = row.packages().filter(|(_, _, f)| *f == Flag::True);
     let new_package = match (true_packages.next(), true_packages.next()) {
         (Some((_, column, _)), None) => Some(column.package),
@@ -577,12 +588,12 @@ pub fn plan_row<'a>(row: &Row<'a>, key: &str, cx: &PlanContext<'a>) -> Intent<'a
 
 /// Whether a Location cell is the `REMOVE` marker (the default location).
 fn is_remove(cell: &str) -> bool {
-    cell.trim().eq_ignore_ascii_case("remove")
+    crate::text::trim(cell).eq_ignore_ascii_case("remove")
 }
 
 /// A current value as the plan compares it: trimmed, empty meaning none.
 fn present(value: Option<&str>) -> Option<&str> {
-    value.map(str::trim).filter(|v| !v.is_empty())
+    value.map(crate::text::trim).filter(|v| !v.is_empty())
 }
 
 fn effective<'a>(row: &Row<'a>, existing: Option<&'a OrgUser>, package: Option<usize>) -> Effective<'a> {

@@ -183,7 +183,7 @@ impl Profile {
     /// Index of the package with this id (ids in org files are matched exactly,
     /// then case-insensitively).
     pub fn package_index(&self, id: &str) -> Option<usize> {
-        let id = id.trim();
+        let id = crate::text::trim(id);
         self.packages
             .iter()
             .position(|p| p.id == id)
@@ -192,7 +192,7 @@ impl Profile {
 
     /// Index of the base licence with this id.
     pub fn base_licence_index(&self, id: &str) -> Option<usize> {
-        let id = id.trim();
+        let id = crate::text::trim(id);
         self.base_licences.iter().position(|b| b.id.eq_ignore_ascii_case(id))
     }
 

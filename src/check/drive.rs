@@ -341,11 +341,13 @@ impl Checker {
         let row = Row { line: record.line, row, record, header };
         let key = row.raw(Field::Email).map(email_key).unwrap_or_default();
         let plan_cx = PlanContext { profile: &self.profile, org: self.org(), mode: self.options.mode };
-        let intent = plan_row(&row, &key, &plan_cx);
+        let org_user = self.org().and_then(|org| org.user_index(&key));
+        let intent = plan_row_of(&row, &key, &plan_cx, org_user);
         let cx = RowContext {
             row,
             key: &key,
             intent: &intent,
+            org_user,
             profile: &self.profile,
             org: self.org(),
             options: &self.options,

@@ -28,7 +28,7 @@ use crate::header::{Field, Header};
 use crate::limits::Limits;
 use crate::options::{ImportMode, MaxDeletes, Options};
 use crate::org::OrgState;
-use crate::plan::{plan_row, OpKind, Operation, OperationRef, PlanContext, PlannedRow};
+use crate::plan::{plan_row_of, OpKind, Operation, OperationRef, PlanContext, PlannedRow};
 use crate::profile::Profile;
 use crate::read::{self, Record, RecordReader, Source};
 use crate::report::spool::{Spool, Spooled};

@@ -108,7 +108,7 @@ impl OrgUser {
 
     /// Whether the user is a full administrator (P006, P012).
     pub fn is_full_admin(&self) -> bool {
-        self.admin.as_deref().is_some_and(|a| a.trim().eq_ignore_ascii_case("full"))
+        self.admin.as_deref().is_some_and(|a| crate::text::trim(a).eq_ignore_ascii_case("full"))
     }
 
     /// The user's value of a known field, as the org state holds it; `None`

@@ -98,6 +98,9 @@ pub struct RecordReader<'a> {
     invalid_utf8: Option<InvalidUtf8>,
     delimiter: u8,
     done: bool,
+    /// Where csv-core writes a record's fields: kept at its full length
+    /// from one record to the next, so that it is never filled again.
+    buffer: Vec<u8>,
 }
 
 impl<'a> RecordReader<'a> {
@@ -138,6 +141,7 @@ impl<'a> RecordReader<'a> {
             invalid_utf8: None,
             delimiter,
             done: false,
+            buffer: Vec::new(),
         }
     }
 
@@ -184,11 +188,11 @@ impl<'a> RecordReader<'a> {
             return Ok(false);
         }
         let begin = self.consumed;
-        // csv-core writes straight into the record's buffers, which keep
-        // their size from one record to the next.
-        let mut text = std::mem::take(&mut record.fields.text).into_bytes();
+        // csv-core writes into the reader's buffer and the record's ends,
+        // which keep their size from one record to the next.
+        let mut text = std::mem::take(&mut self.buffer);
         let ends = &mut record.fields.ends;
-        text.resize(text.capacity().max(256), 0);
+        text.resize(text.len().max(256), 0);
         ends.resize(ends.capacity().max(32), 0);
         let (mut outlen, mut endlen) = (0, 0);
         loop {
@@ -198,6 +202,7 @@ impl<'a> RecordReader<'a> {
             if exhausted {
                 if let Err(e) = self.input.load(self.cursor.0.min(begin)) {
                     record.fields = Fields::default();
+                    self.buffer = text;
                     return Err(e);
                 }
             }
@@ -219,23 +224,32 @@ impl<'a> RecordReader<'a> {
                 ReadRecordResult::Record => break,
                 ReadRecordResult::End => {
                     self.done = true;
-                    text.clear();
+                    self.buffer = text;
                     ends.clear();
-                    record.fields.text = String::from_utf8(text).unwrap_or_default();
+                    record.fields.text.clear();
                     return Ok(false);
                 }
             }
         }
-        text.truncate(outlen);
         ends.truncate(endlen);
-        (record.fields.text, record.not_utf8) = match String::from_utf8(text) {
-            // Fields end to end can make a valid sequence of two broken
-            // halves (`a\xC3` and `\xA9` read as "aé"): a field that does not
-            // end on a character boundary is not UTF-8.
-            Ok(text) if ends.iter().all(|&end| text.is_char_boundary(end)) => (text, false),
-            Ok(text) => (lossy(text.into_bytes(), ends), true),
-            Err(e) => (lossy(e.into_bytes(), ends), true),
-        };
+        let fields = text.get(..outlen).unwrap_or_default();
+        // Fields end to end can make a valid sequence of two broken halves
+        // (`a\xC3` and `\xA9` read as "aé"): a field that does not end on a
+        // character boundary is not UTF-8. (simdutf8 checks a record's
+        // bytes several times faster than `str::from_utf8`; copying them
+        // into the record's text costs less than checking them again.)
+        match simdutf8::basic::from_utf8(fields) {
+            Ok(valid) if ends.iter().all(|&end| valid.is_char_boundary(end)) => {
+                record.fields.text.clear();
+                record.fields.text.push_str(valid);
+                record.not_utf8 = false;
+            }
+            _ => {
+                record.fields.text = lossy(fields, ends);
+                record.not_utf8 = true;
+            }
+        }
+        self.buffer = text;
         // csv-core consumes a record's terminator at the start of the next
         // call (with any empty lines): the record starts after them.
         let (bytes, base) = self.input.window();
@@ -319,7 +333,7 @@ impl<'a> RecordReader<'a> {
 
 /// The fields of `bytes` (ending at `ends`) with each invalid sequence
 /// replaced by U+FFFD; `ends` is updated to match.
-fn lossy(bytes: Vec<u8>, ends: &mut [usize]) -> String {
+fn lossy(bytes: &[u8], ends: &mut [usize]) -> String {
     let mut text = String::with_capacity(bytes.len() + 16);
     let mut from = 0;
     for end in ends.iter_mut() {
@@ -346,5 +360,31 @@ mod tests {
             assert!(record.not_utf8, "{csv:?}");
             assert_eq!(record.fields.iter().collect::<Vec<_>>(), ["a\u{FFFD}", "\u{FFFD}"], "{csv:?}");
         }
+    }
+
+    /// The reader's buffer keeps the length of the longest record: a record
+    /// after a longer one, or after one that is not UTF-8, is read as it is.
+    #[test]
+    fn each_record_is_its_own_whatever_came_before() {
+        let long = "é".repeat(300);
+        let mut csv = format!("{long},x\n").into_bytes();
+        csv.extend_from_slice(b"b\xC3,c\nd,e\n\"f\ng\",h\n");
+        let mut reader = RecordReader::from_slice(&csv, b',');
+        let mut record = Record::default();
+        let mut read = Vec::new();
+        while reader.read_record(&mut record).unwrap() {
+            read.push((record.fields.iter().map(str::to_owned).collect::<Vec<_>>(), record.not_utf8));
+        }
+        let row =
+            |fields: &[&str], not_utf8| (fields.iter().map(|f| f.to_string()).collect::<Vec<_>>(), not_utf8);
+        assert_eq!(
+            read,
+            [
+                row(&[&long, "x"], false),
+                row(&["b\u{FFFD}", "c"], true),
+                row(&["d", "e"], false),
+                row(&["f\ng", "h"], false)
+            ]
+        );
     }
 }

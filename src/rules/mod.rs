@@ -50,6 +50,9 @@ pub(crate) struct RowContext<'a> {
     /// The row's key (normalised email).
     pub key: &'a str,
     pub intent: &'a Intent<'a>,
+    /// The position in the org of the user with the row's key (the user
+    /// `intent.existing` is).
+    pub org_user: Option<usize>,
     pub profile: &'a Profile,
     pub org: Option<&'a OrgState>,
     pub options: &'a Options,
@@ -166,7 +169,7 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
     let mut facts = RowFacts {
         line: cx.row.line,
         row: cx.row.row,
-        org_user: cx.intent.existing.and(cx.org).and_then(|o| o.user_index(cx.key)),
+        org_user: cx.org_user.filter(|_| cx.intent.existing.is_some()),
         email_column: header.field(Field::Email),
         phone_column: header.field(Field::PhoneNumber),
         extension_column: header.field(Field::Extension),
@@ -569,6 +572,7 @@ pub(crate) mod testing {
             row,
             key: &key,
             intent: &intent,
+            org_user: None,
             profile: &profile,
             org: None,
             options: &options,

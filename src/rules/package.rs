@@ -117,7 +117,7 @@ fn invalid_boolean(cx: &RowContext<'_>, cells: &LicenceCells<'_>, out: &mut Vec<
             continue;
         }
         package_cell |= is_package;
-        let value = cx.row.cell(index).unwrap_or_default().trim();
+        let value = crate::text::trim(cx.row.cell(index).unwrap_or_default());
         let help = match value.to_ascii_lowercase().as_str() {
             "yes" | "y" | "1" | "x" | "t" | "on" | "si" | "sì" | "oui" | "ja" => {
                 format!("write TRUE (Control Hub reads only TRUE, FALSE or empty); did you mean TRUE for {value:?}?")
