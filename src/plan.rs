@@ -552,13 +552,19 @@ pub(crate) fn plan_row_of<'a>(
     user: Option<usize>,
 ) -> Intent<'a> {
     let existing = cx.org.zip(user).and_then(|(org, i)| org.users.get(i));
-    let mut true_packages = row.packages().filter(|(_, _, f)| *f == Flag::True);
-    let new_package = match (true_packages.next(), true_packages.next()) {
-        (Some((_, column, _)), None) => Some(column.package),
-        _ => None,
-    };
-    let all_packages_false =
-        !row.header.packages.is_empty() && row.packages().all(|(_, _, flag)| flag == Flag::False);
+    // One pass over the package cells: the package of the one TRUE cell,
+    // and whether every cell is FALSE.
+    let (mut first_true, mut more_true, mut all_false) = (None, false, !row.header.packages.is_empty());
+    for (_, column, flag) in row.packages() {
+        match flag {
+            Flag::True if first_true.is_none() => first_true = Some(column.package),
+            Flag::True => more_true = true,
+            _ => {}
+        }
+        all_false &= flag == Flag::False;
+    }
+    let new_package = first_true.filter(|_| !more_true);
+    let all_packages_false = all_false;
     let current_package =
         existing.and_then(|u| u.package.as_deref()).and_then(|id| cx.profile.package_index(id));
     let effective = effective(row, existing, new_package.or(current_package));
