@@ -26,9 +26,9 @@ pub(super) struct Tables {
     /// Each table holds the first user with a key (users by index): the
     /// email key, the trimmed phone number, and the location with the
     /// trimmed extension.
-    pub(super) by_email: HashTable<u32>,
-    pub(super) by_phone: HashTable<u32>,
-    pub(super) by_extension: HashTable<u32>,
+    pub(super) by_email: Positions,
+    pub(super) by_phone: Positions,
+    pub(super) by_extension: Positions,
     /// Per user, where its location's key is in `user_locations`.
     pub(super) location_of: Vec<u32>,
     /// The keys of the users' locations (the empty key for none), each once.
@@ -97,18 +97,18 @@ impl Index {
         // Without tables nothing was kept: lookups read the org as it is.
         let Some(t) = &self.tables else { return true };
         let (users, hasher) = (&org.users, &self.hasher);
-        let earlier = |found: Option<&u32>, i: usize| found.is_some_and(|&j| j as usize <= i);
+        let earlier = |found: Option<u32>, i: usize| found.is_some_and(|j| j as usize <= i);
         let mut folds = Folds::default();
         let mut key = Vec::new();
         t.location_of.len() == users.len()
             && users.iter().zip(&t.location_of).enumerate().all(|(i, (user, &location))| {
                 key.clear();
                 folds.fold_into(&user.email, &mut key, hasher);
-                if !earlier(t.by_email.find(hasher.hash_one(&key[..]), |&j| email_is(users, j, &key)), i) {
+                if !earlier(t.by_email.find(hasher.hash_one(&key[..]), |j| email_is(users, j, &key)), i) {
                     return false;
                 }
                 let number = phone(user);
-                let by_phone = |&j: &u32| users.get(j as usize).is_some_and(|u| phone(u) == number);
+                let by_phone = |j: u32| users.get(j as usize).is_some_and(|u| phone(u) == number);
                 if !number.is_empty() && !earlier(t.by_phone.find(hasher.hash_one(number), by_phone), i) {
                     return false;
                 }
@@ -135,8 +135,8 @@ impl Index {
         match &self.tables {
             Some(t) => t
                 .by_email
-                .find(self.hasher.hash_one(key), |&j| email_is(&org.users, j, key))
-                .map(|&j| j as usize),
+                .find(self.hasher.hash_one(key), |j| email_is(&org.users, j, key))
+                .map(|j| j as usize),
             None => org.users.iter().position(|u| folds_to(&u.email, key)),
         }
     }
@@ -148,8 +148,8 @@ impl Index {
         }
         match &self.tables {
             Some(t) => {
-                let eq = |&j: &u32| org.users.get(j as usize).is_some_and(|u| phone(u) == number);
-                t.by_phone.find(self.hasher.hash_one(number), eq).map(|&j| j as usize)
+                let eq = |j: u32| org.users.get(j as usize).is_some_and(|u| phone(u) == number);
+                t.by_phone.find(self.hasher.hash_one(number), eq).map(|j| j as usize)
             }
             None => org.users.iter().position(|u| phone(u) == number),
         }
@@ -166,7 +166,7 @@ impl Index {
                 // A location no user has: nobody has the extension there.
                 let location = t.user_locations.find_text(location, &self.hasher)?;
                 let hash = self.hasher.hash_one((location, ext));
-                t.by_extension.find(hash, t.has_extension(&org.users, location, ext)).map(|&j| j as usize)
+                t.by_extension.find(hash, t.has_extension(&org.users, location, ext)).map(|j| j as usize)
             }
             None => {
                 let mut key = KeyBuf::new();
@@ -233,11 +233,8 @@ impl Tables {
         users: &'a [OrgUser],
         location: u32,
         ext: &'a [u8],
-    ) -> impl Fn(&u32) -> bool + 'a {
-        move |&j| {
-            self.location_of.get(j as usize) == Some(&location)
-                && users.get(j as usize).is_some_and(|u| extension(u) == ext)
-        }
+    ) -> impl Fn(u32) -> bool + 'a {
+        move |j| has_extension(&self.location_of, users, j, location, ext)
     }
 }
 
@@ -259,53 +256,51 @@ fn join<A: Send, B: Send>(
 }
 
 /// The first user with each email key; `None` past 32-bit positions.
-fn email_table(users: &[OrgUser], hasher: &Hasher) -> Option<HashTable<u32>> {
-    // Sized first, so that nothing grows (a table that grows holds the
-    // old and the new while it does).
-    let mut table = HashTable::with_capacity(users.len());
+fn email_table(users: &[OrgUser], hasher: &Hasher) -> Option<Positions> {
+    let mut table = Positions::with_capacity(users.len(), users.len())?;
     let mut folds = Folds::default();
     let mut key = Vec::new();
-    // The hash of a user's key, should the table grow after all.
-    let hash_of = |j: u32| {
-        let mut key = KeyBuf::new();
-        fold_into(users.get(j as usize).map_or("", |u| &u.email), &mut key);
-        hasher.hash_one(key.as_bytes())
-    };
     for (i, user) in users.iter().enumerate() {
         let i = u32::try_from(i).ok()?;
         key.clear();
         folds.fold_into(&user.email, &mut key, hasher);
-        insert_first(&mut table, hasher.hash_one(&key[..]), i, |j| email_is(users, j, &key), hash_of);
+        if !table.insert_first(hasher.hash_one(&key[..]), i, |j| email_is(users, j, &key)) {
+            return None;
+        }
     }
     Some(table)
 }
 
 /// The first user with each phone number.
-fn phone_table(users: &[OrgUser], hasher: &Hasher) -> Option<HashTable<u32>> {
-    let mut table = HashTable::with_capacity(users.iter().filter(|u| u.phone_number.is_some()).count());
-    let hash_of = |j: u32| hasher.hash_one(users.get(j as usize).map_or(&[][..], phone));
+fn phone_table(users: &[OrgUser], hasher: &Hasher) -> Option<Positions> {
+    let mut table = Positions::with_capacity(users.iter().filter(|u| u.phone_number.is_some()).count(), users.len())?;
     for (i, user) in users.iter().enumerate() {
         let i = u32::try_from(i).ok()?;
         let number = phone(user);
-        if !number.is_empty() {
-            let eq = |j: u32| users.get(j as usize).is_some_and(|u| phone(u) == number);
-            insert_first(&mut table, hasher.hash_one(number), i, eq, hash_of);
+        let eq = |j: u32| users.get(j as usize).is_some_and(|u| phone(u) == number);
+        if !number.is_empty() && !table.insert_first(hasher.hash_one(number), i, eq) {
+            return None;
         }
     }
     Some(table)
+}
+
+/// Whether user `j` has the extension `ext` in the location `location`.
+fn has_extension(location_of: &[u32], users: &[OrgUser], j: u32, location: u32, ext: &[u8]) -> bool {
+    location_of.get(j as usize) == Some(&location) && users.get(j as usize).is_some_and(|u| extension(u) == ext)
 }
 
 /// The users' locations, and the first user with each extension in each.
 struct Located {
     location_of: Vec<u32>,
     user_locations: KeySet,
-    by_extension: HashTable<u32>,
+    by_extension: Positions,
 }
 
 impl Located {
     fn build(users: &[OrgUser], hasher: &Hasher, max: usize) -> Option<Located> {
         let extensions = users.iter().filter(|u| u.extension.is_some()).count();
-        let mut by_extension = HashTable::with_capacity(extensions);
+        let mut by_extension = Positions::with_capacity(extensions, users.len())?;
         let mut location_of = Vec::with_capacity(users.len());
         let mut user_locations = KeySet::default();
         let mut folds = Folds::default();
@@ -317,17 +312,9 @@ impl Located {
             let location = user_locations.intern(&key, hasher, max)?;
             location_of.push(location);
             let ext = extension(user);
-            if !ext.is_empty() {
-                let location_of = &location_of;
-                let hash_of = |j: u32| {
-                    let location = location_of.get(j as usize).copied().unwrap_or(u32::MAX);
-                    hasher.hash_one((location, users.get(j as usize).map_or(&[][..], extension)))
-                };
-                let eq = |j: u32| {
-                    location_of.get(j as usize) == Some(&location)
-                        && users.get(j as usize).is_some_and(|u| extension(u) == ext)
-                };
-                insert_first(&mut by_extension, hasher.hash_one((location, ext)), i, eq, hash_of);
+            let eq = |j: u32| has_extension(&location_of, users, j, location, ext);
+            if !ext.is_empty() && !by_extension.insert_first(hasher.hash_one((location, ext)), i, eq) {
+                return None;
             }
         }
         Some(Located { location_of, user_locations, by_extension })
@@ -345,6 +332,116 @@ pub(super) fn insert_first(
 ) {
     if let Entry::Vacant(slot) = table.entry(hash, |&j| eq(j), |&j| hash_of(j)) {
         slot.insert(i);
+    }
+}
+
+/// A table of user positions found by hash, for keys the users hold.
+///
+/// Laid out as `HashTable<u32>` is, with more of the hash kept: a byte of
+/// tag per slot, in groups of sixteen (read with one vector comparison),
+/// and beside them the slots, each a position and, in the bits a position
+/// does not need, more of its key's hash. Most keys looked up are nobody's
+/// (nine rows in ten of a large file): such a lookup reads one group of
+/// tags and, one time in twenty, a group of slots, and never a user (with
+/// seven bits of tag, `HashTable` went on, about one time in eleven, to
+/// read a user with another key, and the heap block of its key: two more
+/// reads of memory that no cache holds). The first user with a key is
+/// found with the same reads, and one of that user.
+#[derive(Clone, Default)]
+pub(super) struct Positions {
+    /// A power of two of groups (or none); a tag of 0 marks a free slot,
+    /// and a group fills in order.
+    tags: Vec<[u8; GROUP]>,
+    slots: Vec<[u32; GROUP]>,
+    /// The bits of a slot that hold hash, not position.
+    high: u32,
+}
+
+const GROUP: usize = 16;
+
+/// The slots of a group whose tag is `tag`: the high bit of each one's
+/// byte.
+fn with_tag(tags: &[u8; GROUP], tag: u8) -> u128 {
+    const LOW: u128 = u128::from_le_bytes([0x7F; GROUP]);
+    const HIGH: u128 = u128::from_le_bytes([0x80; GROUP]);
+    // The bytes that are 0 in `x` are those without the high bit in
+    // `(x & 0x7F) + 0x7F | x`: the sums carry into no other byte.
+    let x = u128::from_le_bytes(*tags) ^ u128::from_le_bytes([tag; GROUP]);
+    !((x & LOW).wrapping_add(LOW) | x) & HIGH
+}
+
+impl Positions {
+    /// A table for up to `n` positions below `users`, at most seven of each
+    /// eight slots taken; `None` when `n` is beyond what memory holds.
+    pub(super) fn with_capacity(n: usize, users: usize) -> Option<Positions> {
+        let groups = n.saturating_mul(8).div_ceil(7 * GROUP).max(1).checked_next_power_of_two()?;
+        let position_bits = usize::BITS - users.leading_zeros();
+        let high = u32::MAX.checked_shl(position_bits).unwrap_or(0);
+        Some(Positions { tags: vec![[0; GROUP]; groups], slots: vec![[0; GROUP]; groups], high })
+    }
+
+    /// Where a lookup of `hash` starts, its tag (never 0), and the high
+    /// bits of its slot: three parts of the hash that do not overlap in
+    /// any table that memory holds (the group from the low bits, the tag
+    /// from the top byte, and the slot's bits from those below it).
+    fn parts(&self, hash: u64) -> (usize, u8, u32) {
+        let tag = (hash >> 56) as u8;
+        let at = hash as usize & self.tags.len().wrapping_sub(1);
+        (at, tag | u8::from(tag == 0), (hash >> 24) as u32 & self.high)
+    }
+
+    /// The position with the hash `hash` for which `eq` holds, if any.
+    pub(super) fn find(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
+        let (mut at, tag, high) = self.parts(hash);
+        let mask = self.tags.len().wrapping_sub(1);
+        // From the key's own group on, once round the table at most.
+        for _ in 0..self.tags.len() {
+            let tags = self.tags.get(at)?;
+            // An or of comparisons (one vector comparison once compiled)
+            // answers for most groups.
+            let any = tags.iter().fold(false, |any, &t| any | (t == tag));
+            let mut bits = if any { with_tag(tags, tag) } else { 0 };
+            while bits != 0 {
+                let slot = self.slots.get(at).and_then(|slots| slots.get(bits.trailing_zeros() as usize / 8));
+                if let Some(&slot) = slot.filter(|&&slot| slot & self.high == high) {
+                    let j = slot & !self.high;
+                    if eq(j) {
+                        return Some(j);
+                    }
+                }
+                bits &= bits - 1;
+            }
+            // The last slot is free if any is.
+            if tags.last().is_some_and(|&t| t == 0) {
+                return None;
+            }
+            at = (at + 1) & mask;
+        }
+        None
+    }
+
+    /// Adds `i` with the hash `hash` unless a position there already has
+    /// its key (`eq`: the first user with a key keeps it). `false` when the
+    /// table is full (its capacity rules that out), or `i` is not below
+    /// the number of users it was made for.
+    pub(super) fn insert_first(&mut self, hash: u64, i: u32, eq: impl FnMut(u32) -> bool) -> bool {
+        if self.find(hash, eq).is_some() {
+            return true;
+        }
+        if i & self.high != 0 {
+            return false;
+        }
+        let (mut at, tag, high) = self.parts(hash);
+        let mask = self.tags.len().wrapping_sub(1);
+        for _ in 0..self.tags.len() {
+            let (Some(tags), Some(slots)) = (self.tags.get_mut(at), self.slots.get_mut(at)) else { break };
+            if let Some((t, slot)) = tags.iter_mut().zip(slots).find(|(t, _)| **t == 0) {
+                (*t, *slot) = (tag, i | high);
+                return true;
+            }
+            at = (at + 1) & mask;
+        }
+        false
     }
 }
 
