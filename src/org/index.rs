@@ -307,9 +307,18 @@ impl Located {
         let mut key = Vec::new();
         for (i, user) in users.iter().enumerate() {
             let i = u32::try_from(i).ok()?;
-            key.clear();
-            folds.fold_into(user.location.as_deref().unwrap_or(""), &mut key, hasher);
-            let location = user_locations.intern(&key, hasher, max)?;
+            // Most users spell their location as others do.
+            let text = trim(user.location.as_deref().unwrap_or(""));
+            let location = match user_locations.spelled(text) {
+                Some(id) => id,
+                None => {
+                    key.clear();
+                    folds.fold_into(text, &mut key, hasher);
+                    let id = user_locations.intern(&key, hasher, max)?;
+                    user_locations.spell(text, id);
+                    id
+                }
+            };
             location_of.push(location);
             let ext = extension(user);
             let eq = |j: u32| has_extension(&location_of, users, j, location, ext);
@@ -486,6 +495,8 @@ impl Keys {
 pub(super) struct KeySet {
     pub(super) keys: Keys,
     pub(super) table: HashTable<u32>,
+    /// Of a small set, the names as the org writes them (trimmed).
+    pub(super) spellings: Spellings,
 }
 
 impl KeySet {
@@ -493,9 +504,10 @@ impl KeySet {
     pub(super) fn of(list: Option<&[String]>, hasher: &Hasher, max: usize) -> Option<KeySet> {
         let list = list.unwrap_or_default();
         let bytes = list.iter().map(String::len).sum();
-        let KeySet { mut keys, mut table } = KeySet {
+        let KeySet { mut keys, mut table, .. } = KeySet {
             keys: Keys::with_capacity(list.len(), bytes),
             table: HashTable::with_capacity(list.len()),
+            spellings: Spellings::default(),
         };
         let mut folds = Folds::default();
         for name in list {
@@ -505,7 +517,14 @@ impl KeySet {
             let hash_of = |j: u32| hasher.hash_one(keys.get(j as usize));
             insert_first(&mut table, hasher.hash_one(key), id, |j| keys.get(j as usize) == key, hash_of);
         }
-        Some(KeySet { keys, table })
+        let mut set = KeySet { keys, table, spellings: Spellings::default() };
+        for name in list.iter().take_while(|_| list.len() <= KeySet::SMALL) {
+            // The first name with this one's key: the one the set finds.
+            if let Some(first) = set.first(|k| folds_to(name, k)) {
+                set.spell(trim(name), first);
+            }
+        }
+        Some(set)
     }
 
     /// A set this small is searched in order: comparing a few keys costs
@@ -523,8 +542,15 @@ impl KeySet {
 
     /// [`KeySet::find`] for the key of `text` (see [`fold_into`]): ASCII text
     /// is compared with a small set's keys as it is, not folded first.
+    ///
+    /// A name the org writes as `text` is written is found first, compared
+    /// as it is: that is most names of most files, and equal text has equal
+    /// keys.
     pub(super) fn find_text(&self, text: &str, hasher: &Hasher) -> Option<u32> {
         let text = trim(text);
+        if let Some(id) = self.spelled(text) {
+            return Some(id);
+        }
         if self.keys.len() <= KeySet::SMALL && text.is_ascii() {
             let text = text.as_bytes();
             return self.first(|k| k.len() == text.len() && ascii_lowercase_is(text, k) == Some(true));
@@ -532,6 +558,31 @@ impl KeySet {
         let mut key = KeyBuf::new();
         fold_into(text, &mut key);
         self.find(key.as_bytes(), hasher)
+    }
+
+    /// Where the name spelled `text` (trimmed) is, if a small set knows
+    /// that spelling.
+    pub(super) fn spelled(&self, text: &str) -> Option<u32> {
+        if self.keys.len() > KeySet::SMALL {
+            return None;
+        }
+        self.spellings.find(text.as_bytes())
+    }
+
+    /// Notes that `text` (trimmed) is a spelling of the name at `id`,
+    /// while the set is small; and so is its key, when the text is not
+    /// ASCII (a caller may look up a key it folded itself: ASCII text in any
+    /// case is found by comparing it with the keys) and the key is its own.
+    pub(super) fn spell(&mut self, text: &str, id: u32) {
+        if self.keys.len() <= KeySet::SMALL {
+            self.spellings.add(text.as_bytes(), id);
+            let key = self.keys.get(id as usize);
+            if !text.is_ascii() && std::str::from_utf8(key).is_ok_and(|key| folds_to(key, key.as_bytes())) {
+                self.spellings.add(key, id);
+            }
+        } else {
+            self.spellings = Spellings::default();
+        }
     }
 
     fn first(&self, mut is: impl FnMut(&[u8]) -> bool) -> Option<u32> {
@@ -544,7 +595,7 @@ impl KeySet {
         if let Some(id) = self.find(key, hasher) {
             return Some(id);
         }
-        let KeySet { keys, table } = self;
+        let KeySet { keys, table, .. } = self;
         keys.bytes.extend_from_slice(key);
         let id = keys.end(max)?;
         table.insert_unique(hasher.hash_one(key), id, |&j| hasher.hash_one(keys.get(j as usize)));
@@ -555,6 +606,65 @@ impl KeySet {
         let list = list.unwrap_or_default();
         list.len() == self.keys.len()
             && list.iter().enumerate().all(|(i, name)| folds_to(name, self.keys.get(i)))
+    }
+}
+
+/// Names as written, each with the position of its key in a set: a lookup
+/// compares them with its text as it is, before it folds it.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Spellings {
+    /// Each spelling's length, words (see [`Spellings::words`]) and key.
+    entries: Vec<Spelling>,
+    /// The spellings themselves (one for each entry), for those longer
+    /// than their words.
+    texts: Vec<Box<[u8]>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Spelling {
+    len: usize,
+    words: [u64; 2],
+    id: u32,
+}
+
+impl Spellings {
+    /// Spellings kept at most: those of a few names, in a few cases.
+    const MAX: usize = 32;
+
+    /// Two words that tell apart texts of the same length up to 16 bytes
+    /// (each byte of the text is in one of them), read without a loop.
+    fn words(text: &[u8]) -> [u64; 2] {
+        let len = text.len();
+        let at = |i: usize| u64::from(text.get(i).copied().unwrap_or(0));
+        let word = |i: usize| text.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_le_bytes);
+        let half = |i: usize| text.get(i..i + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()).map_or(0, u32::from_le_bytes);
+        match len {
+            0 => [0, 0],
+            1..=3 => [at(0) | at(len / 2) << 8 | at(len - 1) << 16, 0],
+            4..=7 => [u64::from(half(0)) | u64::from(half(len - 4)) << 32, 0],
+            _ => [word(0), word(len - 8)],
+        }
+    }
+
+    /// Where the text spelled `text` is.
+    fn find(&self, text: &[u8]) -> Option<u32> {
+        let (len, words) = (text.len(), Spellings::words(text));
+        let mut entries = self.entries.iter().enumerate();
+        entries
+            .find(|&(i, s)| {
+                s.len == len && s.words == words && (len <= 16 || self.texts.get(i).is_some_and(|t| **t == *text))
+            })
+            .map(|(_, s)| s.id)
+    }
+
+    /// Adds `text`, spelled at `id`, unless it is known or there are
+    /// enough.
+    fn add(&mut self, text: &[u8], id: u32) {
+        if self.entries.len() >= Spellings::MAX || self.find(text).is_some() {
+            return;
+        }
+        self.entries.push(Spelling { len: text.len(), words: Spellings::words(text), id });
+        self.texts.push(text.into());
     }
 }
 

@@ -275,7 +275,14 @@ impl OrgState {
 
     /// Whether the subscription offers this package (`None` when unknown).
     pub fn offers_package(&self, id: &str) -> Option<bool> {
-        Some(self.packages.as_ref()?.iter().any(|p| trim(p).eq_ignore_ascii_case(id)))
+        let packages = self.packages.as_deref()?;
+        // An org writes its package ids as the profile does: equal text
+        // answers first (equal ids compare equal once trimmed, when the id
+        // has no spaces at its ends to trim).
+        if trim(id).len() == id.len() && packages.iter().any(|p| p == id) {
+            return Some(true);
+        }
+        Some(packages.iter().any(|p| trim(p).eq_ignore_ascii_case(id)))
     }
 
     /// The org as it will be after uploading a checked file (see
