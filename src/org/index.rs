@@ -400,16 +400,28 @@ impl Positions {
     }
 
     /// The position with the hash `hash` for which `eq` holds, if any.
-    pub(super) fn find(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
-        let (mut at, tag, high) = self.parts(hash);
+    #[inline]
+    pub(super) fn find(&self, hash: u64, eq: impl FnMut(u32) -> bool) -> Option<u32> {
+        let (at, tag, high) = self.parts(hash);
+        let tags = self.tags.get(at)?;
+        // Most keys looked up are nobody's, and most groups have room: one
+        // vector comparison answers (the last slot of a group is free if
+        // any is).
+        let any = tags.iter().fold(false, |any, &t| any | (t == tag));
+        if u8::from(any) | tags[GROUP - 1] == 0 {
+            return None;
+        }
+        self.find_from(at, tag, high, eq)
+    }
+
+    /// [`Positions::find`] from the group at `at` on, once round the table
+    /// at most.
+    #[inline(never)]
+    fn find_from(&self, mut at: usize, tag: u8, high: u32, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
         let mask = self.tags.len().wrapping_sub(1);
-        // From the key's own group on, once round the table at most.
         for _ in 0..self.tags.len() {
             let tags = self.tags.get(at)?;
-            // An or of comparisons (one vector comparison once compiled)
-            // answers for most groups.
-            let any = tags.iter().fold(false, |any, &t| any | (t == tag));
-            let mut bits = if any { with_tag(tags, tag) } else { 0 };
+            let mut bits = with_tag(tags, tag);
             while bits != 0 {
                 let slot = self.slots.get(at).and_then(|slots| slots.get(bits.trailing_zeros() as usize / 8));
                 if let Some(&slot) = slot.filter(|&&slot| slot & self.high == high) {
@@ -420,8 +432,7 @@ impl Positions {
                 }
                 bits &= bits - 1;
             }
-            // The last slot is free if any is.
-            if tags.last().is_some_and(|&t| t == 0) {
+            if tags.last() == Some(&0) {
                 return None;
             }
             at = (at + 1) & mask;
