@@ -260,11 +260,17 @@ fn email_table(users: &[OrgUser], hasher: &Hasher) -> Option<Positions> {
     let mut table = Positions::with_capacity(users.len(), users.len())?;
     let mut folds = Folds::default();
     let mut key = Vec::new();
+    // The hash of a user's key, should the table grow after all.
+    let hash_of = |j: u32| {
+        let mut key = KeyBuf::new();
+        fold_into(users.get(j as usize).map_or("", |u| &u.email), &mut key);
+        hasher.hash_one(key.as_bytes())
+    };
     for (i, user) in users.iter().enumerate() {
         let i = u32::try_from(i).ok()?;
         key.clear();
         folds.fold_into(&user.email, &mut key, hasher);
-        if !table.insert_first(hasher.hash_one(&key[..]), i, |j| email_is(users, j, &key)) {
+        if !table.insert_first(hasher.hash_one(&key[..]), i, |j| email_is(users, j, &key), hash_of) {
             return None;
         }
     }
@@ -273,12 +279,14 @@ fn email_table(users: &[OrgUser], hasher: &Hasher) -> Option<Positions> {
 
 /// The first user with each phone number.
 fn phone_table(users: &[OrgUser], hasher: &Hasher) -> Option<Positions> {
-    let mut table = Positions::with_capacity(users.iter().filter(|u| u.phone_number.is_some()).count(), users.len())?;
+    let numbers = users.iter().filter(|u| u.phone_number.is_some()).count();
+    let mut table = Positions::with_capacity(numbers, users.len())?;
+    let hash_of = |j: u32| hasher.hash_one(users.get(j as usize).map_or(&[][..], phone));
     for (i, user) in users.iter().enumerate() {
         let i = u32::try_from(i).ok()?;
         let number = phone(user);
         let eq = |j: u32| users.get(j as usize).is_some_and(|u| phone(u) == number);
-        if !number.is_empty() && !table.insert_first(hasher.hash_one(number), i, eq) {
+        if !number.is_empty() && !table.insert_first(hasher.hash_one(number), i, eq, hash_of) {
             return None;
         }
     }
@@ -287,7 +295,8 @@ fn phone_table(users: &[OrgUser], hasher: &Hasher) -> Option<Positions> {
 
 /// Whether user `j` has the extension `ext` in the location `location`.
 fn has_extension(location_of: &[u32], users: &[OrgUser], j: u32, location: u32, ext: &[u8]) -> bool {
-    location_of.get(j as usize) == Some(&location) && users.get(j as usize).is_some_and(|u| extension(u) == ext)
+    location_of.get(j as usize) == Some(&location)
+        && users.get(j as usize).is_some_and(|u| extension(u) == ext)
 }
 
 /// The users' locations, and the first user with each extension in each.
@@ -321,8 +330,14 @@ impl Located {
             };
             location_of.push(location);
             let ext = extension(user);
-            let eq = |j: u32| has_extension(&location_of, users, j, location, ext);
-            if !ext.is_empty() && !by_extension.insert_first(hasher.hash_one((location, ext)), i, eq) {
+            let location_of = &location_of;
+            let eq = |j: u32| has_extension(location_of, users, j, location, ext);
+            let hash_of = |j: u32| {
+                let location = location_of.get(j as usize).copied().unwrap_or(u32::MAX);
+                hasher.hash_one((location, users.get(j as usize).map_or(&[][..], extension)))
+            };
+            if !ext.is_empty() && !by_extension.insert_first(hasher.hash_one((location, ext)), i, eq, hash_of)
+            {
                 return None;
             }
         }
@@ -346,122 +361,64 @@ pub(super) fn insert_first(
 
 /// A table of user positions found by hash, for keys the users hold.
 ///
-/// Laid out as `HashTable<u32>` is, with more of the hash kept: a byte of
-/// tag per slot, in groups of sixteen (read with one vector comparison),
-/// and beside them the slots, each a position and, in the bits a position
-/// does not need, more of its key's hash. Most keys looked up are nobody's
-/// (nine rows in ten of a large file): such a lookup reads one group of
-/// tags and, one time in twenty, a group of slots, and never a user (with
-/// seven bits of tag, `HashTable` went on, about one time in eleven, to
-/// read a user with another key, and the heap block of its key: two more
-/// reads of memory that no cache holds). The first user with a key is
-/// found with the same reads, and one of that user.
+/// Each slot is a position and, in the bits a position does not need, more
+/// of its key's hash: a slot whose seven bits of tag match a key's (some
+/// one key in eleven of those nobody has, in a table three quarters full)
+/// is told apart from it by those bits, without reading the user — a user
+/// with another key, and the heap block of its key, are two reads of
+/// memory that no cache holds in a large org. Only the first user with the
+/// key is read (nearly always).
 #[derive(Clone, Default)]
 pub(super) struct Positions {
-    /// A power of two of groups (or none); a tag of 0 marks a free slot,
-    /// and a group fills in order.
-    tags: Vec<[u8; GROUP]>,
-    slots: Vec<[u32; GROUP]>,
+    table: HashTable<u32>,
     /// The bits of a slot that hold hash, not position.
     high: u32,
 }
 
-const GROUP: usize = 16;
-
-/// The slots of a group whose tag is `tag`: the high bit of each one's
-/// byte.
-fn with_tag(tags: &[u8; GROUP], tag: u8) -> u128 {
-    const LOW: u128 = u128::from_le_bytes([0x7F; GROUP]);
-    const HIGH: u128 = u128::from_le_bytes([0x80; GROUP]);
-    // The bytes that are 0 in `x` are those without the high bit in
-    // `(x & 0x7F) + 0x7F | x`: the sums carry into no other byte.
-    let x = u128::from_le_bytes(*tags) ^ u128::from_le_bytes([tag; GROUP]);
-    !((x & LOW).wrapping_add(LOW) | x) & HIGH
-}
-
 impl Positions {
-    /// A table for up to `n` positions below `users`, at most seven of each
-    /// eight slots taken; `None` when `n` is beyond what memory holds.
+    /// A table for up to `n` positions below `users`, which never grows.
     pub(super) fn with_capacity(n: usize, users: usize) -> Option<Positions> {
-        let groups = n.saturating_mul(8).div_ceil(7 * GROUP).max(1).checked_next_power_of_two()?;
         let position_bits = usize::BITS - users.leading_zeros();
         let high = u32::MAX.checked_shl(position_bits).unwrap_or(0);
-        Some(Positions { tags: vec![[0; GROUP]; groups], slots: vec![[0; GROUP]; groups], high })
+        Some(Positions { table: HashTable::with_capacity(n), high })
     }
 
-    /// Where a lookup of `hash` starts, its tag (never 0), and the high
-    /// bits of its slot: three parts of the hash that do not overlap in
-    /// any table that memory holds (the group from the low bits, the tag
-    /// from the top byte, and the slot's bits from those below it).
-    fn parts(&self, hash: u64) -> (usize, u8, u32) {
-        let tag = (hash >> 56) as u8;
-        let at = hash as usize & self.tags.len().wrapping_sub(1);
-        (at, tag | u8::from(tag == 0), (hash >> 24) as u32 & self.high)
+    /// The bits of `hash` a slot keeps: below the top seven (the table's
+    /// tag) and above those that choose a bucket, in any table that memory
+    /// holds.
+    fn high(&self, hash: u64) -> u32 {
+        (hash >> 24) as u32 & self.high
     }
 
     /// The position with the hash `hash` for which `eq` holds, if any.
-    #[inline]
-    pub(super) fn find(&self, hash: u64, eq: impl FnMut(u32) -> bool) -> Option<u32> {
-        let (at, tag, high) = self.parts(hash);
-        let tags = self.tags.get(at)?;
-        // Most keys looked up are nobody's, and most groups have room: one
-        // vector comparison answers (the last slot of a group is free if
-        // any is).
-        let any = tags.iter().fold(false, |any, &t| any | (t == tag));
-        if u8::from(any) | tags[GROUP - 1] == 0 {
-            return None;
-        }
-        self.find_from(at, tag, high, eq)
-    }
-
-    /// [`Positions::find`] from the group at `at` on, once round the table
-    /// at most.
-    #[inline(never)]
-    fn find_from(&self, mut at: usize, tag: u8, high: u32, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
-        let mask = self.tags.len().wrapping_sub(1);
-        for _ in 0..self.tags.len() {
-            let tags = self.tags.get(at)?;
-            let mut bits = with_tag(tags, tag);
-            while bits != 0 {
-                let slot = self.slots.get(at).and_then(|slots| slots.get(bits.trailing_zeros() as usize / 8));
-                if let Some(&slot) = slot.filter(|&&slot| slot & self.high == high) {
-                    let j = slot & !self.high;
-                    if eq(j) {
-                        return Some(j);
-                    }
-                }
-                bits &= bits - 1;
-            }
-            if tags.last() == Some(&0) {
-                return None;
-            }
-            at = (at + 1) & mask;
-        }
-        None
+    pub(super) fn find(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
+        let (high, position) = (self.high(hash), !self.high);
+        self.table
+            .find(hash, |&slot| slot & self.high == high && eq(slot & position))
+            .map(|&slot| slot & position)
     }
 
     /// Adds `i` with the hash `hash` unless a position there already has
-    /// its key (`eq`: the first user with a key keeps it). `false` when the
-    /// table is full (its capacity rules that out), or `i` is not below
-    /// the number of users it was made for.
-    pub(super) fn insert_first(&mut self, hash: u64, i: u32, eq: impl FnMut(u32) -> bool) -> bool {
-        if self.find(hash, eq).is_some() {
-            return true;
-        }
-        if i & self.high != 0 {
+    /// its key (`eq`: the first user with a key keeps it); `hash_of` is the
+    /// hash of a position's key. `false` when `i` is not below the number
+    /// of users the table was made for, or the table is full (it would
+    /// grow: its capacity rules that out).
+    pub(super) fn insert_first(
+        &mut self,
+        hash: u64,
+        i: u32,
+        mut eq: impl FnMut(u32) -> bool,
+        hash_of: impl Fn(u32) -> u64,
+    ) -> bool {
+        if i & self.high != 0 || self.table.len() >= self.table.capacity() {
             return false;
         }
-        let (mut at, tag, high) = self.parts(hash);
-        let mask = self.tags.len().wrapping_sub(1);
-        for _ in 0..self.tags.len() {
-            let (Some(tags), Some(slots)) = (self.tags.get_mut(at), self.slots.get_mut(at)) else { break };
-            if let Some((t, slot)) = tags.iter_mut().zip(slots).find(|(t, _)| **t == 0) {
-                (*t, *slot) = (tag, i | high);
-                return true;
-            }
-            at = (at + 1) & mask;
+        let (high, position) = (self.high(hash), !self.high);
+        let slot = |&slot: &u32| slot & self.high == high && eq(slot & position);
+        if let Entry::Vacant(vacant) = self.table.entry(hash, slot, |&slot| hash_of(slot & position)) {
+            vacant.insert(i | high);
         }
-        false
+        true
     }
 }
 
@@ -647,8 +604,12 @@ impl Spellings {
     fn words(text: &[u8]) -> [u64; 2] {
         let len = text.len();
         let at = |i: usize| u64::from(text.get(i).copied().unwrap_or(0));
-        let word = |i: usize| text.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_le_bytes);
-        let half = |i: usize| text.get(i..i + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()).map_or(0, u32::from_le_bytes);
+        let word = |i: usize| {
+            text.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_le_bytes)
+        };
+        let half = |i: usize| {
+            text.get(i..i + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()).map_or(0, u32::from_le_bytes)
+        };
         match len {
             0 => [0, 0],
             1..=3 => [at(0) | at(len / 2) << 8 | at(len - 1) << 16, 0],
@@ -663,7 +624,9 @@ impl Spellings {
         let mut entries = self.entries.iter().enumerate();
         entries
             .find(|&(i, s)| {
-                s.len == len && s.words == words && (len <= 16 || self.texts.get(i).is_some_and(|t| **t == *text))
+                s.len == len
+                    && s.words == words
+                    && (len <= 16 || self.texts.get(i).is_some_and(|t| **t == *text))
             })
             .map(|(_, s)| s.id)
     }

@@ -1777,9 +1777,8 @@ mod tests {
             }
 
             /// A table of positions finds, for each key, the first position
-            /// added with it, whatever the hashes of keys share: the group,
-            /// the tag, the bits kept beside a position, or all of them;
-            /// with groups that overflow into the next, and round the end.
+            /// added with it, whatever the hashes of keys share: the bucket,
+            /// the tag, the bits kept beside a position, or all of them.
             #[test]
             fn positions_find_the_first_position_of_each_key(
                 keys in prop::collection::vec(0..24usize, 0..60),
@@ -1789,7 +1788,9 @@ mod tests {
                 let users = users.max(keys.len());
                 let mut table = index::Positions::with_capacity(keys.len(), users).unwrap();
                 for (i, &key) in keys.iter().enumerate() {
-                    prop_assert!(table.insert_first(hashes[key], i as u32, |j| keys.get(j as usize) == Some(&key)));
+                    let eq = |j: u32| keys.get(j as usize) == Some(&key);
+                    let hash_of = |j: u32| keys.get(j as usize).map_or(0, |&k| hashes[k]);
+                    prop_assert!(table.insert_first(hashes[key], i as u32, eq, hash_of));
                 }
                 for (key, &hash) in hashes.iter().enumerate() {
                     let first = keys.iter().position(|&k| k == key).map(|i| i as u32);
@@ -1840,9 +1841,9 @@ mod tests {
             }
         }
 
-        /// Hashes that share parts: the low bits (the group), the top byte
-        /// (the tag; 0 and 1 make the same tag), the bits below it (kept
-        /// beside a position), or all of them.
+        /// Hashes that share parts: the low bits (the bucket), the top
+        /// bits (the tag), the bits below them (kept beside a position), or
+        /// all of them.
         const HASHES: [u64; 12] = [
             0,
             1,
@@ -1859,8 +1860,19 @@ mod tests {
         ];
 
         /// Package ids, spelled several ways.
-        const IDS: [&str; 11] =
-            ["webex_calling", "Webex_Calling", " webex_calling", "webex_calling ", " x", "x", "X ", "", " ", "é", "É"];
+        const IDS: [&str; 11] = [
+            "webex_calling",
+            "Webex_Calling",
+            " webex_calling",
+            "webex_calling ",
+            " x",
+            "x",
+            "X ",
+            "",
+            " ",
+            "é",
+            "É",
+        ];
 
         /// A name, spelled several ways: in other cases, with spaces,
         /// decomposed, of every length the comparison of spellings tells
