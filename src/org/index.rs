@@ -5,12 +5,13 @@ use super::*;
 
 /// The lookup indexes of an org, built by [`OrgState::indexed`].
 ///
-/// The tables hold 32-bit user positions, found by the hash of a key and
-/// confirmed by comparing the key with the user's field as it is now: the
-/// keys themselves are not kept (the users hold them), only each user's
-/// location among the few the users have. Building costs one pass and a
-/// handful of allocations; a lookup folds its query on the stack and
-/// allocates nothing.
+/// The tables hold 32-bit user positions (see [`Positions`]), found by the
+/// hash of a key and confirmed by comparing the key with the user's field
+/// as it is now: the keys themselves are not kept (the users hold them),
+/// only each user's location among the few the users have, and how the org
+/// spells its few names. Building costs one pass and a handful of
+/// allocations; a lookup folds its query on the stack (when it must: see
+/// [`KeySet::find_text`]) and allocates nothing.
 #[derive(Clone)]
 pub(super) struct Index {
     pub(super) hasher: Hasher,
