@@ -620,16 +620,20 @@ impl Spellings {
     }
 
     /// Where the text spelled `text` is.
+    #[inline]
     fn find(&self, text: &[u8]) -> Option<u32> {
         let (len, words) = (text.len(), Spellings::words(text));
         let mut entries = self.entries.iter().enumerate();
         entries
-            .find(|&(i, s)| {
-                s.len == len
-                    && s.words == words
-                    && (len <= 16 || self.texts.get(i).is_some_and(|t| **t == *text))
-            })
+            .find(|&(i, s)| s.len == len && s.words == words && (len <= 16 || self.is(i, text)))
             .map(|(_, s)| s.id)
+    }
+
+    /// Whether spelling `i` is `text` (one longer than its words; out of
+    /// line, so that a lookup of a short one saves no registers for it).
+    #[inline(never)]
+    fn is(&self, i: usize, text: &[u8]) -> bool {
+        self.texts.get(i).is_some_and(|t| **t == *text)
     }
 
     /// Adds `text`, spelled at `id`, unless it is known or there are
