@@ -5,12 +5,13 @@ use super::*;
 
 /// The lookup indexes of an org, built by [`OrgState::indexed`].
 ///
-/// The tables hold 32-bit user positions, found by the hash of a key and
-/// confirmed by comparing the key with the user's field as it is now: the
-/// keys themselves are not kept (the users hold them), only each user's
-/// location among the few the users have. Building costs one pass and a
-/// handful of allocations; a lookup folds its query on the stack and
-/// allocates nothing.
+/// The tables hold 32-bit user positions (see [`Positions`]), found by the
+/// hash of a key and confirmed by comparing the key with the user's field
+/// as it is now: the keys themselves are not kept (the users hold them),
+/// only each user's location among the few the users have, and how the org
+/// spells its few names. Building costs one pass and a handful of
+/// allocations; a lookup folds its query on the stack (when it must: see
+/// [`KeySet::find_text`]) and allocates nothing.
 #[derive(Clone)]
 pub(super) struct Index {
     pub(super) hasher: Hasher,
@@ -26,9 +27,9 @@ pub(super) struct Tables {
     /// Each table holds the first user with a key (users by index): the
     /// email key, the trimmed phone number, and the location with the
     /// trimmed extension.
-    pub(super) by_email: HashTable<u32>,
-    pub(super) by_phone: HashTable<u32>,
-    pub(super) by_extension: HashTable<u32>,
+    pub(super) by_email: Positions,
+    pub(super) by_phone: Positions,
+    pub(super) by_extension: Positions,
     /// Per user, where its location's key is in `user_locations`.
     pub(super) location_of: Vec<u32>,
     /// The keys of the users' locations (the empty key for none), each once.
@@ -97,18 +98,18 @@ impl Index {
         // Without tables nothing was kept: lookups read the org as it is.
         let Some(t) = &self.tables else { return true };
         let (users, hasher) = (&org.users, &self.hasher);
-        let earlier = |found: Option<&u32>, i: usize| found.is_some_and(|&j| j as usize <= i);
+        let earlier = |found: Option<u32>, i: usize| found.is_some_and(|j| j as usize <= i);
         let mut folds = Folds::default();
         let mut key = Vec::new();
         t.location_of.len() == users.len()
             && users.iter().zip(&t.location_of).enumerate().all(|(i, (user, &location))| {
                 key.clear();
                 folds.fold_into(&user.email, &mut key, hasher);
-                if !earlier(t.by_email.find(hasher.hash_one(&key[..]), |&j| email_is(users, j, &key)), i) {
+                if !earlier(t.by_email.find(hasher.hash_one(&key[..]), |j| email_is(users, j, &key)), i) {
                     return false;
                 }
                 let number = phone(user);
-                let by_phone = |&j: &u32| users.get(j as usize).is_some_and(|u| phone(u) == number);
+                let by_phone = |j: u32| users.get(j as usize).is_some_and(|u| phone(u) == number);
                 if !number.is_empty() && !earlier(t.by_phone.find(hasher.hash_one(number), by_phone), i) {
                     return false;
                 }
@@ -135,8 +136,8 @@ impl Index {
         match &self.tables {
             Some(t) => t
                 .by_email
-                .find(self.hasher.hash_one(key), |&j| email_is(&org.users, j, key))
-                .map(|&j| j as usize),
+                .find(self.hasher.hash_one(key), |j| email_is(&org.users, j, key))
+                .map(|j| j as usize),
             None => org.users.iter().position(|u| folds_to(&u.email, key)),
         }
     }
@@ -148,8 +149,8 @@ impl Index {
         }
         match &self.tables {
             Some(t) => {
-                let eq = |&j: &u32| org.users.get(j as usize).is_some_and(|u| phone(u) == number);
-                t.by_phone.find(self.hasher.hash_one(number), eq).map(|&j| j as usize)
+                let eq = |j: u32| org.users.get(j as usize).is_some_and(|u| phone(u) == number);
+                t.by_phone.find(self.hasher.hash_one(number), eq).map(|j| j as usize)
             }
             None => org.users.iter().position(|u| phone(u) == number),
         }
@@ -166,7 +167,7 @@ impl Index {
                 // A location no user has: nobody has the extension there.
                 let location = t.user_locations.find_text(location, &self.hasher)?;
                 let hash = self.hasher.hash_one((location, ext));
-                t.by_extension.find(hash, t.has_extension(&org.users, location, ext)).map(|&j| j as usize)
+                t.by_extension.find(hash, t.has_extension(&org.users, location, ext)).map(|j| j as usize)
             }
             None => {
                 let mut key = KeyBuf::new();
@@ -233,11 +234,8 @@ impl Tables {
         users: &'a [OrgUser],
         location: u32,
         ext: &'a [u8],
-    ) -> impl Fn(&u32) -> bool + 'a {
-        move |&j| {
-            self.location_of.get(j as usize) == Some(&location)
-                && users.get(j as usize).is_some_and(|u| extension(u) == ext)
-        }
+    ) -> impl Fn(u32) -> bool + 'a {
+        move |j| has_extension(&self.location_of, users, j, location, ext)
     }
 }
 
@@ -259,10 +257,8 @@ fn join<A: Send, B: Send>(
 }
 
 /// The first user with each email key; `None` past 32-bit positions.
-fn email_table(users: &[OrgUser], hasher: &Hasher) -> Option<HashTable<u32>> {
-    // Sized first, so that nothing grows (a table that grows holds the
-    // old and the new while it does).
-    let mut table = HashTable::with_capacity(users.len());
+fn email_table(users: &[OrgUser], hasher: &Hasher) -> Option<Positions> {
+    let mut table = Positions::with_capacity(users.len(), users.len())?;
     let mut folds = Folds::default();
     let mut key = Vec::new();
     // The hash of a user's key, should the table grow after all.
@@ -275,59 +271,75 @@ fn email_table(users: &[OrgUser], hasher: &Hasher) -> Option<HashTable<u32>> {
         let i = u32::try_from(i).ok()?;
         key.clear();
         folds.fold_into(&user.email, &mut key, hasher);
-        insert_first(&mut table, hasher.hash_one(&key[..]), i, |j| email_is(users, j, &key), hash_of);
+        if !table.insert_first(hasher.hash_one(&key[..]), i, |j| email_is(users, j, &key), hash_of) {
+            return None;
+        }
     }
     Some(table)
 }
 
 /// The first user with each phone number.
-fn phone_table(users: &[OrgUser], hasher: &Hasher) -> Option<HashTable<u32>> {
-    let mut table = HashTable::with_capacity(users.iter().filter(|u| u.phone_number.is_some()).count());
+fn phone_table(users: &[OrgUser], hasher: &Hasher) -> Option<Positions> {
+    let numbers = users.iter().filter(|u| u.phone_number.is_some()).count();
+    let mut table = Positions::with_capacity(numbers, users.len())?;
     let hash_of = |j: u32| hasher.hash_one(users.get(j as usize).map_or(&[][..], phone));
     for (i, user) in users.iter().enumerate() {
         let i = u32::try_from(i).ok()?;
         let number = phone(user);
-        if !number.is_empty() {
-            let eq = |j: u32| users.get(j as usize).is_some_and(|u| phone(u) == number);
-            insert_first(&mut table, hasher.hash_one(number), i, eq, hash_of);
+        let eq = |j: u32| users.get(j as usize).is_some_and(|u| phone(u) == number);
+        if !number.is_empty() && !table.insert_first(hasher.hash_one(number), i, eq, hash_of) {
+            return None;
         }
     }
     Some(table)
+}
+
+/// Whether user `j` has the extension `ext` in the location `location`.
+fn has_extension(location_of: &[u32], users: &[OrgUser], j: u32, location: u32, ext: &[u8]) -> bool {
+    location_of.get(j as usize) == Some(&location)
+        && users.get(j as usize).is_some_and(|u| extension(u) == ext)
 }
 
 /// The users' locations, and the first user with each extension in each.
 struct Located {
     location_of: Vec<u32>,
     user_locations: KeySet,
-    by_extension: HashTable<u32>,
+    by_extension: Positions,
 }
 
 impl Located {
     fn build(users: &[OrgUser], hasher: &Hasher, max: usize) -> Option<Located> {
         let extensions = users.iter().filter(|u| u.extension.is_some()).count();
-        let mut by_extension = HashTable::with_capacity(extensions);
+        let mut by_extension = Positions::with_capacity(extensions, users.len())?;
         let mut location_of = Vec::with_capacity(users.len());
         let mut user_locations = KeySet::default();
         let mut folds = Folds::default();
         let mut key = Vec::new();
         for (i, user) in users.iter().enumerate() {
             let i = u32::try_from(i).ok()?;
-            key.clear();
-            folds.fold_into(user.location.as_deref().unwrap_or(""), &mut key, hasher);
-            let location = user_locations.intern(&key, hasher, max)?;
+            // Most users spell their location as others do.
+            let text = trim(user.location.as_deref().unwrap_or(""));
+            let location = match user_locations.spelled(text) {
+                Some(id) => id,
+                None => {
+                    key.clear();
+                    folds.fold_into(text, &mut key, hasher);
+                    let id = user_locations.intern(&key, hasher, max)?;
+                    user_locations.spell(text, id);
+                    id
+                }
+            };
             location_of.push(location);
             let ext = extension(user);
-            if !ext.is_empty() {
-                let location_of = &location_of;
-                let hash_of = |j: u32| {
-                    let location = location_of.get(j as usize).copied().unwrap_or(u32::MAX);
-                    hasher.hash_one((location, users.get(j as usize).map_or(&[][..], extension)))
-                };
-                let eq = |j: u32| {
-                    location_of.get(j as usize) == Some(&location)
-                        && users.get(j as usize).is_some_and(|u| extension(u) == ext)
-                };
-                insert_first(&mut by_extension, hasher.hash_one((location, ext)), i, eq, hash_of);
+            let location_of = &location_of;
+            let eq = |j: u32| has_extension(location_of, users, j, location, ext);
+            let hash_of = |j: u32| {
+                let location = location_of.get(j as usize).copied().unwrap_or(u32::MAX);
+                hasher.hash_one((location, users.get(j as usize).map_or(&[][..], extension)))
+            };
+            if !ext.is_empty() && !by_extension.insert_first(hasher.hash_one((location, ext)), i, eq, hash_of)
+            {
+                return None;
             }
         }
         Some(Located { location_of, user_locations, by_extension })
@@ -345,6 +357,69 @@ pub(super) fn insert_first(
 ) {
     if let Entry::Vacant(slot) = table.entry(hash, |&j| eq(j), |&j| hash_of(j)) {
         slot.insert(i);
+    }
+}
+
+/// A table of user positions found by hash, for keys the users hold.
+///
+/// Each slot is a position and, in the bits a position does not need, more
+/// of its key's hash: a slot whose seven bits of tag match a key's (some
+/// one key in eleven of those nobody has, in a table three quarters full)
+/// is told apart from it by those bits, without reading the user — a user
+/// with another key, and the heap block of its key, are two reads of
+/// memory that no cache holds in a large org. Only the first user with the
+/// key is read (nearly always).
+#[derive(Clone, Default)]
+pub(super) struct Positions {
+    table: HashTable<u32>,
+    /// The bits of a slot that hold hash, not position.
+    high: u32,
+}
+
+impl Positions {
+    /// A table for up to `n` positions below `users`, which never grows.
+    pub(super) fn with_capacity(n: usize, users: usize) -> Option<Positions> {
+        let position_bits = usize::BITS - users.leading_zeros();
+        let high = u32::MAX.checked_shl(position_bits).unwrap_or(0);
+        Some(Positions { table: HashTable::with_capacity(n), high })
+    }
+
+    /// The bits of `hash` a slot keeps: below the top seven (the table's
+    /// tag) and above those that choose a bucket, in any table that memory
+    /// holds.
+    fn high(&self, hash: u64) -> u32 {
+        (hash >> 24) as u32 & self.high
+    }
+
+    /// The position with the hash `hash` for which `eq` holds, if any.
+    pub(super) fn find(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
+        let (high, position) = (self.high(hash), !self.high);
+        self.table
+            .find(hash, |&slot| slot & self.high == high && eq(slot & position))
+            .map(|&slot| slot & position)
+    }
+
+    /// Adds `i` with the hash `hash` unless a position there already has
+    /// its key (`eq`: the first user with a key keeps it); `hash_of` is the
+    /// hash of a position's key. `false` when `i` is not below the number
+    /// of users the table was made for, or the table is full (it would
+    /// grow: its capacity rules that out).
+    pub(super) fn insert_first(
+        &mut self,
+        hash: u64,
+        i: u32,
+        mut eq: impl FnMut(u32) -> bool,
+        hash_of: impl Fn(u32) -> u64,
+    ) -> bool {
+        if i & self.high != 0 || self.table.len() >= self.table.capacity() {
+            return false;
+        }
+        let (high, position) = (self.high(hash), !self.high);
+        let slot = |&slot: &u32| slot & self.high == high && eq(slot & position);
+        if let Entry::Vacant(vacant) = self.table.entry(hash, slot, |&slot| hash_of(slot & position)) {
+            vacant.insert(i | high);
+        }
+        true
     }
 }
 
@@ -389,6 +464,8 @@ impl Keys {
 pub(super) struct KeySet {
     pub(super) keys: Keys,
     pub(super) table: HashTable<u32>,
+    /// Of a small set, the names as the org writes them (trimmed).
+    pub(super) spellings: Spellings,
 }
 
 impl KeySet {
@@ -396,9 +473,10 @@ impl KeySet {
     pub(super) fn of(list: Option<&[String]>, hasher: &Hasher, max: usize) -> Option<KeySet> {
         let list = list.unwrap_or_default();
         let bytes = list.iter().map(String::len).sum();
-        let KeySet { mut keys, mut table } = KeySet {
+        let KeySet { mut keys, mut table, .. } = KeySet {
             keys: Keys::with_capacity(list.len(), bytes),
             table: HashTable::with_capacity(list.len()),
+            spellings: Spellings::default(),
         };
         let mut folds = Folds::default();
         for name in list {
@@ -408,7 +486,14 @@ impl KeySet {
             let hash_of = |j: u32| hasher.hash_one(keys.get(j as usize));
             insert_first(&mut table, hasher.hash_one(key), id, |j| keys.get(j as usize) == key, hash_of);
         }
-        Some(KeySet { keys, table })
+        let mut set = KeySet { keys, table, spellings: Spellings::default() };
+        for name in list.iter().take_while(|_| list.len() <= KeySet::SMALL) {
+            // The first name with this one's key: the one the set finds.
+            if let Some(first) = set.first(|k| folds_to(name, k)) {
+                set.spell(trim(name), first);
+            }
+        }
+        Some(set)
     }
 
     /// A set this small is searched in order: comparing a few keys costs
@@ -426,8 +511,15 @@ impl KeySet {
 
     /// [`KeySet::find`] for the key of `text` (see [`fold_into`]): ASCII text
     /// is compared with a small set's keys as it is, not folded first.
+    ///
+    /// A name the org writes as `text` is written is found first, compared
+    /// as it is: that is most names of most files, and equal text has equal
+    /// keys.
     pub(super) fn find_text(&self, text: &str, hasher: &Hasher) -> Option<u32> {
         let text = trim(text);
+        if let Some(id) = self.spelled(text) {
+            return Some(id);
+        }
         if self.keys.len() <= KeySet::SMALL && text.is_ascii() {
             let text = text.as_bytes();
             return self.first(|k| k.len() == text.len() && ascii_lowercase_is(text, k) == Some(true));
@@ -435,6 +527,31 @@ impl KeySet {
         let mut key = KeyBuf::new();
         fold_into(text, &mut key);
         self.find(key.as_bytes(), hasher)
+    }
+
+    /// Where the name spelled `text` (trimmed) is, if a small set knows
+    /// that spelling.
+    pub(super) fn spelled(&self, text: &str) -> Option<u32> {
+        if self.keys.len() > KeySet::SMALL {
+            return None;
+        }
+        self.spellings.find(text.as_bytes())
+    }
+
+    /// Notes that `text` (trimmed) is a spelling of the name at `id`,
+    /// while the set is small; and so is its key, when the text is not
+    /// ASCII (a caller may look up a key it folded itself: ASCII text in any
+    /// case is found by comparing it with the keys) and the key is its own.
+    pub(super) fn spell(&mut self, text: &str, id: u32) {
+        if self.keys.len() <= KeySet::SMALL {
+            self.spellings.add(text.as_bytes(), id);
+            let key = self.keys.get(id as usize);
+            if !text.is_ascii() && std::str::from_utf8(key).is_ok_and(|key| folds_to(key, key.as_bytes())) {
+                self.spellings.add(key, id);
+            }
+        } else {
+            self.spellings = Spellings::default();
+        }
     }
 
     fn first(&self, mut is: impl FnMut(&[u8]) -> bool) -> Option<u32> {
@@ -447,7 +564,7 @@ impl KeySet {
         if let Some(id) = self.find(key, hasher) {
             return Some(id);
         }
-        let KeySet { keys, table } = self;
+        let KeySet { keys, table, .. } = self;
         keys.bytes.extend_from_slice(key);
         let id = keys.end(max)?;
         table.insert_unique(hasher.hash_one(key), id, |&j| hasher.hash_one(keys.get(j as usize)));
@@ -458,6 +575,75 @@ impl KeySet {
         let list = list.unwrap_or_default();
         list.len() == self.keys.len()
             && list.iter().enumerate().all(|(i, name)| folds_to(name, self.keys.get(i)))
+    }
+}
+
+/// Names as written, each with the position of its key in a set: a lookup
+/// compares them with its text as it is, before it folds it.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Spellings {
+    /// Each spelling's length, words (see [`Spellings::words`]) and key.
+    entries: Vec<Spelling>,
+    /// The spellings themselves (one for each entry), for those longer
+    /// than their words.
+    texts: Vec<Box<[u8]>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Spelling {
+    len: usize,
+    words: [u64; 2],
+    id: u32,
+}
+
+impl Spellings {
+    /// Spellings kept at most: those of a few names, in a few cases.
+    const MAX: usize = 32;
+
+    /// Two words that tell apart texts of the same length up to 16 bytes
+    /// (each byte of the text is in one of them), read without a loop.
+    fn words(text: &[u8]) -> [u64; 2] {
+        let len = text.len();
+        let at = |i: usize| u64::from(text.get(i).copied().unwrap_or(0));
+        let word = |i: usize| {
+            text.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_le_bytes)
+        };
+        let half = |i: usize| {
+            text.get(i..i + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()).map_or(0, u32::from_le_bytes)
+        };
+        match len {
+            0 => [0, 0],
+            1..=3 => [at(0) | at(len / 2) << 8 | at(len - 1) << 16, 0],
+            4..=7 => [u64::from(half(0)) | u64::from(half(len - 4)) << 32, 0],
+            _ => [word(0), word(len - 8)],
+        }
+    }
+
+    /// Where the text spelled `text` is.
+    #[inline]
+    fn find(&self, text: &[u8]) -> Option<u32> {
+        let (len, words) = (text.len(), Spellings::words(text));
+        let mut entries = self.entries.iter().enumerate();
+        entries
+            .find(|&(i, s)| s.len == len && s.words == words && (len <= 16 || self.is(i, text)))
+            .map(|(_, s)| s.id)
+    }
+
+    /// Whether spelling `i` is `text` (one longer than its words; out of
+    /// line, so that a lookup of a short one saves no registers for it).
+    #[inline(never)]
+    fn is(&self, i: usize, text: &[u8]) -> bool {
+        self.texts.get(i).is_some_and(|t| **t == *text)
+    }
+
+    /// Adds `text`, spelled at `id`, unless it is known or there are
+    /// enough.
+    fn add(&mut self, text: &[u8], id: u32) {
+        if self.entries.len() >= Spellings::MAX || self.find(text).is_some() {
+            return;
+        }
+        self.entries.push(Spelling { len: text.len(), words: Spellings::words(text), id });
+        self.texts.push(text.into());
     }
 }
 

@@ -275,7 +275,14 @@ impl OrgState {
 
     /// Whether the subscription offers this package (`None` when unknown).
     pub fn offers_package(&self, id: &str) -> Option<bool> {
-        Some(self.packages.as_ref()?.iter().any(|p| trim(p).eq_ignore_ascii_case(id)))
+        let packages = self.packages.as_deref()?;
+        // An org writes its package ids as the profile does: equal text
+        // answers first (equal ids compare equal once trimmed, when the id
+        // has no spaces at its ends to trim).
+        if trim(id).len() == id.len() && packages.iter().any(|p| p == id) {
+            return Some(true);
+        }
+        Some(packages.iter().any(|p| trim(p).eq_ignore_ascii_case(id)))
     }
 
     /// The org as it will be after uploading a checked file (see
@@ -1768,6 +1775,145 @@ mod tests {
                     }
                 }
             }
+
+            /// A table of positions finds, for each key, the first position
+            /// added with it, whatever the hashes of keys share: the bucket,
+            /// the tag, the bits kept beside a position, or all of them.
+            #[test]
+            fn positions_find_the_first_position_of_each_key(
+                keys in prop::collection::vec(0..24usize, 0..60),
+                hashes in prop::collection::vec(prop::sample::select(HASHES.to_vec()), 24),
+                users in prop::sample::select(vec![0, 60, 1 << 20, u32::MAX as usize]),
+            ) {
+                let users = users.max(keys.len());
+                let mut table = index::Positions::with_capacity(keys.len(), users).unwrap();
+                for (i, &key) in keys.iter().enumerate() {
+                    let eq = |j: u32| keys.get(j as usize) == Some(&key);
+                    let hash_of = |j: u32| keys.get(j as usize).map_or(0, |&k| hashes[k]);
+                    prop_assert!(table.insert_first(hashes[key], i as u32, eq, hash_of));
+                }
+                for (key, &hash) in hashes.iter().enumerate() {
+                    let first = keys.iter().position(|&k| k == key).map(|i| i as u32);
+                    prop_assert_eq!(table.find(hash, |j| keys.get(j as usize) == Some(&key)), first);
+                }
+            }
+
+            /// An org's names (of a list, and of its users' locations) are
+            /// found whether a text is spelled as the org spells a name or
+            /// otherwise: where the first name with its key is.
+            #[test]
+            fn names_are_found_however_they_are_spelled(
+                list in prop::collection::vec(name(), 0..24),
+                located in prop::collection::vec(name(), 0..24),
+                queries in prop::collection::vec(name(), 1..12),
+            ) {
+                let mut org = OrgState { locations: Some(list.clone()), ..OrgState::default() };
+                for (i, location) in located.iter().enumerate() {
+                    org.users.push(OrgUser {
+                        location: Some(location.clone()),
+                        extension: Some("1".into()),
+                        ..OrgUser::new(format!("{i}@x"))
+                    });
+                }
+                let org = org.indexed();
+                for q in &queries {
+                    let key = location_key(Some(q));
+                    let known = list.iter().any(|name| location_key(Some(name)) == key);
+                    prop_assert_eq!(org.has_location(q), Some(known), "{:?}", q);
+                    let owner = located.iter().position(|l| location_key(Some(l)) == key);
+                    prop_assert_eq!(org.extension_owner(Some(q), "1"), owner, "{:?}", q);
+                    // As the rules look a name up: by its key.
+                    prop_assert_eq!(org.extension_owner(Some(&key), "1"), owner, "{:?}", key);
+                }
+            }
+
+            /// The answer of the list of packages, compared trimmed and in
+            /// any case.
+            #[test]
+            fn an_org_offers_the_packages_it_lists_in_any_case(
+                packages in prop::option::of(prop::collection::vec(prop::sample::select(IDS.to_vec()), 0..4)),
+                id in prop::sample::select(IDS.to_vec()),
+            ) {
+                let packages = packages.map(|p| p.into_iter().map(str::to_owned).collect::<Vec<_>>());
+                let offered = packages.as_ref().map(|p| p.iter().any(|p| p.trim().eq_ignore_ascii_case(id)));
+                let org = OrgState { packages, ..OrgState::default() };
+                prop_assert_eq!(org.offers_package(id), offered);
+            }
+        }
+
+        /// Hashes that share parts: the low bits (the bucket), the top
+        /// bits (the tag), the bits below them (kept beside a position), or
+        /// all of them.
+        const HASHES: [u64; 12] = [
+            0,
+            1,
+            7,
+            u64::MAX,
+            0xFF00_0000_0000_0000,
+            0x0100_0000_0000_0000,
+            0x00FF_FFFF_0000_0000,
+            0x8000_0000_0000_0003,
+            0x8000_0001_0000_0003,
+            0x8000_0000_0100_0003,
+            0x8000_0000_0000_0013,
+            0x1234_5678_9ABC_DEF0,
+        ];
+
+        /// Package ids, spelled several ways.
+        const IDS: [&str; 11] = [
+            "webex_calling",
+            "Webex_Calling",
+            " webex_calling",
+            "webex_calling ",
+            " x",
+            "x",
+            "X ",
+            "",
+            " ",
+            "é",
+            "É",
+        ];
+
+        /// A name, spelled several ways: in other cases, with spaces,
+        /// decomposed, of every length the comparison of spellings tells
+        /// apart (up to 16 bytes as words, then whole), or one of many (an
+        /// org of more names than a small set holds).
+        fn name() -> impl Strategy<Value = String> {
+            let spelled = prop::sample::select(vec![
+                "Roma",
+                "roma",
+                " ROMA ",
+                "Bucureşti",
+                "bucureşti",
+                "BUCUREŞTI",
+                "Bucures\u{327}ti",
+                "İstanbul",
+                "i\u{307}stanbul",
+                "Madrid Centro Nord Est",
+                "madrid centro nord est",
+                "Madrid Centro Nord Esx",
+                "Xadrid Centro Nord Est",
+                "Madrid Cenxro Nord Est",
+                "Madrid Centro Nord Est Sud",
+                "",
+                " ",
+                "a",
+                "A",
+                "ab",
+                "abc",
+                "abcd",
+                "abcdefg",
+                "abcdefgh",
+                "abcdefghi",
+                "Abcdefghijklmnop",
+                "abcdefghijklmnoq",
+                "Σίσυφος",
+                "ΣΊΣΥΦΟΣ",
+            ]);
+            prop_oneof![
+                3 => spelled.prop_map(str::to_owned),
+                1 => (0..24u8).prop_map(|n| format!("Loc {n}")),
+            ]
         }
     }
 
