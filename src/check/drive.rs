@@ -209,7 +209,7 @@ impl<'o> Run<'o> {
         }
         let mut found = 0;
         for (i, record) in records.iter().enumerate() {
-            if i % TOUCHED == 0 {
+            if i % TOUCHED == 0 && self.cross.worth_touching() {
                 // The slots of the next rows, read before they are looked up
                 // (see `CrossRow::touch`).
                 let next = results.get(i..).unwrap_or_default();

@@ -424,8 +424,7 @@ pub(crate) struct Keys {
     /// The first line on which each key was valid, by id.
     first_lines: Vec<Line>,
     wide: WideLines<u32>,
-    /// The key being added, encoded; a key being hashed again, as text.
-    encoded: Vec<u8>,
+    /// A key being hashed again, as text.
     text: Vec<u8>,
 }
 
@@ -473,10 +472,10 @@ impl Keys {
 
     /// Adds a key not seen before, where the lookup left it; returns its id.
     fn add(&mut self, key: &[u8], hash: u64, vacant: Vacant) -> u32 {
-        let encoded = encode(&mut self.domains, MAX_DOMAINS, key, std::mem::take(&mut self.encoded));
+        let (code, rest) = domain_code(&mut self.domains, MAX_DOMAINS, key);
         let (domains, text) = (&self.domains, &mut self.text);
-        let id = self.keys.insert(vacant, hash, &encoded, |kept| hash_bytes(decode(domains, kept, text)));
-        self.encoded = encoded;
+        let write = |kept: &mut Vec<u8>| write_encoded(code, rest, kept);
+        let id = self.keys.insert_with(vacant, hash, write, |kept| hash_bytes(decode(domains, kept, text)));
         self.first_lines.push(Line::NONE);
         id
     }
@@ -518,8 +517,17 @@ impl Keys {
 /// key. LEB128 is a prefix code, so the code and the rest are read back
 /// unambiguously: two keys encode alike only if they are equal. `domains`
 /// takes up to `max_domains`.
+#[cfg(test)]
 fn encode(domains: &mut Interner, max_domains: usize, key: &[u8], mut out: Vec<u8>) -> Vec<u8> {
     out.clear();
+    let (code, rest) = domain_code(domains, max_domains, key);
+    write_encoded(code, rest, &mut out);
+    out
+}
+
+/// The code `encode` writes for `key` (its domain's id plus 1, or 0), and
+/// the rest of the key it writes after.
+fn domain_code<'k>(domains: &mut Interner, max_domains: usize, key: &'k [u8]) -> (u32, &'k [u8]) {
     let split = memchr::memrchr(b'@', key).and_then(|at| Some((key.get(..at)?, key.get(at + 1..)?)));
     let coded = split.and_then(|(local, domain)| {
         let id = match domains.find(domain) {
@@ -531,14 +539,17 @@ fn encode(domains: &mut Interner, max_domains: usize, key: &[u8], mut out: Vec<u
         };
         Some((id + 1, local))
     });
-    let (mut code, rest) = coded.unwrap_or((0, key));
+    coded.unwrap_or((0, key))
+}
+
+/// Appends `code` as LEB128, then `rest`, to `out`.
+fn write_encoded(mut code: u32, rest: &[u8], out: &mut Vec<u8>) {
     while code >= 0x80 {
         out.push((code & 0x7f) as u8 | 0x80);
         code >>= 7;
     }
     out.push(code as u8);
     out.extend_from_slice(rest);
-    out
 }
 
 /// A key as `encode` kept it, split: the domain it names, if any (else the

@@ -243,12 +243,24 @@ impl HashedStrings {
     /// string as stored, when the table grows.
     pub(crate) fn insert(
         &mut self,
-        Vacant(at): Vacant,
+        vacant: Vacant,
         hash: u64,
         s: &[u8],
+        rehash: impl FnMut(&[u8]) -> u64,
+    ) -> u32 {
+        self.insert_with(vacant, hash, |text| text.extend_from_slice(s), rehash)
+    }
+
+    /// Adds the string `write` appends to a buffer, as
+    /// [`insert`](Self::insert) adds one.
+    pub(crate) fn insert_with(
+        &mut self,
+        Vacant(at): Vacant,
+        hash: u64,
+        write: impl FnOnce(&mut Vec<u8>),
         mut rehash: impl FnMut(&[u8]) -> u64,
     ) -> u32 {
-        let id = self.arena.push(s);
+        let id = self.arena.push_with(write);
         let arena = &self.arena;
         // Ids past `u32::MAX - 1` would not fit in memory first.
         let slot = [hash as u32, id.saturating_add(1)];
@@ -351,10 +363,15 @@ impl Arena {
 
     /// Adds `s`; returns its id.
     fn push(&mut self, s: &[u8]) -> u32 {
+        self.push_with(|text| text.extend_from_slice(s))
+    }
+
+    /// Adds the string `write` appends to the text; returns its id.
+    fn push_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> u32 {
         // More than 4 billion distinct strings would not fit in memory
         // first.
         let id = u32::try_from(self.len()).unwrap_or(u32::MAX);
-        self.text.extend_from_slice(s);
+        write(&mut self.text);
         let end = self.text.len();
         match u32::try_from(end) {
             Ok(narrow) if self.wide_ends.is_empty() => self.ends.push(narrow),

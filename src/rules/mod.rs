@@ -348,6 +348,10 @@ pub(crate) struct CrossRow<'o> {
     expected_rows: Option<usize>,
 }
 
+/// The rows past which the tables no longer fit in a second-level cache
+/// (a few dozen bytes of slots a row, in three tables).
+const TOUCHED_ROWS: usize = 1 << 15;
+
 /// The rows seen before the number tables are made room for: enough to
 /// tell what share of rows set a phone number or an extension.
 const SAMPLE_ROWS: usize = 4096;
@@ -425,6 +429,13 @@ impl<'o> CrossRow<'o> {
             Some(keys) => self.keys.touch(keys.key) ^ self.numbers.touch(&keys.numbers),
             None => 0,
         }
+    }
+
+    /// Whether the tables are large enough to be worth
+    /// [`touch`](CrossRow::touch)ing: a file of a few ten thousand rows
+    /// (most uploads) has tables that stay in the cache.
+    pub(crate) fn worth_touching(&self) -> bool {
+        self.rows > TOUCHED_ROWS
     }
 
     /// Findings of earlier rows that rows since have settled: (row index,
