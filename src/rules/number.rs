@@ -626,9 +626,9 @@ impl<'o> DuplicateNumbers<'o> {
         let Some(seen) = std::num::NonZeroUsize::new(seen) else {
             return;
         };
-        // The share seen, no more: a table made room for is 3/4 full once
-        // they are in, and grows only past 4/5, which leaves a margin of a
-        // fifteenth.
+        // The share seen, no more: a table made room for is 4/5 full once
+        // they are in, and grows only past 7/8, which leaves a margin of a
+        // tenth (and the rows were estimated with a sixteenth to spare).
         let more = |table: &NumberTable| rows.saturating_mul(table.first.len()) / seen;
         let numbers = &mut self.numbers;
         let (phones, extensions) = (more(&numbers.phones), more(&numbers.extensions));
