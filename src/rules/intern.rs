@@ -217,24 +217,42 @@ pub(crate) struct Vacant(usize);
 /// Byte strings, each known by a small id in the order added, found by a
 /// hash their caller computes and compared by their caller (a string may
 /// be kept encoded, and looked up as text): [`Keys`](super::email::Keys)
-/// holds a file's email keys here. A slot is eight bytes: the string's id
-/// (plus 1: the empty slot is zero) and 32 bits of its hash, so that a
-/// lookup reads a string only when it is very likely the one.
+/// holds a file's email keys here. A slot is six bytes: the string's id
+/// (plus 1: the empty slot is zero) and 16 bits of its hash, so that a
+/// lookup reads a string that is not the one about once in 65,536 slots
+/// it passes.
 #[derive(Debug, Default)]
 pub(crate) struct HashedStrings {
     arena: Arena,
-    /// `[low 32 bits of the hash, id + 1]` of each string.
-    slots: Slots<[u32; 2]>,
+    /// `[low 16 bits of the hash, low and high halves of id + 1]` of each
+    /// string.
+    slots: Slots<[u16; 3]>,
+}
+
+/// A slot of [`HashedStrings`]: `hash`'s tag and `id` (not `u32::MAX`).
+fn string_slot(hash: u64, id: u32) -> [u16; 3] {
+    let stored = id.saturating_add(1);
+    [hash as u16, stored as u16, (stored >> 16) as u16]
+}
+
+/// The tag of a slot of [`HashedStrings`], and the id it holds (`u32::MAX`
+/// for none).
+fn slot_string([tag, low, high]: [u16; 3]) -> (u16, u32) {
+    (tag, (u32::from(low) | u32::from(high) << 16).wrapping_sub(1))
 }
 
 impl HashedStrings {
     /// The id of the string of hash `hash` for which `is` holds; else
     /// where it goes, for [`insert`](Self::insert).
     pub(crate) fn find(&self, hash: u64, mut is: impl FnMut(&[u8]) -> bool) -> Result<u32, Vacant> {
-        let tag = hash as u32;
+        let tag = hash as u16;
         let arena = &self.arena;
-        match self.slots.probe(hash, |[t, id]| t == tag && is(arena.get(id.wrapping_sub(1)))) {
-            Probe::Found(_, [_, id]) => Ok(id.wrapping_sub(1)),
+        let matches = |slot| {
+            let (t, id) = slot_string(slot);
+            t == tag && is(arena.get(id))
+        };
+        match self.slots.probe(hash, matches) {
+            Probe::Found(_, slot) => Ok(slot_string(slot).1),
             Probe::Vacant(at) => Err(Vacant(at)),
         }
     }
@@ -264,14 +282,14 @@ impl HashedStrings {
         let id = self.arena.push_with(write);
         let arena = &self.arena;
         // Ids past `u32::MAX - 1` would not fit in memory first.
-        let slot = [hash as u32, id.saturating_add(1)];
-        self.slots.fill(at, hash, slot, |[_, id]| rehash(arena.get(id.wrapping_sub(1))));
+        let slot = string_slot(hash, id);
+        self.slots.fill(at, hash, slot, |slot| rehash(arena.get(slot_string(slot).1)));
         id
     }
 
     /// Reads the slot a lookup of `hash` starts at (see [`Slots::touch`]).
     pub(crate) fn touch(&self, hash: u64) -> u32 {
-        self.slots.touch(hash)[1]
+        slot_string(self.slots.touch(hash)).1
     }
 
     /// The string with id `id`.
@@ -291,7 +309,7 @@ impl HashedStrings {
     /// and its new storage at once) while they come.
     pub(crate) fn reserve(&mut self, strings: usize, bytes: usize, mut rehash: impl FnMut(&[u8]) -> u64) {
         let arena = &self.arena;
-        self.slots.reserve(strings, |[_, id]| rehash(arena.get(id.wrapping_sub(1))));
+        self.slots.reserve(strings, |slot| rehash(arena.get(slot_string(slot).1)));
         self.arena.text.reserve(bytes);
         if self.arena.wide_ends.is_empty() {
             self.arena.ends.reserve(strings);
