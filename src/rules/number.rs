@@ -1,6 +1,7 @@
 //! Number rules (N001–N007): phone numbers, caller-id numbers and
 //! extensions — their format, and their uniqueness in the file and the org.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::email::KeySeen;
@@ -421,14 +422,17 @@ const ODD: u32 = 1 << 31;
 struct NumberTable {
     /// The first row of all holding each number: the holder when the
     /// number is free, or when the org user who has it gives it up
-    /// somewhere in the file. Each slot is `[number's low 32 bits, high 32
-    /// bits, holder]`, twelve bytes (a million-row file holds two million
-    /// numbers): the holder is the id of the row's key when the row is the
-    /// first on which that key is valid — its line is the key's first line,
-    /// which [`Keys`](super::email::Keys) keeps — as in most files every
-    /// row; else [`ODD`], and the holder is in `odd`.
-    first: Slots<[u32; 3]>,
-    /// The holders of `first` that are not their key's first valid row.
+    /// somewhere in the file. Each slot is ten bytes (a million-row file
+    /// holds two million numbers): the number, below [`WIDE`] — every
+    /// phone number of 14 digits or fewer, every extension in one of a
+    /// file's first thousand locations — and its holder, which is the id
+    /// of the row's key when the row is the first on which that key is
+    /// valid (its line is the key's first line, which
+    /// [`Keys`](super::email::Keys) keeps), as in most files every row;
+    /// else [`ODD`], and the holder is in `odd`.
+    first: Slots<[u16; 5]>,
+    /// The holders of `first` that are not their key's first valid row,
+    /// and those of the numbers from [`WIDE`] on.
     odd: HashMap<u64, Holder, Hasher>,
     /// For the numbers an org user has, that user's first row holding
     /// theirs: the only holder allowed when the user keeps it. At most one
@@ -439,9 +443,18 @@ struct NumberTable {
     others: Interner,
 }
 
-/// The number in a slot of [`NumberTable::first`].
-fn slot_number([low, high, _]: [u32; 3]) -> u64 {
-    u64::from(low) | u64::from(high) << 32
+/// The numbers too wide for a slot of [`NumberTable::first`] (48 bits).
+const WIDE: u64 = 1 << 48;
+
+/// A slot of [`NumberTable::first`]: `number` (not 0, below [`WIDE`]) and
+/// `holder`, in 16-bit parts.
+fn number_slot(number: u64, holder: u32) -> [u16; 5] {
+    [number as u16, (number >> 16) as u16, (number >> 32) as u16, holder as u16, (holder >> 16) as u16]
+}
+
+/// The number and the holder in a slot of [`NumberTable::first`].
+fn slot_number([n0, n1, n2, h0, h1]: [u16; 5]) -> (u64, u32) {
+    (u64::from(n0) | u64::from(n1) << 16 | u64::from(n2) << 32, u32::from(h0) | u32::from(h1) << 16)
 }
 
 impl NumberTable {
@@ -473,18 +486,29 @@ impl NumberTable {
             return (Found::Nothing, Found::Nothing);
         }
         let found = |held: Holder| if held.key == key.id { Found::Nothing } else { Found::Repeat(held.line) };
-        let if_free = match self.first.probe(hash, |slot| slot_number(slot) == number) {
-            Probe::Found(_, [_, _, holder]) => found(self.holder(number, holder, first_line)),
-            Probe::Vacant(at) => {
-                let holder = if key.first_valid && key.id < ODD {
-                    key.id
-                } else {
-                    self.odd.insert(number, Holder { line, key: key.id });
-                    ODD
-                };
-                let slot = [number as u32, (number >> 32) as u32, holder];
-                self.first.fill(at, hash, slot, |slot| rehash(slot_number(slot)));
-                Found::Nothing
+        let holds = Holder { line, key: key.id };
+        let if_free = if number >= WIDE {
+            match self.odd.entry(number) {
+                Entry::Occupied(held) => found(*held.get()),
+                Entry::Vacant(free) => {
+                    free.insert(holds);
+                    Found::Nothing
+                }
+            }
+        } else {
+            match self.first.probe(hash, |slot| slot_number(slot).0 == number) {
+                Probe::Found(_, slot) => found(self.holder(number, slot_number(slot).1, first_line)),
+                Probe::Vacant(at) => {
+                    let holder = if key.first_valid && key.id < ODD {
+                        key.id
+                    } else {
+                        self.odd.insert(number, holds);
+                        ODD
+                    };
+                    let slot = number_slot(number, holder);
+                    self.first.fill(at, hash, slot, |slot| rehash(slot_number(slot).0));
+                    Found::Nothing
+                }
             }
         };
         let Some(owner) = owner else {
@@ -493,7 +517,7 @@ impl NumberTable {
         let if_kept = match self.owner_first.get(&number) {
             Some(&held) => found(held),
             None if me == Some(owner) => {
-                self.owner_first.insert(number, Holder { line, key: key.id });
+                self.owner_first.insert(number, holds);
                 Found::Nothing
             }
             None => Found::Taken(owner),
@@ -515,7 +539,7 @@ impl NumberTable {
     /// Makes room for `numbers` more numbers; `rehash` as for
     /// [`claim`](Self::claim).
     fn reserve(&mut self, numbers: usize, rehash: impl Fn(u64) -> u64) {
-        self.first.reserve(numbers, |slot| rehash(slot_number(slot)));
+        self.first.reserve(numbers, |slot| rehash(slot_number(slot).0));
     }
 }
 
@@ -643,10 +667,10 @@ impl<'o> DuplicateNumbers<'o> {
     pub(crate) fn touch(&self, keys: &NumberKeys) -> u32 {
         let mut touched = 0;
         if keys.phone != 0 {
-            touched ^= self.numbers.phones.first.touch(phone_hash(keys.phone))[2];
+            touched ^= slot_number(self.numbers.phones.first.touch(phone_hash(keys.phone))).1;
         }
         if keys.extension != 0 {
-            touched ^= self.numbers.extensions.first.touch(keys.extension_hash())[2];
+            touched ^= slot_number(self.numbers.extensions.first.touch(keys.extension_hash())).1;
         }
         touched
     }
