@@ -488,13 +488,7 @@ impl NumberTable {
         let found = |held: Holder| if held.key == key.id { Found::Nothing } else { Found::Repeat(held.line) };
         let holds = Holder { line, key: key.id };
         let if_free = if number >= WIDE {
-            match self.odd.entry(number) {
-                Entry::Occupied(held) => found(*held.get()),
-                Entry::Vacant(free) => {
-                    free.insert(holds);
-                    Found::Nothing
-                }
-            }
+            self.first_aside(number, holds).map_or(Found::Nothing, found)
         } else {
             match self.first.probe(hash, |slot| slot_number(slot).0 == number) {
                 Probe::Found(_, slot) => found(self.holder(number, slot_number(slot).1, first_line)),
@@ -523,6 +517,20 @@ impl NumberTable {
             None => Found::Taken(owner),
         };
         (if_free, if_kept)
+    }
+
+    /// The first holder of a number from [`WIDE`] on, if any; else makes
+    /// `holds` its first holder.
+    #[cold]
+    #[inline(never)]
+    fn first_aside(&mut self, number: u64, holds: Holder) -> Option<Holder> {
+        match self.odd.entry(number) {
+            Entry::Occupied(held) => Some(*held.get()),
+            Entry::Vacant(free) => {
+                free.insert(holds);
+                None
+            }
+        }
     }
 
     /// The holder a slot of `first` for `number` names.
