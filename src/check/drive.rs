@@ -14,6 +14,12 @@ pub(super) const CHUNK: usize = 4096;
 /// uploads) spends little time with one core idle.
 const FIRST_CHUNK: usize = 256;
 
+/// Rows whose slots in the cross-row tables are read together before they
+/// are looked up (see [`CrossRow::touch`]): enough for the processor to
+/// have a few dozen cache misses under way at once, few enough that the
+/// slots are still in the first-level cache when their rows come.
+const TOUCHED: usize = 32;
+
 /// What checking one row gives.
 pub(super) struct RowResult {
     pub(super) planned: PlannedRow,
@@ -202,8 +208,17 @@ impl<'o> Run<'o> {
             self.cross.reserve(rows);
         }
         let mut found = 0;
-        for (record, result) in records.iter().zip(results.drain(..)) {
-            let RowResult { planned, kind, facts, mut diagnostics, json } = result;
+        for (i, record) in records.iter().enumerate() {
+            if i % TOUCHED == 0 && self.cross.worth_touching() {
+                // The slots of the next rows, read before they are looked up
+                // (see `CrossRow::touch`).
+                let next = results.get(i..).unwrap_or_default();
+                let touched = next.iter().take(TOUCHED).fold(0, |t, r| t ^ self.cross.touch(&r.facts));
+                std::hint::black_box(touched);
+            }
+            // The row's facts are only read: the result stays in `results`
+            // (cleared below), and gives up what the row keeps.
+            let Some(result) = results.get_mut(i) else { break };
             // Cross-row findings are made from facts: they get their cell's
             // title and value from the record.
             let fill = |d: &mut Diagnostic| {
@@ -215,26 +230,29 @@ impl<'o> Run<'o> {
                 }
             };
             let index = self.first_waiting + self.waiting.len();
-            self.cross.check(index, &facts, &fill, &mut diagnostics);
+            self.cross.check(index, &result.facts, &fill, &mut result.diagnostics);
+            let mut diagnostics = std::mem::take(&mut result.diagnostics);
             diagnostics.iter_mut().for_each(fill);
             found += diagnostics.len() as u64;
             // A row that waits may get findings later; F001 quotes the
             // first row that is not UTF-8.
             let quotable = !diagnostics.is_empty() || self.cross.first_waiting().is_some() || record.not_utf8;
             let raw = (quotable && !record.raw.is_empty()).then(|| record.raw.clone().into_boxed_slice());
+            let taken = PlannedRow { line: 0, row: 0, email: String::new(), operation: Operation::Rejected };
             self.waiting.push_back(Checked {
-                planned,
-                kind,
+                planned: std::mem::replace(&mut result.planned, taken),
+                kind: result.kind,
                 diagnostics,
                 span: record.span.clone(),
                 raw,
                 not_utf8: record.not_utf8,
-                json,
+                json: result.json.take(),
             });
             let settled = self.cross.take_settled();
             found += settled.len() as u64;
             self.attach(settled);
         }
+        results.clear();
         let settled = self.cross.first_waiting().unwrap_or(usize::MAX);
         while self.first_waiting < settled {
             let Some(checked) = self.waiting.pop_front() else { break };

@@ -3,7 +3,7 @@
 
 use email_address::{EmailAddress, Options as EmailOptions};
 
-use super::intern::{Interner, Line, WideLines};
+use super::intern::{hash_bytes, HashedStrings, Interner, Line, Vacant, WideLines};
 use super::{Cells, Code, Diagnostic, RowContext, RowFacts};
 use crate::header::Field;
 use crate::plan::OpKind;
@@ -412,17 +412,20 @@ Use instead:
 /// A key is kept as the id of its domain and its local part: the emails of
 /// a file share a handful of domains, which would otherwise be some 40% of
 /// the bytes kept. A key with no `@`, or whose domain came after
-/// [`MAX_DOMAINS`] others, is kept whole.
+/// [`MAX_DOMAINS`] others, is kept whole. Keys are found by the hash of
+/// their text ([`hash_bytes`], computed with the row's facts, in parallel)
+/// and compared as text with what is kept: which domains have ids depends
+/// on the rows before, the text does not.
 #[derive(Debug, Default)]
 pub(crate) struct Keys {
     domains: Interner,
     /// Each key as `encode` makes it.
-    keys: Interner,
+    keys: HashedStrings,
     /// The first line on which each key was valid, by id.
     first_lines: Vec<Line>,
     wide: WideLines<u32>,
-    /// The key being looked up, encoded.
-    encoded: Vec<u8>,
+    /// A key being hashed again, as text.
+    text: Vec<u8>,
 }
 
 /// The most domains kept apart from their keys (their ids then take one or
@@ -430,24 +433,63 @@ pub(crate) struct Keys {
 /// others' keys whole.
 const MAX_DOMAINS: usize = 1 << 14;
 
+/// What [`Keys::check`] finds of a row's key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct KeySeen {
+    /// The key's id.
+    pub id: u32,
+    /// Whether the key is valid on this row and on no row before: this
+    /// row's line is the key's first line (see [`Keys::first_line`]).
+    pub first_valid: bool,
+}
+
 impl Keys {
-    /// Checks a row's key against the rows before it (E004); returns the
-    /// key's id.
-    pub(crate) fn check(&mut self, key: &[u8], fact: &RowFacts, out: &mut Vec<Diagnostic>) -> u32 {
-        let encoded = encode(&mut self.domains, MAX_DOMAINS, key, std::mem::take(&mut self.encoded));
-        let id = self.keys.id(&encoded);
-        self.encoded = encoded;
-        if id as usize == self.first_lines.len() {
-            self.first_lines.push(Line::NONE);
-        }
+    /// Checks a row's key, whose hash is `hash` (see [`hash_bytes`]),
+    /// against the rows before it (E004).
+    pub(crate) fn check(
+        &mut self,
+        key: &[u8],
+        hash: u64,
+        fact: &RowFacts,
+        out: &mut Vec<Diagnostic>,
+    ) -> KeySeen {
+        let domains = &self.domains;
+        let id = match self.keys.find(hash, |kept| decodes_to(domains, kept, key)) {
+            Ok(id) => id,
+            Err(vacant) => self.add(key, hash, vacant),
+        };
+        let mut first_valid = false;
         if let (Some(first), true) = (self.first_lines.get_mut(id as usize), fact.key_valid) {
             if first.is_some() {
                 duplicate_email(self.wide.wide(&id, *first), key, fact, out);
             } else {
                 *first = self.wide.narrow(id, fact.line);
+                first_valid = true;
             }
         }
+        KeySeen { id, first_valid }
+    }
+
+    /// Adds a key not seen before, where the lookup left it; returns its id.
+    fn add(&mut self, key: &[u8], hash: u64, vacant: Vacant) -> u32 {
+        let (code, rest) = domain_code(&mut self.domains, MAX_DOMAINS, key);
+        let (domains, text) = (&self.domains, &mut self.text);
+        let write = |kept: &mut Vec<u8>| write_encoded(code, rest, kept);
+        let id = self.keys.insert_with(vacant, hash, write, |kept| hash_bytes(decode(domains, kept, text)));
+        self.first_lines.push(Line::NONE);
         id
+    }
+
+    /// The first line on which the key with id `id` was valid.
+    pub(crate) fn first_line(&self, id: u32) -> Option<u64> {
+        let first = *self.first_lines.get(id as usize)?;
+        first.is_some().then(|| self.wide.wide(&id, first))
+    }
+
+    /// Reads the slot a lookup of `hash` starts at (see
+    /// [`Slots::touch`](super::intern::Slots::touch)).
+    pub(crate) fn touch(&self, hash: u64) -> u32 {
+        self.keys.touch(hash)
     }
 
     /// How many keys the table holds room for.
@@ -464,7 +506,8 @@ impl Keys {
             0 => 32,
             n => n + n / 4,
         };
-        self.keys.reserve(rows, rows.saturating_mul(len));
+        let (domains, text) = (&self.domains, &mut self.text);
+        self.keys.reserve(rows, rows.saturating_mul(len), |kept| hash_bytes(decode(domains, kept, text)));
         self.first_lines.reserve(rows);
     }
 }
@@ -474,8 +517,17 @@ impl Keys {
 /// key. LEB128 is a prefix code, so the code and the rest are read back
 /// unambiguously: two keys encode alike only if they are equal. `domains`
 /// takes up to `max_domains`.
+#[cfg(test)]
 fn encode(domains: &mut Interner, max_domains: usize, key: &[u8], mut out: Vec<u8>) -> Vec<u8> {
     out.clear();
+    let (code, rest) = domain_code(domains, max_domains, key);
+    write_encoded(code, rest, &mut out);
+    out
+}
+
+/// The code `encode` writes for `key` (its domain's id plus 1, or 0), and
+/// the rest of the key it writes after.
+fn domain_code<'k>(domains: &mut Interner, max_domains: usize, key: &'k [u8]) -> (u32, &'k [u8]) {
     let split = memchr::memrchr(b'@', key).and_then(|at| Some((key.get(..at)?, key.get(at + 1..)?)));
     let coded = split.and_then(|(local, domain)| {
         let id = match domains.find(domain) {
@@ -487,14 +539,58 @@ fn encode(domains: &mut Interner, max_domains: usize, key: &[u8], mut out: Vec<u
         };
         Some((id + 1, local))
     });
-    let (mut code, rest) = coded.unwrap_or((0, key));
+    coded.unwrap_or((0, key))
+}
+
+/// Appends `code` as LEB128, then `rest`, to `out`.
+fn write_encoded(mut code: u32, rest: &[u8], out: &mut Vec<u8>) {
     while code >= 0x80 {
         out.push((code & 0x7f) as u8 | 0x80);
         code >>= 7;
     }
     out.push(code as u8);
     out.extend_from_slice(rest);
-    out
+}
+
+/// A key as `encode` kept it, split: the domain it names, if any (else the
+/// rest is the whole key), and the rest.
+fn split_encoded<'d, 'k>(domains: &'d Interner, kept: &'k [u8]) -> (Option<&'d [u8]>, &'k [u8]) {
+    let mut code = 0u64;
+    for (i, &b) in kept.iter().enumerate() {
+        // `encode` writes at most five bytes of code (ids are `u32`).
+        code |= u64::from(b & 0x7f) << (7 * i.min(9));
+        if b < 0x80 {
+            let rest = kept.get(i + 1..).unwrap_or_default();
+            let domain = code.checked_sub(1).and_then(|id| u32::try_from(id).ok()).map(|id| domains.get(id));
+            return (domain, rest);
+        }
+    }
+    (None, kept)
+}
+
+/// Whether `kept` (as `encode` made it) is the key `key`.
+fn decodes_to(domains: &Interner, kept: &[u8], key: &[u8]) -> bool {
+    match split_encoded(domains, kept) {
+        (None, whole) => whole == key,
+        (Some(domain), local) => {
+            key.len() == local.len() + 1 + domain.len()
+                && key.starts_with(local)
+                && key.get(local.len()) == Some(&b'@')
+                && key.ends_with(domain)
+        }
+    }
+}
+
+/// The key `kept` (as `encode` made it) is, written in `text`.
+fn decode<'t>(domains: &Interner, kept: &[u8], text: &'t mut Vec<u8>) -> &'t [u8] {
+    text.clear();
+    let (domain, rest) = split_encoded(domains, kept);
+    text.extend_from_slice(rest);
+    if let Some(domain) = domain {
+        text.push(b'@');
+        text.extend_from_slice(domain);
+    }
+    text
 }
 
 /// E004: the same key as an earlier row, first valid on line `line`.
@@ -681,6 +777,13 @@ mod tests {
             let mut by_encoded: std::collections::HashMap<Vec<u8>, &str> = std::collections::HashMap::new();
             for key in &keys {
                 let encoded = encode(&mut domains, max_domains, key.as_bytes(), Vec::new());
+                // What is kept is read back as the key, and as no other.
+                let mut text = Vec::new();
+                prop_assert_eq!(decode(&domains, &encoded, &mut text), key.as_bytes());
+                prop_assert!(decodes_to(&domains, &encoded, key.as_bytes()));
+                for other in &keys {
+                    prop_assert_eq!(decodes_to(&domains, &encoded, other.as_bytes()), other == key);
+                }
                 prop_assert_eq!(by_key.entry(key).or_insert_with(|| encoded.clone()), &encoded, "{:?}", key);
                 prop_assert_eq!(*by_encoded.entry(encoded).or_insert(key), key.as_str());
             }
@@ -703,18 +806,21 @@ mod tests {
             for (key, valid, line) in &rows {
                 let fact = RowFacts { line: *line, key_valid: *valid, ..RowFacts::default() };
                 let mut out = Vec::new();
-                let id = keys.check(key.as_bytes(), &fact, &mut out);
+                let seen = keys.check(key.as_bytes(), hash_bytes(key.as_bytes()), &fact, &mut out);
                 let next = u32::try_from(model.len()).unwrap();
                 let (expected_id, first) = model.entry(key).or_insert((next, None));
-                prop_assert_eq!(id, *expected_id);
+                prop_assert_eq!(seen.id, *expected_id);
+                prop_assert_eq!(seen.first_valid, *valid && first.is_none());
                 let expected = match (*valid, *first) {
                     (false, _) => None,
+                    // Line 0 is no line: the key stays without one.
                     (true, None) => {
-                        *first = Some(*line);
+                        *first = Some(*line).filter(|&l| l != 0);
                         None
                     }
                     (true, Some(first)) => Some(format!("on line {first} ")),
                 };
+                prop_assert_eq!(keys.first_line(seen.id), *first);
                 prop_assert_eq!(out.len(), usize::from(expected.is_some()));
                 if let (Some(d), Some(on)) = (out.first(), expected) {
                     prop_assert!(d.message.contains(&on), "{} {}", d.message, on);

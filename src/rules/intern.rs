@@ -17,6 +17,317 @@ use hashbrown::hash_table::{Entry, HashTable};
 /// The hasher of the cross-row tables: fast, seeded.
 pub(crate) type Hasher = foldhash::fast::RandomState;
 
+/// The hasher of the hashes a row's facts carry to the cross-row pass
+/// ([`hash_bytes`], [`hash_number`]): they are computed on the threads that
+/// check the rows, in parallel, and the in-order pass only looks them up.
+/// One per process, randomly seeded: the files are untrusted, and a file
+/// made to collide would make every lookup a long walk.
+fn shared_hasher() -> &'static (Hasher, [u64; 2]) {
+    static HASHER: std::sync::LazyLock<(Hasher, [u64; 2])> = std::sync::LazyLock::new(|| {
+        let hasher = Hasher::default();
+        // Odd: not 0, the multiplier of the numbers hashed without salt.
+        let seeds = [hasher.hash_one(0u8), hasher.hash_one(1u8) | 1];
+        (hasher, seeds)
+    });
+    &HASHER
+}
+
+/// The hash of a string for the cross-row tables.
+pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
+    shared_hasher().0.hash_one(bytes)
+}
+
+/// The hash of a number for the cross-row tables, with a salt (the hash of
+/// its location, for an extension): one multiplication, as `foldhash` hashes
+/// an integer, with seeds of its own.
+pub(crate) fn hash_number(number: u64, salt: u64) -> u64 {
+    let [a, b] = shared_hasher().1;
+    let product = u128::from(number ^ a) * u128::from(salt ^ b);
+    (product as u64) ^ (product >> 64) as u64
+}
+
+/// The slots of an open-addressing table, probed linearly from the slot a
+/// hash maps to.
+///
+/// The largest tables of a file's check (a million-row file's keys and
+/// numbers) are far larger than the caches, and each lookup misses: here a
+/// lookup and the insert after it touch one slot, or a few next to each
+/// other, in one cache line, where a `hashbrown` table reads its control
+/// bytes and then its slots, two lines apart. A slot holds the whole entry
+/// (no hash: a table that grows hashes its entries again), and the all-zero
+/// slot is empty. The number of slots is not a power of two: a hash is
+/// mapped onto them by multiplying, so a table sized to the entries
+/// expected is not twice too large.
+#[derive(Debug, Default)]
+pub(crate) struct Slots<S> {
+    slots: Vec<S>,
+    /// How many slots are full.
+    len: usize,
+}
+
+/// What [`Slots::probe`] finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Probe<S> {
+    /// The slot at this index, which matched.
+    Found(usize, S),
+    /// No slot matched: the first empty slot on the way, where the entry
+    /// would go.
+    Vacant(usize),
+}
+
+/// The share of slots full that a table is given when made room for:
+/// a lookup for an entry that is not there walks about 13 slots at 4/5
+/// full (8.5 at 3/4, 6 at 7/10), most of them in the cache line of the
+/// first. The rows a driver makes room for are an estimate with a
+/// sixteenth to spare: a file's tables end about 3/4 full.
+const FILL_NUM: usize = 4;
+const FILL_DEN: usize = 5;
+/// The share of slots full beyond which a table grows (twice as large):
+/// a reservation that was a little short costs longer walks, not a copy.
+const MAX_FILL_NUM: usize = 7;
+const MAX_FILL_DEN: usize = 8;
+/// The fewest slots a table that holds anything has.
+const MIN_SLOTS: usize = 16;
+
+impl<S: Copy + Default + PartialEq> Slots<S> {
+    /// Where the walk for `hash` starts: its high bits, scaled to the
+    /// number of slots.
+    fn home(&self, hash: u64) -> usize {
+        // Below `slots.len()`, since `hash < 2^64`.
+        ((u128::from(hash) * self.slots.len() as u128) >> 64) as usize
+    }
+
+    /// Reads the slot the walk for `hash` starts at and returns it: a
+    /// caller reads the slots of many entries before looking any of them
+    /// up, so that the processor waits for their cache misses together,
+    /// not one after the other.
+    pub(crate) fn touch(&self, hash: u64) -> S {
+        self.slots.get(self.home(hash)).copied().unwrap_or_default()
+    }
+
+    /// Walks from the slot of `hash` to the first slot that is empty or
+    /// for which `is` holds.
+    pub(crate) fn probe(&self, hash: u64, mut is: impl FnMut(S) -> bool) -> Probe<S> {
+        let empty = S::default();
+        let mut at = self.home(hash);
+        // Never full (see `make_room`), so the walk ends at an empty slot
+        // before it comes round again.
+        for _ in 0..self.slots.len() {
+            let Some(&slot) = self.slots.get(at) else { break };
+            if slot == empty {
+                return Probe::Vacant(at);
+            }
+            if is(slot) {
+                return Probe::Found(at, slot);
+            }
+            at += 1;
+            if at == self.slots.len() {
+                at = 0;
+            }
+        }
+        // No slot at all.
+        Probe::Vacant(at)
+    }
+
+    /// Fills the empty slot at `at` with `slot` (not empty).
+    fn occupy(&mut self, at: usize, slot: S) {
+        if let Some(s) = self.slots.get_mut(at) {
+            *s = slot;
+            self.len += 1;
+        }
+    }
+
+    /// Puts `slot` (not empty) in the vacant slot at `at`, which
+    /// [`probe`](Self::probe) found for `hash`; makes room first (and then
+    /// finds its place again) when the table is full.
+    pub(crate) fn fill(&mut self, at: usize, hash: u64, slot: S, rehash: impl FnMut(S) -> u64) {
+        if self.needs_room(1) {
+            self.insert(hash, slot, rehash);
+        } else {
+            self.occupy(at, slot);
+        }
+    }
+
+    /// Adds `slot` (not empty), which no slot holds yet, for `hash`;
+    /// makes room first. `rehash` gives the hash of each entry when the
+    /// table grows.
+    pub(crate) fn insert(&mut self, hash: u64, slot: S, rehash: impl FnMut(S) -> u64) {
+        self.make_room(1, rehash);
+        if let Probe::Vacant(at) = self.probe(hash, |_| false) {
+            self.occupy(at, slot);
+        }
+    }
+
+    /// How many entries it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// How many entries it holds room for without growing.
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.slots.len() * MAX_FILL_NUM / MAX_FILL_DEN
+    }
+
+    /// Makes room for `more` entries: grows (twice as large) when they
+    /// would fill more than 7/8 of the slots.
+    pub(crate) fn make_room(&mut self, more: usize, rehash: impl FnMut(S) -> u64) {
+        if self.needs_room(more) {
+            let wanted = self.len.saturating_add(more);
+            let slots = self.slots.len().saturating_mul(2).max(wanted.saturating_mul(2)).max(MIN_SLOTS);
+            self.resize(slots, rehash);
+        }
+    }
+
+    /// Whether `more` entries would fill more than 7/8 of the slots.
+    fn needs_room(&self, more: usize) -> bool {
+        let wanted = self.len.saturating_add(more);
+        wanted.saturating_mul(MAX_FILL_DEN) > self.slots.len().saturating_mul(MAX_FILL_NUM)
+    }
+
+    /// Makes room for `more` entries, the table 4/5 full once they are in,
+    /// unless it already has room for them.
+    pub(crate) fn reserve(&mut self, more: usize, rehash: impl FnMut(S) -> u64) {
+        let wanted = self.len.saturating_add(more);
+        let slots = (wanted.saturating_mul(FILL_DEN) / FILL_NUM).max(MIN_SLOTS);
+        if slots > self.slots.len() {
+            self.resize(slots, rehash);
+        }
+    }
+
+    /// Moves the entries to a table of `slots` slots.
+    fn resize(&mut self, slots: usize, mut rehash: impl FnMut(S) -> u64) {
+        let empty = S::default();
+        // Zeroed memory, for the slot types used (integers): pages the
+        // table has not written yet cost nothing.
+        let old = std::mem::replace(&mut self.slots, vec![empty; slots]);
+        self.len = 0;
+        for slot in old.into_iter().filter(|&s| s != empty) {
+            if let Probe::Vacant(at) = self.probe(rehash(slot), |_| false) {
+                self.occupy(at, slot);
+            }
+        }
+    }
+}
+
+/// Where [`HashedStrings::find`] would have put a string it did not find.
+#[derive(Debug)]
+pub(crate) struct Vacant(usize);
+
+/// Byte strings, each known by a small id in the order added, found by a
+/// hash their caller computes and compared by their caller (a string may
+/// be kept encoded, and looked up as text): [`Keys`](super::email::Keys)
+/// holds a file's email keys here. A slot is six bytes: the string's id
+/// (plus 1: the empty slot is zero) and 16 bits of its hash, so that a
+/// lookup reads a string that is not the one about once in 65,536 slots
+/// it passes.
+#[derive(Debug, Default)]
+pub(crate) struct HashedStrings {
+    arena: Arena,
+    /// `[low 16 bits of the hash, low and high halves of id + 1]` of each
+    /// string.
+    slots: Slots<[u16; 3]>,
+}
+
+/// A slot of [`HashedStrings`]: `hash`'s tag and `id` (not `u32::MAX`).
+fn string_slot(hash: u64, id: u32) -> [u16; 3] {
+    let stored = id.saturating_add(1);
+    [hash as u16, stored as u16, (stored >> 16) as u16]
+}
+
+/// The tag of a slot of [`HashedStrings`], and the id it holds (`u32::MAX`
+/// for none).
+fn slot_string([tag, low, high]: [u16; 3]) -> (u16, u32) {
+    (tag, (u32::from(low) | u32::from(high) << 16).wrapping_sub(1))
+}
+
+impl HashedStrings {
+    /// The id of the string of hash `hash` for which `is` holds; else
+    /// where it goes, for [`insert`](Self::insert).
+    pub(crate) fn find(&self, hash: u64, mut is: impl FnMut(&[u8]) -> bool) -> Result<u32, Vacant> {
+        let tag = hash as u16;
+        let arena = &self.arena;
+        let matches = |slot| {
+            let (t, id) = slot_string(slot);
+            t == tag && is(arena.get(id))
+        };
+        match self.slots.probe(hash, matches) {
+            Probe::Found(_, slot) => Ok(slot_string(slot).1),
+            Probe::Vacant(at) => Err(Vacant(at)),
+        }
+    }
+
+    /// Adds `s`, whose hash is `hash` and which [`find`](Self::find) did not
+    /// find, where it said; returns its id. `rehash` gives the hash of a
+    /// string as stored, when the table grows.
+    pub(crate) fn insert(
+        &mut self,
+        vacant: Vacant,
+        hash: u64,
+        s: &[u8],
+        rehash: impl FnMut(&[u8]) -> u64,
+    ) -> u32 {
+        self.insert_with(vacant, hash, |text| text.extend_from_slice(s), rehash)
+    }
+
+    /// Adds the string `write` appends to a buffer, as
+    /// [`insert`](Self::insert) adds one.
+    pub(crate) fn insert_with(
+        &mut self,
+        Vacant(at): Vacant,
+        hash: u64,
+        write: impl FnOnce(&mut Vec<u8>),
+        mut rehash: impl FnMut(&[u8]) -> u64,
+    ) -> u32 {
+        let id = self.arena.push_with(write);
+        let arena = &self.arena;
+        // Ids past `u32::MAX - 1` would not fit in memory first.
+        let slot = string_slot(hash, id);
+        self.slots.fill(at, hash, slot, |slot| rehash(arena.get(slot_string(slot).1)));
+        id
+    }
+
+    /// Reads the slot a lookup of `hash` starts at (see [`Slots::touch`]).
+    pub(crate) fn touch(&self, hash: u64) -> u32 {
+        slot_string(self.slots.touch(hash)).1
+    }
+
+    /// The string with id `id`.
+    #[cfg(test)]
+    pub(crate) fn get(&self, id: u32) -> &[u8] {
+        self.arena.get(id)
+    }
+
+    /// How many strings it holds.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.arena.len()
+    }
+
+    /// Makes room for `strings` more strings of `bytes` in all, so that
+    /// neither the table nor the buffer grows (and, growing, holds its old
+    /// and its new storage at once) while they come.
+    pub(crate) fn reserve(&mut self, strings: usize, bytes: usize, mut rehash: impl FnMut(&[u8]) -> u64) {
+        let arena = &self.arena;
+        self.slots.reserve(strings, |slot| rehash(arena.get(slot_string(slot).1)));
+        self.arena.text.reserve(bytes);
+        if self.arena.wide_ends.is_empty() {
+            self.arena.ends.reserve(strings);
+        }
+    }
+
+    /// How many strings the table holds room for without growing.
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.slots.capacity()
+    }
+
+    /// How many bytes the strings take, on average (0 when there are none).
+    pub(crate) fn average_len(&self) -> usize {
+        self.arena.text.len().checked_div(self.arena.len()).unwrap_or(0)
+    }
+}
+
 /// Byte strings end to end in one buffer, each known by its id, in the
 /// order pushed.
 #[derive(Debug, Default)]
@@ -71,10 +382,15 @@ impl Arena {
 
     /// Adds `s`; returns its id.
     fn push(&mut self, s: &[u8]) -> u32 {
+        self.push_with(|text| text.extend_from_slice(s))
+    }
+
+    /// Adds the string `write` appends to the text; returns its id.
+    fn push_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> u32 {
         // More than 4 billion distinct strings would not fit in memory
         // first.
         let id = u32::try_from(self.len()).unwrap_or(u32::MAX);
-        self.text.extend_from_slice(s);
+        write(&mut self.text);
         let end = self.text.len();
         match u32::try_from(end) {
             Ok(narrow) if self.wide_ends.is_empty() => self.ends.push(narrow),
@@ -134,31 +450,7 @@ impl Interner {
         self.arena.len()
     }
 
-    /// Makes room for `strings` more strings of `bytes` in all, so that
-    /// neither the table nor the buffer grows (and, growing, holds its old
-    /// and its new storage at once) while they come.
-    pub(crate) fn reserve(&mut self, strings: usize, bytes: usize) {
-        let (arena, hasher) = (&self.arena, &self.hasher);
-        self.table.reserve(strings, |&id| hasher.hash_one(arena.get(id)));
-        self.arena.text.reserve(bytes);
-        if self.arena.wide_ends.is_empty() {
-            self.arena.ends.reserve(strings);
-        }
-    }
-
-    /// How many strings the table holds room for.
-    #[cfg(test)]
-    pub(crate) fn capacity(&self) -> usize {
-        self.table.capacity()
-    }
-
-    /// How many bytes the strings take, on average (0 when there are none).
-    pub(crate) fn average_len(&self) -> usize {
-        self.arena.text.len().checked_div(self.arena.len()).unwrap_or(0)
-    }
-
     /// The string with id `id`.
-    #[cfg(test)]
     pub(crate) fn get(&self, id: u32) -> &[u8] {
         self.arena.get(id)
     }
@@ -349,7 +641,10 @@ impl std::fmt::Write for SmallString {
 mod tests {
     use std::collections::HashMap;
 
-    use super::{Arena, Interner, Line, SmallString, WideLines, INLINE, SCANNED};
+    use super::{
+        hash_bytes, Arena, HashedStrings, Interner, Line, Probe, Slots, SmallString, WideLines, INLINE,
+        SCANNED,
+    };
 
     #[test]
     fn a_small_string_moves_to_the_heap_when_full_and_keeps_its_text() {
@@ -450,6 +745,83 @@ mod tests {
             if model.len() > SCANNED {
                 // Past the few it looks through, the set hashes.
                 proptest::prop_assert_eq!(interner.arena.scan(b""), None);
+            }
+        }
+
+        /// A table of slots finds what a map finds, whatever the hashes:
+        /// all alike (one long walk), a few (collisions), or spread; grown
+        /// from nothing, or made room for, for too few or enough.
+        #[test]
+        fn slots_hold_what_a_map_holds(
+            keys in proptest::collection::vec(1..200u64, 0..300),
+            spread in 0..3u32,
+            room in proptest::option::of(0..150usize),
+        ) {
+            let hash = |key: u64| match spread {
+                0 => 7,
+                1 => (key % 5) << 61,
+                _ => hash_bytes(&key.to_le_bytes()),
+            };
+            let mut slots: Slots<[u64; 2]> = Slots::default();
+            if let Some(room) = room {
+                slots.reserve(room, |[k, _]| hash(k));
+            }
+            let mut model = HashMap::new();
+            for (i, &key) in (0u64..).zip(&keys) {
+                match slots.probe(hash(key), |[k, _]| k == key) {
+                    Probe::Found(_, [_, value]) => proptest::prop_assert_eq!(model.get(&key), Some(&value)),
+                    Probe::Vacant(at) => {
+                        proptest::prop_assert_eq!(model.get(&key), None);
+                        model.insert(key, i);
+                        slots.fill(at, hash(key), [key, i], |[k, _]| hash(k));
+                    }
+                }
+                proptest::prop_assert_eq!(slots.len(), model.len());
+                // Never more than 7/8 full: every walk ends.
+                proptest::prop_assert!(slots.len() * 8 <= slots.slots.len() * 7);
+            }
+            for (&key, &value) in &model {
+                let found = slots.probe(hash(key), |[k, _]| k == key);
+                proptest::prop_assert!(matches!(found, Probe::Found(_, [_, v]) if v == value));
+            }
+            // Touching reads a slot of the table, or the empty slot.
+            let touched = slots.touch(hash(1));
+            proptest::prop_assert!(touched == [0, 0] || slots.slots.contains(&touched));
+        }
+
+        /// Strings found by a hash and compared by their caller get their
+        /// ids in the order first seen, as from a map, whether their hashes
+        /// tell them apart or not (the slots keep 32 bits of a hash).
+        #[test]
+        fn hashed_strings_are_those_of_a_map(
+            words in proptest::collection::vec("[ab\u{e9}]{0,4}", 0..120),
+            weak in proptest::bool::ANY,
+            room in proptest::option::of(0..60usize),
+        ) {
+            // A weak hash: equal for all strings of a length.
+            let hash = |w: &[u8]| if weak { (w.len() as u64) << 60 } else { hash_bytes(w) };
+            let mut strings = HashedStrings::default();
+            if let Some(room) = room {
+                strings.reserve(room, room * 4, hash);
+            }
+            let mut model: HashMap<&[u8], u32> = HashMap::new();
+            for w in &words {
+                let w = w.as_bytes();
+                let id = match strings.find(hash(w), |s| s == w) {
+                    Ok(id) => id,
+                    Err(vacant) => {
+                        proptest::prop_assert_eq!(model.get(w), None);
+                        strings.insert(vacant, hash(w), w, hash)
+                    }
+                };
+                let next = u32::try_from(model.len()).unwrap();
+                proptest::prop_assert_eq!(*model.entry(w).or_insert(next), id);
+                proptest::prop_assert_eq!(strings.get(id), w);
+                proptest::prop_assert_eq!(strings.len(), model.len());
+            }
+            if !model.is_empty() {
+                let average = model.keys().map(|w| w.len()).sum::<usize>() / model.len();
+                proptest::prop_assert_eq!(strings.average_len(), average);
             }
         }
 

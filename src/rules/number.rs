@@ -4,7 +4,8 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::intern::{Hasher, Interner, Line, WideLines};
+use super::email::KeySeen;
+use super::intern::{hash_bytes, hash_number, HashedStrings, Hasher, Interner, Probe, Slots};
 use super::{shown, Cells, Code, Diagnostic, FactText, RowContext, RowFacts};
 use crate::header::Field;
 use crate::org::OrgState;
@@ -264,11 +265,10 @@ enum Found {
     Taken(usize),
 }
 
-/// A row holding a number: its line and the id of its key. Eight bytes, so
-/// that a slot of [`NumberTable::first`] takes 16.
+/// A row holding a number: its line and the id of its key.
 #[derive(Clone, Copy, Debug)]
 struct Holder {
-    line: Line,
+    line: u64,
     key: u32,
 }
 
@@ -282,13 +282,47 @@ fn digits_value(digits: &[u8]) -> Option<u64> {
     if !(1..=18).contains(&digits.len()) {
         return None;
     }
-    digits.iter().try_fold(0u64, |n, &b| b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0')))
+    // The digits before the last eights one by one, then eight at a time
+    // (a phone number is 8 to 15 digits: one eight).
+    let (head, eights) = digits.split_at(digits.len() % 8);
+    let mut n = 0u64;
+    for &b in head {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(digit);
+    }
+    for eight in eights.chunks_exact(8) {
+        n = n * 100_000_000 + eight_digits_value(eight.try_into().ok()?)?;
+    }
+    Some(n)
+}
+
+/// The value of eight ASCII digits, if they are, computed in a word at a
+/// time (the first digit is the most significant, in the lowest byte).
+fn eight_digits_value(eight: [u8; 8]) -> Option<u64> {
+    const LOW: u64 = 0x0f0f_0f0f_0f0f_0f0f;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    let word = u64::from_le_bytes(eight);
+    // Every byte is 0x30 to 0x39: its high half is 3 and stays 3 with 6
+    // added (a byte that carries into the next has failed already).
+    let high = !LOW;
+    if word & high != ZEROS || word.wrapping_add(0x0606_0606_0606_0606) & high != ZEROS {
+        return None;
+    }
+    let digits = word - ZEROS;
+    // Pairs, then fours, then the eight: each step multiplies the more
+    // significant half of every lane by 10, 100, 10,000.
+    let pairs = (digits * 10 + (digits >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let fours = (pairs * 100 + (pairs >> 16)) & 0x0000_ffff_0000_ffff;
+    Some((fours * 10_000 + (fours >> 32)) & 0xffff_ffff)
 }
 
 /// A phone number as an integer key: `+` and 1 to 18 digits, the first
 /// not 0, is the value of its digits — every valid E.164 number (8 to 15
 /// digits). The digits, with no leading zero, are the value written in
-/// decimal: two numbers get the same key only if they are equal.
+/// decimal: two numbers get the same key only if they are equal. Never 0.
 fn pack_phone(phone: &[u8]) -> Option<u64> {
     match phone.strip_prefix(b"+") {
         Some(digits) if digits.first() != Some(&b'0') => digits_value(digits),
@@ -301,23 +335,86 @@ const EXTENSION_LEN_SHIFT: u32 = 34;
 const EXTENSION_LOCATION_SHIFT: u32 = 38;
 /// The locations whose extensions pack: their ids fill bits 38 to 62.
 const PACKED_LOCATIONS: u32 = 1 << (63 - EXTENSION_LOCATION_SHIFT);
+/// The bits of a packed extension below its location.
+const EXTENSION_DIGITS: u64 = (1 << EXTENSION_LOCATION_SHIFT) - 1;
 
-/// An extension of 1 to 10 digits in location `location` (an id) as an
-/// integer key: the value of its digits (below 10^10 < 2^34), their
-/// number (below 16: leading zeros count, `0123` is not `123`) and the
-/// location, each in bits of its own below [`TEXT`]. Two extensions get the
-/// same key only if they have the same digits in the same location.
-fn pack_extension(extension: &[u8], location: u32) -> Option<u64> {
-    if extension.len() > 10 || location >= PACKED_LOCATIONS {
+/// The digits of an extension of 1 to 10 digits as an integer: their value
+/// (below 10^10 < 2^34) and their number (below 16: leading zeros count,
+/// `0123` is not `123`), each in bits of its own below bit 38. Never 0.
+fn pack_extension_digits(extension: &[u8]) -> Option<u64> {
+    if extension.len() > 10 {
         return None;
     }
     let value = digits_value(extension)?;
-    Some(
-        u64::from(location) << EXTENSION_LOCATION_SHIFT
-            | (extension.len() as u64) << EXTENSION_LEN_SHIFT
-            | value,
-    )
+    Some((extension.len() as u64) << EXTENSION_LEN_SHIFT | value)
 }
+
+/// An extension of 1 to 10 digits in location `location` (an id) as an
+/// integer key: [`pack_extension_digits`] and the location, in bits of its
+/// own below [`TEXT`]. Two extensions get the same key only if they have
+/// the same digits in the same location.
+#[cfg(test)]
+fn pack_extension(extension: &[u8], location: u32) -> Option<u64> {
+    if location >= PACKED_LOCATIONS {
+        return None;
+    }
+    Some(u64::from(location) << EXTENSION_LOCATION_SHIFT | pack_extension_digits(extension)?)
+}
+
+/// The hash of a phone number's key in [`Numbers::phones`].
+fn phone_hash(number: u64) -> u64 {
+    hash_number(number, 0)
+}
+
+/// The hash of an extension's key in [`Numbers::extensions`]: that of its
+/// digits salted with the hash of its location's key (`location_hashes`,
+/// by id), so that a row's facts, which know the location by its key and
+/// not by its id, tell it beforehand (see [`NumberKeys`]).
+fn extension_hash(location_hashes: &[u64], number: u64) -> u64 {
+    if number & TEXT != 0 {
+        return hash_number(number, 0);
+    }
+    let location = (number >> EXTENSION_LOCATION_SHIFT) as usize;
+    hash_number(number & EXTENSION_DIGITS, location_hashes.get(location).copied().unwrap_or(0))
+}
+
+/// What the cross-row tables look a row's numbers up by, worked out with
+/// the row's facts, on the threads that check the rows in parallel: the
+/// in-order pass then only looks them up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NumberKeys {
+    /// The phone number as [`pack_phone`] packs it (0: none, or it does
+    /// not pack).
+    phone: u64,
+    /// The extension as [`pack_extension_digits`] packs it (0: none, or it
+    /// does not pack).
+    extension: u64,
+    /// The hash of the key of the extension's location, if any (see
+    /// [`hash_bytes`]).
+    location: u64,
+}
+
+impl NumberKeys {
+    /// The keys of the numbers in `text`.
+    pub(crate) fn of(text: FactText<'_>) -> NumberKeys {
+        let mut keys =
+            NumberKeys { phone: text.phone.and_then(pack_phone).unwrap_or(0), ..NumberKeys::default() };
+        if let Some((extension, location)) = text.extension {
+            keys.extension = pack_extension_digits(extension).unwrap_or(0);
+            keys.location = hash_bytes(location);
+        }
+        keys
+    }
+
+    /// The hash of the packed extension (see [`extension_hash`]).
+    fn extension_hash(&self) -> u64 {
+        hash_number(self.extension, self.location)
+    }
+}
+
+/// The holder in a slot of [`NumberTable::first`] that is kept in
+/// [`NumberTable::odd`].
+const ODD: u32 = 1 << 31;
 
 /// One kind of number of a file — phone numbers, or extensions in their
 /// locations — each by its key (see [`Numbers`]), with its first holders.
@@ -325,18 +422,39 @@ fn pack_extension(extension: &[u8], location: u32) -> Option<u64> {
 struct NumberTable {
     /// The first row of all holding each number: the holder when the
     /// number is free, or when the org user who has it gives it up
-    /// somewhere in the file.
-    first: HashMap<u64, Holder, Hasher>,
+    /// somewhere in the file. Each slot is ten bytes (a million-row file
+    /// holds two million numbers): the number, below [`WIDE`] — every
+    /// phone number of 14 digits or fewer, every extension in one of a
+    /// file's first thousand locations — and its holder, which is the id
+    /// of the row's key when the row is the first on which that key is
+    /// valid (its line is the key's first line, which
+    /// [`Keys`](super::email::Keys) keeps), as in most files every row;
+    /// else [`ODD`], and the holder is in `odd`.
+    first: Slots<[u16; 5]>,
+    /// The holders of `first` that are not their key's first valid row,
+    /// and those of the numbers from [`WIDE`] on.
+    odd: HashMap<u64, Holder, Hasher>,
     /// For the numbers an org user has, that user's first row holding
     /// theirs: the only holder allowed when the user keeps it. At most one
     /// number per org user, so kept apart, and `first` stays small.
     owner_first: HashMap<u64, Holder, Hasher>,
-    /// The lines of `first` (false) and `owner_first` (true) too wide for a
-    /// [`Line`].
-    wide: WideLines<(u64, bool)>,
     /// The text of the numbers that do not pack, by id: their key is the
     /// id with [`TEXT`] set.
     others: Interner,
+}
+
+/// The numbers too wide for a slot of [`NumberTable::first`] (48 bits).
+const WIDE: u64 = 1 << 48;
+
+/// A slot of [`NumberTable::first`]: `number` (not 0, below [`WIDE`]) and
+/// `holder`, in 16-bit parts.
+fn number_slot(number: u64, holder: u32) -> [u16; 5] {
+    [number as u16, (number >> 16) as u16, (number >> 32) as u16, holder as u16, (holder >> 16) as u16]
+}
+
+/// The number and the holder in a slot of [`NumberTable::first`].
+fn slot_number([n0, n1, n2, h0, h1]: [u16; 5]) -> (u64, u32) {
+    (u64::from(n0) | u64::from(n1) << 16 | u64::from(n2) << 32, u32::from(h0) | u32::from(h1) << 16)
 }
 
 impl NumberTable {
@@ -345,44 +463,55 @@ impl NumberTable {
         TEXT | u64::from(self.others.id(text))
     }
 
-    /// What a row on `line` of the user with key `key` (the org's user
-    /// `me`) holding number `number` finds, if the number's owner `owner`
-    /// gives it up and if they keep it; records the row as a holder where
-    /// it is the first.
+    /// What a row on `line` whose key is `key` (of the org's user `me`)
+    /// holding number `number` (of hash `hash`) finds, if the number's
+    /// owner `owner` gives it up and if they keep it; records the row as a
+    /// holder where it is the first. `first_line` gives the first line of
+    /// a key (see [`Keys::first_line`](super::email::Keys::first_line));
+    /// `rehash` the hash of a number, when the table grows.
+    #[allow(clippy::too_many_arguments)]
     fn claim(
         &mut self,
         number: u64,
+        hash: u64,
         line: u64,
-        key: u32,
+        key: KeySeen,
         owner: Option<usize>,
         me: Option<usize>,
+        first_line: &dyn Fn(u32) -> Option<u64>,
+        rehash: impl Fn(u64) -> u64,
     ) -> (Found, Found) {
         if line == 0 {
             // Records start on line 1 or later.
             return (Found::Nothing, Found::Nothing);
         }
-        let wide = &mut self.wide;
-        let found = |held: Holder, wide: &WideLines<(u64, bool)>, of_owner: bool| {
-            if held.key == key {
-                Found::Nothing
-            } else {
-                Found::Repeat(wide.wide(&(number, of_owner), held.line))
-            }
-        };
-        let if_free = match self.first.entry(number) {
-            Entry::Occupied(held) => found(*held.get(), wide, false),
-            Entry::Vacant(free) => {
-                free.insert(Holder { line: wide.narrow((number, false), line), key });
-                Found::Nothing
+        let found = |held: Holder| if held.key == key.id { Found::Nothing } else { Found::Repeat(held.line) };
+        let holds = Holder { line, key: key.id };
+        let if_free = if number >= WIDE {
+            self.first_aside(number, holds).map_or(Found::Nothing, found)
+        } else {
+            match self.first.probe(hash, |slot| slot_number(slot).0 == number) {
+                Probe::Found(_, slot) => found(self.holder(number, slot_number(slot).1, first_line)),
+                Probe::Vacant(at) => {
+                    let holder = if key.first_valid && key.id < ODD {
+                        key.id
+                    } else {
+                        self.odd.insert(number, holds);
+                        ODD
+                    };
+                    let slot = number_slot(number, holder);
+                    self.first.fill(at, hash, slot, |slot| rehash(slot_number(slot).0));
+                    Found::Nothing
+                }
             }
         };
         let Some(owner) = owner else {
             return (if_free, Found::Nothing);
         };
         let if_kept = match self.owner_first.get(&number) {
-            Some(&held) => found(held, wide, true),
+            Some(&held) => found(held),
             None if me == Some(owner) => {
-                self.owner_first.insert(number, Holder { line: wide.narrow((number, true), line), key });
+                self.owner_first.insert(number, holds);
                 Found::Nothing
             }
             None => Found::Taken(owner),
@@ -390,9 +519,35 @@ impl NumberTable {
         (if_free, if_kept)
     }
 
-    /// Makes room for `numbers` more numbers.
-    fn reserve(&mut self, numbers: usize) {
-        self.first.reserve(numbers);
+    /// The first holder of a number from [`WIDE`] on, if any; else makes
+    /// `holds` its first holder.
+    #[cold]
+    #[inline(never)]
+    fn first_aside(&mut self, number: u64, holds: Holder) -> Option<Holder> {
+        match self.odd.entry(number) {
+            Entry::Occupied(held) => Some(*held.get()),
+            Entry::Vacant(free) => {
+                free.insert(holds);
+                None
+            }
+        }
+    }
+
+    /// The holder a slot of `first` for `number` names.
+    fn holder(&self, number: u64, holder: u32, first_line: &dyn Fn(u32) -> Option<u64>) -> Holder {
+        if holder == ODD {
+            // Only `claim` writes `ODD`, and it keeps the holder.
+            self.odd.get(&number).copied().unwrap_or(Holder { line: u64::MAX, key: u32::MAX })
+        } else {
+            // `claim` writes a key's id only once its first line is set.
+            Holder { line: first_line(holder).unwrap_or(u64::MAX), key: holder }
+        }
+    }
+
+    /// Makes room for `numbers` more numbers; `rehash` as for
+    /// [`claim`](Self::claim).
+    fn reserve(&mut self, numbers: usize, rehash: impl Fn(u64) -> u64) {
+        self.first.reserve(numbers, |slot| rehash(slot_number(slot).0));
     }
 }
 
@@ -407,28 +562,43 @@ struct Numbers {
     extensions: NumberTable,
     /// The locations of the extensions, by id: the key of each (empty for
     /// the default location). A file names a few.
-    locations: Interner,
+    locations: HashedStrings,
+    /// The hash of each location's key, by id (see [`extension_hash`]).
+    location_hashes: Vec<u64>,
     /// An extension that does not pack, as kept: its digits, then its
     /// location's id (four bytes).
     scratch: Vec<u8>,
 }
 
 impl Numbers {
-    /// The key of a phone number in `phones`.
-    fn phone(&mut self, phone: &[u8]) -> u64 {
-        pack_phone(phone).unwrap_or_else(|| self.phones.other(phone))
+    /// The key of a phone number in `phones`, and its hash; `keys` are the
+    /// row's (see [`NumberKeys`]).
+    fn phone(&mut self, phone: &[u8], keys: &NumberKeys) -> (u64, u64) {
+        if keys.phone != 0 {
+            return (keys.phone, phone_hash(keys.phone));
+        }
+        let number = self.phones.other(phone);
+        (number, phone_hash(number))
     }
 
-    /// The key of an extension in a location (its key) in `extensions`.
-    fn extension(&mut self, extension: &[u8], location: &[u8]) -> u64 {
-        let location = self.locations.id(location);
-        if let Some(packed) = pack_extension(extension, location) {
-            return packed;
+    /// The key of an extension in a location (its key) in `extensions`,
+    /// and its hash; `keys` are the row's (see [`NumberKeys`]).
+    fn extension(&mut self, extension: &[u8], location: &[u8], keys: &NumberKeys) -> (u64, u64) {
+        let id = match self.locations.find(keys.location, |l| l == location) {
+            Ok(id) => id,
+            Err(vacant) => {
+                self.location_hashes.push(keys.location);
+                self.locations.insert(vacant, keys.location, location, hash_bytes)
+            }
+        };
+        if keys.extension != 0 && id < PACKED_LOCATIONS {
+            return (u64::from(id) << EXTENSION_LOCATION_SHIFT | keys.extension, keys.extension_hash());
         }
         self.scratch.clear();
         self.scratch.extend_from_slice(extension);
-        self.scratch.extend_from_slice(&location.to_le_bytes());
-        self.extensions.other(&self.scratch)
+        self.scratch.extend_from_slice(&id.to_le_bytes());
+        let number = self.extensions.other(&self.scratch);
+        (number, extension_hash(&self.location_hashes, number))
     }
 }
 
@@ -488,12 +658,29 @@ impl<'o> DuplicateNumbers<'o> {
         let Some(seen) = std::num::NonZeroUsize::new(seen) else {
             return;
         };
-        // The share seen, no more: the tables have a power of two of slots,
-        // and a margin for error would double some that fit.
+        // The share seen, no more: a table made room for is 4/5 full once
+        // they are in, and grows only past 7/8, which leaves a margin of a
+        // tenth (and the rows were estimated with a sixteenth to spare).
         let more = |table: &NumberTable| rows.saturating_mul(table.first.len()) / seen;
-        let (phones, extensions) = (more(&self.numbers.phones), more(&self.numbers.extensions));
-        self.numbers.phones.reserve(phones);
-        self.numbers.extensions.reserve(extensions);
+        let numbers = &mut self.numbers;
+        let (phones, extensions) = (more(&numbers.phones), more(&numbers.extensions));
+        numbers.phones.reserve(phones, phone_hash);
+        let locations = &numbers.location_hashes;
+        numbers.extensions.reserve(extensions, |number| extension_hash(locations, number));
+    }
+
+    /// Reads the slots the lookups of a row's numbers (`keys`) start at
+    /// (see [`Slots::touch`]).
+    #[inline]
+    pub(crate) fn touch(&self, keys: &NumberKeys) -> u32 {
+        let mut touched = 0;
+        if keys.phone != 0 {
+            touched ^= slot_number(self.numbers.phones.first.touch(phone_hash(keys.phone))).1;
+        }
+        if keys.extension != 0 {
+            touched ^= slot_number(self.numbers.extensions.first.touch(keys.extension_hash())).1;
+        }
+        touched
     }
 
     /// How many phone numbers and extensions the tables hold room for.
@@ -502,18 +689,23 @@ impl<'o> DuplicateNumbers<'o> {
         (self.numbers.phones.first.capacity(), self.numbers.extensions.first.capacity())
     }
 
-    /// Checks row `index` (0-based), whose key has the id `key`, against
-    /// the rows before it. `has_error`: whether the row has an error so far
-    /// (then it gives nothing up). `fill` completes each finding while the
-    /// row's record is at hand, those that wait included.
+    /// Checks row `index` (0-based), whose key is `key`, against the rows
+    /// before it; `keys`: the row's numbers as looked up (computed with
+    /// `text`). `has_error`: whether the row has an error so far (then it
+    /// gives nothing up). `first_line` gives the first line of a key (see
+    /// [`Keys::first_line`](super::email::Keys::first_line)). `fill`
+    /// completes each finding while the row's record is at hand, those that
+    /// wait included.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn check(
         &mut self,
         index: usize,
-        key: u32,
+        key: KeySeen,
         f: &RowFacts,
         text: FactText<'_>,
+        keys: &NumberKeys,
         has_error: bool,
+        first_line: &dyn Fn(u32) -> Option<u64>,
         fill: &dyn Fn(&mut Diagnostic),
         out: &mut Vec<Diagnostic>,
     ) {
@@ -530,8 +722,9 @@ impl<'o> DuplicateNumbers<'o> {
         }
         if let Some(phone) = text.phone {
             let owner = org.and(f.phone_owner);
-            let number = self.numbers.phone(phone);
-            let found = self.numbers.phones.claim(number, f.line, key, owner, me);
+            let (number, hash) = self.numbers.phone(phone, keys);
+            let found =
+                self.numbers.phones.claim(number, hash, f.line, key, owner, me, first_line, phone_hash);
             let diagnostic = |found: Found| match found {
                 Found::Nothing => None,
                 Found::Repeat(line) => Some(duplicate_phone(f, &shown(phone), line)),
@@ -541,8 +734,11 @@ impl<'o> DuplicateNumbers<'o> {
         }
         if let Some((ext, location)) = text.extension {
             let owner = org.and(f.extension_owner);
-            let number = self.numbers.extension(ext, location);
-            let found = self.numbers.extensions.claim(number, f.line, key, owner, me);
+            let numbers = &mut self.numbers;
+            let (number, hash) = numbers.extension(ext, location, keys);
+            let locations = &numbers.location_hashes;
+            let rehash = |number| extension_hash(locations, number);
+            let found = numbers.extensions.claim(number, hash, f.line, key, owner, me, first_line, rehash);
             let diagnostic = |found: Found| match found {
                 Found::Nothing => None,
                 Found::Repeat(line) => {
@@ -870,40 +1066,63 @@ mod tests {
 
         /// The packed tables find what a map of the numbers' text finds,
         /// for numbers that pack and numbers that do not, that collide on
-        /// their digits (`01` and `1`), and lines too wide for four bytes.
+        /// their digits (`01` and `1`), lines too wide for four bytes, rows
+        /// that are and are not the first valid row of their key, and
+        /// tables grown from nothing or made room for too few numbers.
         #[test]
         fn numbers_are_held_as_by_their_text(
             phones in proptest::collection::vec("\\+?[01a]{0,3}|\\+[1-9][0-9]{7,19}", 1..6),
             extensions in proptest::collection::vec("[01x]{0,3}|[0-9]{9,12}", 1..6),
             locations in proptest::collection::vec("|roma|milano hq", 1..4),
             rows in proptest::collection::vec(
-                (proptest::bool::ANY, 0..64usize, line(), 0..4u32, proptest::option::of(0..3usize), proptest::option::of(0..3usize)),
+                (proptest::bool::ANY, 0..64usize, line(), 0..4u32, proptest::bool::ANY, proptest::option::of(0..3usize), proptest::option::of(0..3usize)),
                 0..80,
             ),
+            room in proptest::option::of(0..20usize),
         ) {
             let mut numbers = Numbers::default();
+            if let Some(room) = room {
+                numbers.phones.reserve(room, phone_hash);
+                numbers.extensions.reserve(room, |n| extension_hash(&[], n));
+            }
             let mut model: HashMap<(bool, &str, &str), ModelHolders> = HashMap::new();
-            for (phone, pick, line, key, owner, me) in rows {
+            // The first line of each key, as `Keys` keeps it.
+            let mut first_lines: HashMap<u32, u64> = HashMap::new();
+            for (phone, pick, line, key, valid, owner, me) in rows {
+                let first_valid = valid && !first_lines.contains_key(&key);
+                if first_valid && line != 0 {
+                    first_lines.insert(key, line);
+                }
+                let seen = KeySeen { id: key, first_valid };
+                let first_line = |id| first_lines.get(&id).copied();
                 let (got, text) = if phone {
                     let text = (true, phones[pick % phones.len()].as_str(), "");
-                    let number = numbers.phone(text.1.as_bytes());
-                    (numbers.phones.claim(number, line, key, owner, me), text)
+                    let fact = FactText { key: b"", phone: Some(text.1.as_bytes()), extension: None };
+                    let (number, hash) = numbers.phone(text.1.as_bytes(), &NumberKeys::of(fact));
+                    (numbers.phones.claim(number, hash, line, seen, owner, me, &first_line, phone_hash), text)
                 } else {
                     let text = (false, extensions[pick % extensions.len()].as_str(), locations[pick / 8 % locations.len()].as_str());
-                    let number = numbers.extension(text.1.as_bytes(), text.2.as_bytes());
-                    (numbers.extensions.claim(number, line, key, owner, me), text)
+                    let (ext, location) = (text.1.as_bytes(), text.2.as_bytes());
+                    let fact = FactText { key: b"", phone: None, extension: Some((ext, location)) };
+                    let (number, hash) = numbers.extension(ext, location, &NumberKeys::of(fact));
+                    let rehash = |n| extension_hash(&numbers.location_hashes, n);
+                    (numbers.extensions.claim(number, hash, line, seen, owner, me, &first_line, rehash), text)
                 };
                 let expected = model.entry(text).or_default().claim(line, key, owner, me);
                 proptest::prop_assert_eq!(got, expected, "{:?}", text);
             }
         }
-    }
 
-    #[test]
-    fn number_slots_stay_small() {
-        // One per distinct number of a file: a million-row file has about
-        // two million.
-        assert_eq!(std::mem::size_of::<(u64, Holder)>(), 16);
+        /// Digits are read eight at a time as one by one.
+        #[test]
+        fn digits_are_read_as_one_by_one(digits in "[0-9]{0,20}|[0-9/:]{0,20}|[0-9\\x00-\\xff]{0,20}") {
+            let expected = if (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+                digits.parse::<u64>().ok()
+            } else {
+                None
+            };
+            proptest::prop_assert_eq!(digits_value(digits.as_bytes()), expected);
+        }
     }
 
     #[test]
