@@ -258,7 +258,7 @@ fn join<A: Send, B: Send>(
 
 /// The first user with each email key; `None` past 32-bit positions.
 fn email_table(users: &[OrgUser], hasher: &Hasher) -> Option<Positions> {
-    let mut table = Positions::with_capacity(users.len(), users.len())?;
+    let mut table = Positions::with_capacity(users.len(), users.len());
     let mut folds = Folds::default();
     let mut key = Vec::new();
     // The hash of a user's key, should the table grow after all.
@@ -281,7 +281,7 @@ fn email_table(users: &[OrgUser], hasher: &Hasher) -> Option<Positions> {
 /// The first user with each phone number.
 fn phone_table(users: &[OrgUser], hasher: &Hasher) -> Option<Positions> {
     let numbers = users.iter().filter(|u| u.phone_number.is_some()).count();
-    let mut table = Positions::with_capacity(numbers, users.len())?;
+    let mut table = Positions::with_capacity(numbers, users.len());
     let hash_of = |j: u32| hasher.hash_one(users.get(j as usize).map_or(&[][..], phone));
     for (i, user) in users.iter().enumerate() {
         let i = u32::try_from(i).ok()?;
@@ -310,7 +310,7 @@ struct Located {
 impl Located {
     fn build(users: &[OrgUser], hasher: &Hasher, max: usize) -> Option<Located> {
         let extensions = users.iter().filter(|u| u.extension.is_some()).count();
-        let mut by_extension = Positions::with_capacity(extensions, users.len())?;
+        let mut by_extension = Positions::with_capacity(extensions, users.len());
         let mut location_of = Vec::with_capacity(users.len());
         let mut user_locations = KeySet::default();
         let mut folds = Folds::default();
@@ -377,11 +377,11 @@ pub(super) struct Positions {
 }
 
 impl Positions {
-    /// A table for up to `n` positions below `users`, which never grows.
-    pub(super) fn with_capacity(n: usize, users: usize) -> Option<Positions> {
+    /// A table with room for `n` positions below `users`.
+    pub(super) fn with_capacity(n: usize, users: usize) -> Positions {
         let position_bits = usize::BITS - users.leading_zeros();
         let high = u32::MAX.checked_shl(position_bits).unwrap_or(0);
-        Some(Positions { table: HashTable::with_capacity(n), high })
+        Positions { table: HashTable::with_capacity(n), high }
     }
 
     /// The bits of `hash` a slot keeps: below the top seven (the table's
@@ -401,9 +401,8 @@ impl Positions {
 
     /// Adds `i` with the hash `hash` unless a position there already has
     /// its key (`eq`: the first user with a key keeps it); `hash_of` is the
-    /// hash of a position's key. `false` when `i` is not below the number
-    /// of users the table was made for, or the table is full (it would
-    /// grow: its capacity rules that out).
+    /// hash of a position's key, should the table grow. `false` when `i` is
+    /// not below the number of users the table was made for.
     pub(super) fn insert_first(
         &mut self,
         hash: u64,
@@ -411,7 +410,7 @@ impl Positions {
         mut eq: impl FnMut(u32) -> bool,
         hash_of: impl Fn(u32) -> u64,
     ) -> bool {
-        if i & self.high != 0 || self.table.len() >= self.table.capacity() {
+        if i & self.high != 0 {
             return false;
         }
         let (high, position) = (self.high(hash), !self.high);
