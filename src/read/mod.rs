@@ -130,8 +130,10 @@ pub struct Record {
 /// assert_eq!(record.fields.get(1), Some("b,c"));
 /// assert_eq!(record.fields.get(3), None);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Fields {
+    /// The fields in order, one ASCII byte apart: a record without quotes
+    /// is its own line, delimiters and all, copied at once.
     text: String,
     ends: Vec<usize>,
 }
@@ -141,7 +143,7 @@ impl Fields {
     pub fn get(&self, i: usize) -> Option<&str> {
         let end = *self.ends.get(i)?;
         let start = match i.checked_sub(1) {
-            Some(before) => *self.ends.get(before)?,
+            Some(before) => *self.ends.get(before)? + 1,
             None => 0,
         };
         self.text.get(start..end)
@@ -162,6 +164,15 @@ impl Fields {
         (0..self.ends.len()).map(|i| self.get(i).unwrap_or_default())
     }
 }
+
+/// Equal when the fields are: what lies between them is not theirs.
+impl PartialEq for Fields {
+    fn eq(&self, other: &Fields) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Fields {}
 
 impl Record {
     /// Field `i`, if the record has that many.
