@@ -72,9 +72,11 @@ pub fn check_bytes(checker: &Checker, name: &str, bytes: Vec<u8>) -> Result<File
 /// be UTF-8 (as [`streams`] tells); other encodings are checked whole.
 pub(crate) fn check_streamed(checker: &Checker, path: &Path, keep: Keep) -> Result<FileReport> {
     catch_panic(path, || {
-        let file = checker.options().limits.open_path(path)?;
-        let bytes = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
-        checker.check_streamed(&path.display().to_string(), file, bytes, keep)
+        crate::check::in_pool(|| {
+            let file = checker.options().limits.open_path(path)?;
+            let bytes = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+            checker.check_streamed(&path.display().to_string(), file, bytes, keep)
+        })
     })
 }
 

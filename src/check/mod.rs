@@ -41,6 +41,21 @@ mod stream;
 
 use drive::*;
 
+/// Runs `work` on a thread of rayon's pool, waiting for it here.
+///
+/// The driver reads and hands rows over on the thread it runs on while the
+/// pool's threads check them. On a thread of its own (a caller's `main`),
+/// that is one busy thread more than there are cores: the operating system
+/// shares them out evenly, the pool finishes each chunk first and waits for
+/// the reader, and a core idles about a sixth of the time. On the pool, the
+/// driver's thread checks rows itself whenever it would wait.
+pub(crate) fn in_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    match rayon::current_thread_index() {
+        Some(_) => work(),
+        None => rayon::scope(|_| work()),
+    }
+}
+
 /// Counts of a file's operations and findings.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -379,6 +394,15 @@ impl Checker {
     /// Checks decoded text, within `limits` when given: the first limit a
     /// record exceeds stops the check with an error naming the place.
     pub(crate) fn check_source(
+        &self,
+        name: &str,
+        source: Arc<Source>,
+        limits: Option<&Limits>,
+    ) -> Result<FileReport> {
+        in_pool(|| self.check_source_here(name, source, limits))
+    }
+
+    fn check_source_here(
         &self,
         name: &str,
         source: Arc<Source>,
