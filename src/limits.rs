@@ -500,8 +500,9 @@ impl Limits {
             let local = location(raw, offset);
             Location { line: local.line + record.line.saturating_sub(1), column: local.column }
         };
-        // Most records hold neither a quote nor a line end: one pass says so.
-        let plain = memchr::memchr3(b'"', b'\n', b'\r', raw).is_none();
+        // Most records hold neither a quote nor a line end (one pass says
+        // so), or were split as one line whose quotes pair up.
+        let plain = record.one_line || memchr::memchr3(b'"', b'\n', b'\r', raw).is_none();
         let odd_quotes = || memchr::memchr_iter(b'"', raw).count() % 2 == 1;
         let multiline = || memchr::memchr2(b'\n', b'\r', raw).is_some();
         let shape = (!plain && (multiline() || odd_quotes())).then(|| scan(raw, delimiter));

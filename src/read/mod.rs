@@ -117,6 +117,10 @@ pub struct Record {
     /// The record as it is in the text, without its terminator — kept only
     /// by a driver that must quote rows of a stream it does not hold.
     pub(crate) raw: Vec<u8>,
+    /// Whether the record was split without csv-core: it is one line, and
+    /// each of its quotes opens or closes a field, in pairs (the limits on
+    /// quotes need not look at it again).
+    pub(crate) one_line: bool,
 }
 
 /// The fields of a record: one string and where each field ends in it, so

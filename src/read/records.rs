@@ -241,6 +241,7 @@ impl<'a> RecordReader<'a> {
             }
         }
         ends.truncate(endlen);
+        record.one_line = false;
         // csv-core is now between records, where a record's first bytes
         // (with a BOM stripped before the first only) mean the same to it and
         // to `read_plain`. Its state between records holds nothing else
@@ -336,6 +337,7 @@ impl<'a> RecordReader<'a> {
             return false;
         }
         record.not_utf8 = false;
+        record.one_line = true;
         let start = self.consumed + skip;
         let end = start + len + 1;
         self.consumed = end;
