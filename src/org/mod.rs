@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use std::hash::BuildHasher;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use hashbrown::hash_table::{Entry, HashTable};
 use serde::{Deserialize, Serialize};
@@ -40,9 +40,11 @@ use crate::row::{Flag, Row};
 
 mod index;
 pub(crate) mod json;
+mod share;
 
 use index::*;
 use json::*;
+use share::*;
 
 /// The largest org file read: 1 GiB. The org is the administrator's own
 /// data and may be large (its JSON takes about 350 bytes a user, so this is
@@ -50,6 +52,14 @@ use json::*;
 pub const MAX_ORG_FILE_BYTES: u64 = 1 << 30;
 
 /// One user of the organisation.
+///
+/// The fields whose values repeat from user to user — status, package,
+/// base licences, location, site, admin role — are [`Arc`]s: the org readers
+/// give users with equal values one allocation to share (an org of 100,000
+/// users has a handful of locations, and most users the same three base
+/// licences). `.as_deref()` reads any field as an `Option<&str>` (or
+/// `Option<&[String]>`); `.into()` makes one from a `&str` or a `String`
+/// (or a `Vec<String>`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgUser {
     /// The user's email (the key; matched case-insensitively).
@@ -66,16 +76,16 @@ pub struct OrgUser {
     pub display_name: Option<String>,
     /// User Status (read-only in the CSV).
     #[serde(default)]
-    pub status: Option<String>,
+    pub status: Option<Arc<str>>,
     /// The user's package id.
     #[serde(default)]
-    pub package: Option<String>,
+    pub package: Option<Arc<str>>,
     /// The user's base licence ids.
     #[serde(default)]
-    pub base_licenses: Option<Vec<String>>,
+    pub base_licenses: Option<Arc<[String]>>,
     /// Location name.
     #[serde(default)]
-    pub location: Option<String>,
+    pub location: Option<Arc<str>>,
     /// E.164 phone number.
     #[serde(default)]
     pub phone_number: Option<String>,
@@ -84,10 +94,10 @@ pub struct OrgUser {
     pub extension: Option<String>,
     /// Preferred Webex Site.
     #[serde(default)]
-    pub site: Option<String>,
+    pub site: Option<Arc<str>>,
     /// Admin role: `full`, another role name, or none.
     #[serde(default)]
-    pub admin: Option<String>,
+    pub admin: Option<Arc<str>>,
 }
 
 /// An email that is not blank: refused while parsing, so that the error
@@ -124,37 +134,34 @@ impl OrgUser {
     pub fn value(&self, field: Field) -> Option<&str> {
         match field {
             Field::Email => Some(&self.email),
-            _ => self.slot(field)?.as_deref(),
+            Field::FirstName => self.first_name.as_deref(),
+            Field::LastName => self.last_name.as_deref(),
+            Field::DisplayName => self.display_name.as_deref(),
+            Field::Status => self.status.as_deref(),
+            Field::PhoneNumber => self.phone_number.as_deref(),
+            Field::Extension => self.extension.as_deref(),
+            Field::Location => self.location.as_deref(),
+            Field::Site => self.site.as_deref(),
+            _ => None,
         }
     }
 
-    fn slot(&self, field: Field) -> Option<&Option<String>> {
-        Some(match field {
-            Field::FirstName => &self.first_name,
-            Field::LastName => &self.last_name,
-            Field::DisplayName => &self.display_name,
-            Field::Status => &self.status,
-            Field::PhoneNumber => &self.phone_number,
-            Field::Extension => &self.extension,
-            Field::Location => &self.location,
-            Field::Site => &self.site,
-            _ => return None,
-        })
-    }
-
-    /// The optional field the org state keeps for `field`, to set it.
-    pub(crate) fn value_mut(&mut self, field: Field) -> Option<&mut Option<String>> {
-        Some(match field {
-            Field::FirstName => &mut self.first_name,
-            Field::LastName => &mut self.last_name,
-            Field::DisplayName => &mut self.display_name,
-            Field::Status => &mut self.status,
-            Field::PhoneNumber => &mut self.phone_number,
-            Field::Extension => &mut self.extension,
-            Field::Location => &mut self.location,
-            Field::Site => &mut self.site,
-            _ => return None,
-        })
+    /// Sets the user's value of a known field the org state keeps, other
+    /// than the email; `false` (and nothing set) for the others.
+    pub(crate) fn set(&mut self, field: Field, value: Option<String>) -> bool {
+        let shared = |value: Option<String>| value.map(Arc::<str>::from);
+        match field {
+            Field::FirstName => self.first_name = value,
+            Field::LastName => self.last_name = value,
+            Field::DisplayName => self.display_name = value,
+            Field::Status => self.status = shared(value),
+            Field::PhoneNumber => self.phone_number = value,
+            Field::Extension => self.extension = value,
+            Field::Location => self.location = shared(value),
+            Field::Site => self.site = shared(value),
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -540,7 +547,7 @@ impl OrgState {
         mut reader: RecordReader<'_>,
         mut rows: ExportRows<'_>,
     ) -> Result<OrgState> {
-        // Room for a user per line, made once: a user is 288 bytes, and a
+        // Room for a user per line, made once: a user is 240 bytes, and a
         // list that doubles holds the old and the new for a while. (Lines
         // end in `\n`, `\r\n` or `\r`; a quoted cell may hold a line break,
         // and then the room is more than the users need.)
@@ -589,6 +596,8 @@ struct ExportRows<'a> {
     distinct_locations: Distinct,
     distinct_sites: Distinct,
     hasher: Hasher,
+    /// The values of the users read, to share (see [`Shared`]).
+    shared: Shared,
 }
 
 /// How [`ExportRows::read`] ended.
@@ -614,6 +623,7 @@ impl<'a> ExportRows<'a> {
             distinct_locations: Distinct::default(),
             distinct_sites: Distinct::default(),
             hasher: Hasher::default(),
+            shared: Shared::default(),
         }
     }
 
@@ -673,38 +683,42 @@ impl<'a> ExportRows<'a> {
             return Err(org_error(self.path, Location { line: record.line, column }, "empty email".into()));
         };
         let text = |f: Field| cell(f).map(|s| crate::text::nfc(s).into_owned());
+        // Shared with the users before (see [`Shared`]): allocated only
+        // when new.
+        let shared = &mut self.shared;
+        let mut share = |f: Field, at: usize| cell(f).map(|s| shared.text(at, &crate::text::nfc(s)));
+        let status = share(Field::Status, 4);
+        let location = share(Field::Location, 7);
+        let site = share(Field::Site, 10);
         let profile = self.profile;
         let package = row
             .packages()
             .find(|(_, _, flag)| *flag == Flag::True)
             .and_then(|(_, column, _)| profile.packages.get(column.package))
-            .map(|p| p.id.clone());
+            .map(|p| shared.text(5, &p.id));
         let licences = || {
             row.base_licences()
                 .filter(|(_, _, flag)| *flag == Flag::True)
                 .filter_map(|(_, b, _)| profile.base_licences.get(b))
+                .map(|b| b.id.as_str())
         };
-        // Counted first, so that the list is allocated at its length.
-        let mut base_licenses = Vec::with_capacity(licences().count());
-        base_licenses.extend(licences().map(|b| b.id.clone()));
-        let location = text(Field::Location);
+        let base_licenses = shared.lists.list(licences);
         if let Some(l) = &location {
             if self.distinct_locations.is_new(l, &self.hasher) {
-                self.locations.push(l.clone());
+                self.locations.push(l.to_string());
             }
         }
-        let site = text(Field::Site);
         if let Some(s) = &site {
             if self.distinct_sites.is_new(s, &self.hasher) {
-                self.sites.push(s.clone());
+                self.sites.push(s.to_string());
             }
         }
-        // Field by field: a user is 288 bytes to move.
+        // Field by field: a user is 240 bytes to move.
         user.email = crate::text::nfc(email).into_owned();
         user.first_name = text(Field::FirstName);
         user.last_name = text(Field::LastName);
         user.display_name = text(Field::DisplayName);
-        user.status = text(Field::Status);
+        user.status = status;
         user.package = package;
         user.base_licenses = Some(base_licenses);
         user.location = location;
@@ -841,7 +855,7 @@ fn too_large(e: Error) -> Error {
 }
 
 /// Gives back the room of a list of users grown past what it holds by more
-/// than an eighth (a user is 288 bytes, and a list that doubled may have
+/// than an eighth (a user is 240 bytes, and a list that doubled may have
 /// twice the room it needs).
 fn fit(users: &mut Vec<OrgUser>) {
     if users.capacity() - users.len() > users.len() / 8 {
@@ -1566,10 +1580,10 @@ mod tests {
             ("[a-c]{1,3}", name.clone(), name.clone(), name, package, prop::option::of("[+]?[0-9]{1,4}"))
                 .prop_map(|(email, display_name, location, site, package, phone_number)| OrgUser {
                     display_name: display_name.map(str::to_owned),
-                    location: location.map(str::to_owned),
-                    site: site.map(str::to_owned),
-                    package: package.map(str::to_owned),
-                    base_licenses: Some(vec!["calling".into()]),
+                    location: location.map(Into::into),
+                    site: site.map(Into::into),
+                    package: package.map(Into::into),
+                    base_licenses: Some(["calling".to_owned()].into()),
                     phone_number,
                     ..OrgUser::new(format!("{email}@acme.example"))
                 })
@@ -1581,7 +1595,7 @@ mod tests {
             (prop::sample::select(vec!["a@x", "A@X ", "b@x", "ı@x"]), key(), key(), key()).prop_map(
                 |(email, phone, location, extension)| OrgUser {
                     phone_number: phone.map(str::to_owned),
-                    location: location.map(str::to_owned),
+                    location: location.map(Into::into),
                     extension: extension.map(str::to_owned),
                     ..OrgUser::new(email)
                 },
@@ -1741,7 +1755,7 @@ mod tests {
                 for (email, phone, location, extension) in &users {
                     org.users.push(OrgUser {
                         phone_number: phone.clone(),
-                        location: location.clone(),
+                        location: location.as_deref().map(Into::into),
                         extension: extension.clone(),
                         ..OrgUser::new(email.clone())
                     });
@@ -1811,7 +1825,7 @@ mod tests {
                 let mut org = OrgState { locations: Some(list.clone()), ..OrgState::default() };
                 for (i, location) in located.iter().enumerate() {
                     org.users.push(OrgUser {
-                        location: Some(location.clone()),
+                        location: Some(location.as_str().into()),
                         extension: Some("1".into()),
                         ..OrgUser::new(format!("{i}@x"))
                     });
@@ -1925,7 +1939,7 @@ mod tests {
         for i in 0..1500 {
             org.users.push(OrgUser {
                 display_name: Some(format!("Ünal \"{i}\"")),
-                base_licenses: Some(vec!["calling".into(); i % 3]),
+                base_licenses: Some(vec!["calling".to_owned(); i % 3].into()),
                 phone_number: (i % 2 == 0).then(|| format!("+3902{i:08}")),
                 ..OrgUser::new(format!("user.{i}@acme.example"))
             });
@@ -2053,7 +2067,7 @@ mod tests {
             org.users.push(OrgUser {
                 phone_number: (i % 3 != 0).then(|| format!("+39{}", i % 4000)),
                 extension: (i % 5 != 0).then(|| format!(" {}", i % 700)),
-                location: locations[i % locations.len()].map(str::to_owned),
+                location: locations[i % locations.len()].map(Into::into),
                 ..OrgUser::new(format!("User.{}@Acme.example", i % 4500))
             });
         }
