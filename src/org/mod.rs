@@ -1091,6 +1091,77 @@ mod tests {
         assert_eq!(org.sites.as_deref(), Some(&["acme.webex.com".to_owned()][..]));
     }
 
+    /// Users with equal values (byte for byte) share one allocation of it,
+    /// from JSON (in one piece, in blocks, in parts) and from an export; and
+    /// only equal values do.
+    #[test]
+    fn equal_values_share_one_allocation() {
+        let locations = ["Roma", "roma", "Milano HQ", "Bucure\u{15f}ti", "ROMA"];
+        let statuses = ["Active", "Inactive"];
+        let (mut json, mut csv) = (String::from(r#"{"users": ["#), String::new());
+        csv.push_str("User ID/Email (Required),User Status,Location,Preferred Webex Site,");
+        csv.push_str("Webex Calling [W],Webex Meetings [W],Basic Messaging,Basic Calling\n");
+        for i in 0..300 {
+            let (location, status) = (locations[i % 5], statuses[i % 7 % 2]);
+            let site = (i % 3 != 0).then(|| format!("s{}.webex.com", i % 2));
+            let licences = ["[]", r#"["messaging"]"#, r#"["messaging", "calling"]"#, r#"["calling"]"#][i % 4];
+            let package = ["webex_calling", "webex_meetings"][i % 2];
+            json.push_str(&format!(
+                r#"{}{{"email": "u{i}@x", "status": "{status}", "package": "{package}", "base_licenses": {licences}, "location": "{location}", "site": {}, "admin": "full"}}"#,
+                if i == 0 { "" } else { ", " },
+                site.as_ref().map_or("null".to_owned(), |s| format!("\"{s}\"")),
+            ));
+            let flag = |on: bool| if on { "TRUE" } else { "FALSE" };
+            csv.push_str(&format!(
+                "u{i}@x,{status},{location},{},{},{},{},{}\n",
+                site.unwrap_or_default(),
+                flag(i % 2 == 0),
+                flag(i % 2 == 1),
+                flag(licences.contains("messaging")),
+                flag(licences.contains("calling")),
+            ));
+        }
+        json.push_str("]}");
+        let profile = Profile::default();
+        let from_json = OrgState::from_json(json.as_bytes(), Path::new("o.json")).unwrap();
+        let in_parts =
+            OrgState::read_json(json.as_bytes(), (1..6).map(|i| i * json.len() / 6).collect()).unwrap();
+        let in_blocks = Json::read_from(json.as_bytes(), 300, 100).unwrap().unwrap();
+        let export = OrgState::from_export_csv(csv.as_bytes(), Path::new("e.csv"), &profile).unwrap();
+        assert!(in_parts.users == from_json.users && in_blocks.users == from_json.users);
+        // The export has no admin column: its admin roles are unknown.
+        let mut unknown_admins = from_json.users.clone();
+        unknown_admins.iter_mut().for_each(|u| u.admin = None);
+        assert_eq!(export.users, unknown_admins);
+        let orgs = [from_json, in_parts, in_blocks, export];
+        type Get = fn(&OrgUser) -> Option<&str>;
+        let fields: [Get; 5] = [
+            |u| u.status.as_deref(),
+            |u| u.package.as_deref(),
+            |u| u.location.as_deref(),
+            |u| u.site.as_deref(),
+            |u| u.admin.as_deref(),
+        ];
+        for org in &orgs {
+            for field in fields {
+                // As many allocations as values (a part shares nothing with
+                // the others: up to as many times over as parts).
+                let values: std::collections::HashSet<&str> = org.users.iter().filter_map(field).collect();
+                let places: std::collections::HashSet<*const u8> =
+                    org.users.iter().filter_map(field).map(str::as_ptr).collect();
+                assert!(
+                    places.len() >= values.len() && places.len() <= values.len() * 6,
+                    "{places:?} {values:?}"
+                );
+            }
+            let lists: std::collections::HashSet<&[String]> =
+                org.users.iter().filter_map(|u| u.base_licenses.as_deref()).collect();
+            let places: std::collections::HashSet<*const String> =
+                org.users.iter().filter_map(|u| u.base_licenses.as_deref()).map(<[String]>::as_ptr).collect();
+            assert!(places.len() >= lists.len() && places.len() <= lists.len() * 6, "{places:?} {lists:?}");
+        }
+    }
+
     #[test]
     fn export_csv_errors_name_the_line() {
         let csv = "User ID/Email (Required),First Name\na@x.example,A\n,B\n";
