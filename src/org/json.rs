@@ -427,9 +427,6 @@ pub(super) struct Scratch {
     /// A string with escapes, as it is unescaped: it is then allocated at
     /// its length.
     text: String,
-    /// The items of a user's list of base licences as they are read (the
-    /// first so many; the buffers stay, to be read into again).
-    items: Vec<String>,
     /// The values of the users read, to share.
     shared: Shared,
 }
@@ -953,42 +950,43 @@ impl<'a> Json<'a> {
     }
 
     /// [`Json::opt_string`] of the field at `field` in [`USER_FIELDS`],
-    /// shared with the users before it (see [`Shared`]).
+    /// shared with the users before it (see [`Recent`]): a value whose
+    /// text is one kept is not read again.
     pub(super) fn opt_shared(&mut self, field: usize) -> Option<Option<Arc<str>>> {
-        match self.peek()? {
-            b'n' => self.null().then_some(None),
-            _ => {
-                let text = self.string()?;
-                Some(Some(self.scratch.shared.text(field, &text)))
-            }
+        if self.peek()? == b'n' {
+            return self.null().then_some(None);
         }
+        let (start, rest) = (self.pos, self.rest());
+        let Some(recent) = self.scratch.shared.texts(field) else {
+            return Some(Some(Arc::from(self.string()?)));
+        };
+        if let Some((len, value)) = recent.at(rest) {
+            self.pos += len;
+            return Some(Some(value));
+        }
+        let value = Arc::from(self.string()?);
+        let key = self.text.as_bytes().get(start..self.pos)?;
+        Some(Some(match self.scratch.shared.texts(field) {
+            Some(recent) => recent.keep(key, value),
+            None => value,
+        }))
     }
 
     /// [`Json::opt_strings`] of a user's base licences, shared with the
-    /// users before it: the items are read into the buffers of the list
-    /// before, and allocated only when the list is new.
+    /// users before it (see [`Recent`]): a list whose text is one kept is
+    /// not read again.
     pub(super) fn opt_shared_list(&mut self) -> Option<Option<Arc<[String]>>> {
         if self.peek()? == b'n' {
             return self.null().then_some(None);
         }
-        let mut items = std::mem::take(&mut self.scratch.items);
-        let mut len = 0;
-        let read = self.array(|json| {
-            let item = json.string()?;
-            match items.get_mut(len) {
-                Some(buf) => {
-                    buf.clear();
-                    buf.push_str(&item);
-                }
-                None => items.push(item.into_owned()),
-            }
-            len += 1;
-            Some(())
-        });
-        let list = || items.get(..len).unwrap_or_default().iter().map(String::as_str);
-        let list = read.map(|()| self.scratch.shared.lists.list(list));
-        self.scratch.items = items;
-        Some(Some(list?))
+        let (start, rest) = (self.pos, self.rest());
+        if let Some((len, list)) = self.scratch.shared.lists.at(rest) {
+            self.pos += len;
+            return Some(Some(list));
+        }
+        let list: Arc<[String]> = self.opt_strings()??.into();
+        let key = self.text.as_bytes().get(start..self.pos)?;
+        Some(Some(self.scratch.shared.lists.keep(key, list)))
     }
 
     pub(super) fn opt_strings(&mut self) -> Option<Option<Vec<String>>> {

@@ -598,6 +598,9 @@ struct ExportRows<'a> {
     hasher: Hasher,
     /// The values of the users read, to share (see [`Shared`]).
     shared: Shared,
+    /// The key of a user's base licences (see [`Recent`]), read into again
+    /// and again.
+    licences: Vec<u8>,
 }
 
 /// How [`ExportRows::read`] ended.
@@ -624,6 +627,7 @@ impl<'a> ExportRows<'a> {
             distinct_sites: Distinct::default(),
             hasher: Hasher::default(),
             shared: Shared::default(),
+            licences: Vec::new(),
         }
     }
 
@@ -683,10 +687,17 @@ impl<'a> ExportRows<'a> {
             return Err(org_error(self.path, Location { line: record.line, column }, "empty email".into()));
         };
         let text = |f: Field| cell(f).map(|s| crate::text::nfc(s).into_owned());
-        // Shared with the users before (see [`Shared`]): allocated only
-        // when new.
+        // Shared with the users before (see [`Recent`]): read from a cell
+        // only when new.
         let shared = &mut self.shared;
-        let mut share = |f: Field, at: usize| cell(f).map(|s| shared.text(at, &crate::text::nfc(s)));
+        let mut share = |f: Field, at: usize| {
+            let cell = cell(f)?;
+            let make = || Arc::from(crate::text::nfc(cell));
+            Some(match shared.texts(at) {
+                Some(recent) => recent.share(cell.as_bytes(), make),
+                None => make(),
+            })
+        };
         let status = share(Field::Status, 4);
         let location = share(Field::Location, 7);
         let site = share(Field::Site, 10);
@@ -695,14 +706,24 @@ impl<'a> ExportRows<'a> {
             .packages()
             .find(|(_, _, flag)| *flag == Flag::True)
             .and_then(|(_, column, _)| profile.packages.get(column.package))
-            .map(|p| shared.text(5, &p.id));
-        let licences = || {
-            row.base_licences()
-                .filter(|(_, _, flag)| *flag == Flag::True)
-                .filter_map(|(_, b, _)| profile.base_licences.get(b))
-                .map(|b| b.id.as_str())
-        };
-        let base_licenses = shared.lists.list(licences);
+            .map(|p| match shared.texts(5) {
+                Some(recent) => recent.share(p.id.as_bytes(), || Arc::from(p.id.as_str())),
+                None => Arc::from(p.id.as_str()),
+            });
+        // Keyed by the places of the licences in the profile.
+        let key = &mut self.licences;
+        key.clear();
+        for (_, b, flag) in row.base_licences() {
+            if flag == Flag::True && b < profile.base_licences.len() {
+                key.extend_from_slice(&(b as u64).to_le_bytes());
+            }
+        }
+        let base_licenses = shared.lists.share(key, || {
+            let ids = key.chunks_exact(8).filter_map(|b| <[u8; 8]>::try_from(b).ok());
+            ids.filter_map(|b| profile.base_licences.get(u64::from_le_bytes(b) as usize))
+                .map(|b| b.id.clone())
+                .collect()
+        });
         if let Some(l) = &location {
             if self.distinct_locations.is_new(l, &self.hasher) {
                 self.locations.push(l.to_string());

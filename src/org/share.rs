@@ -9,13 +9,17 @@ use std::sync::Arc;
 /// right, each user's then in an allocation of its own.
 const KEPT: usize = 16;
 
-/// The values of one field of the users read last, to give a user whose
-/// value is equal (byte for byte) the same allocation rather than one more.
+/// The values of one field of the users read last, each under the bytes
+/// it was read from (its key), to give a user whose value is read from
+/// equal bytes the same allocation rather than one more. A value is a
+/// function of its key alone (the JSON text of a value; a cell of an
+/// export, trimmed), so that sharing never changes a value; and a value
+/// found by its key need not be read again.
 pub(super) struct Recent<T: ?Sized> {
     /// The values most users have come first: a value found moves one
     /// place to the front, and a new one takes the last place when all
     /// are taken.
-    values: Vec<Arc<T>>,
+    values: Vec<(Box<[u8]>, Arc<T>)>,
 }
 
 impl<T: ?Sized> Default for Recent<T> {
@@ -31,38 +35,50 @@ impl<T: ?Sized> Clone for Recent<T> {
 }
 
 impl<T: ?Sized> Recent<T> {
-    /// The value kept that `is` finds equal to the value read, shared; else
-    /// the one `make` allocates, kept.
-    pub(super) fn share(&mut self, is: impl Fn(&T) -> bool, make: impl FnOnce() -> Arc<T>) -> Arc<T> {
-        if let Some(i) = self.values.iter().position(|v| is(v)) {
-            let to = i.saturating_sub(1);
-            self.values.swap(to, i);
-            if let Some(value) = self.values.get(to) {
-                return Arc::clone(value);
-            }
-        }
-        let value = make();
+    /// The value kept under the first key `is` accepts, and the key's
+    /// length.
+    pub(super) fn find(&mut self, is: impl Fn(&[u8]) -> bool) -> Option<(usize, Arc<T>)> {
+        let i = self.values.iter().position(|(key, _)| is(key))?;
+        let to = i.saturating_sub(1);
+        self.values.swap(to, i);
+        self.values.get(to).map(|(key, value)| (key.len(), Arc::clone(value)))
+    }
+
+    /// `value`, kept under `key`.
+    pub(super) fn keep(&mut self, key: &[u8], value: Arc<T>) -> Arc<T> {
         if self.values.len() >= KEPT {
             self.values.pop();
         }
-        self.values.push(Arc::clone(&value));
+        self.values.push((key.into(), Arc::clone(&value)));
         value
     }
-}
 
-impl Recent<str> {
-    /// `text` shared.
-    pub(super) fn text(&mut self, text: &str) -> Arc<str> {
-        self.share(|v| v == text, || Arc::from(text))
+    /// The value kept under `key`, else the one `make` gives, kept.
+    pub(super) fn share(&mut self, key: &[u8], make: impl FnOnce() -> Arc<T>) -> Arc<T> {
+        match self.find(|k| k == key) {
+            Some((_, value)) => value,
+            None => self.keep(key, make()),
+        }
+    }
+
+    /// The value kept whose key `text` starts with (a value of JSON, read
+    /// from there, ends where its key does), and the key's length.
+    pub(super) fn at(&mut self, text: &[u8]) -> Option<(usize, Arc<T>)> {
+        self.find(|key| starts_with(text, key))
     }
 }
 
-impl Recent<[String]> {
-    /// The list of the `items` given shared (allocated at its length when
-    /// new).
-    pub(super) fn list<'s, I: Iterator<Item = &'s str>>(&mut self, items: impl Fn() -> I) -> Arc<[String]> {
-        self.share(|v| v.iter().map(String::as_str).eq(items()), || items().map(str::to_owned).collect())
+/// `text.starts_with(prefix)`, a word at a time: keys are short, and
+/// `memcmp` costs more than the comparing.
+fn starts_with(text: &[u8], prefix: &[u8]) -> bool {
+    let Some(head) = text.get(..prefix.len()) else { return false };
+    let word = |b: &[u8]| b.try_into().map_or(0, u64::from_ne_bytes);
+    if prefix.len() < 8 {
+        return head == prefix;
     }
+    let last = prefix.len() - 8;
+    head.chunks_exact(8).zip(prefix.chunks_exact(8)).all(|(a, b)| word(a) == word(b))
+        && head.get(last..).map(word) == prefix.get(last..).map(word)
 }
 
 /// The [`Recent`] values of each field shared, for one reader (or one part
@@ -71,7 +87,7 @@ impl Recent<[String]> {
 #[derive(Clone, Default)]
 pub(super) struct Shared {
     /// The user fields of [`TEXTS`]'s places, in its order.
-    pub(super) texts: [Recent<str>; 5],
+    texts: [Recent<str>; 5],
     /// Lists of base licences.
     pub(super) lists: Recent<[String]>,
 }
@@ -79,17 +95,14 @@ pub(super) struct Shared {
 /// Which text fields are shared, by their places in
 /// [`USER_FIELDS`](super::json::USER_FIELDS): status, package, location,
 /// site, admin.
-pub(super) const TEXTS: [usize; 5] = [4, 5, 7, 10, 11];
+const TEXTS: [usize; 5] = [4, 5, 7, 10, 11];
 
 impl Shared {
-    /// `text` shared with the values of the field at `field` in
-    /// [`USER_FIELDS`](super::json::USER_FIELDS) (a field not shared gets
-    /// an allocation of its own).
-    pub(super) fn text(&mut self, field: usize, text: &str) -> Arc<str> {
-        match TEXTS.iter().position(|&f| f == field).and_then(|i| self.texts.get_mut(i)) {
-            Some(recent) => recent.text(text),
-            None => Arc::from(text),
-        }
+    /// The values kept of the field at `field` in
+    /// [`USER_FIELDS`](super::json::USER_FIELDS), if it is shared.
+    pub(super) fn texts(&mut self, field: usize) -> Option<&mut Recent<str>> {
+        let i = TEXTS.iter().position(|&f| f == field)?;
+        self.texts.get_mut(i)
     }
 }
 
@@ -99,14 +112,14 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// Sharing never changes a value, and equal values read one after
-        /// another share one allocation while few are kept.
+        /// Sharing never changes a value, and values read one after
+        /// another from equal keys share one allocation while few are kept.
         #[test]
         fn shared_values_are_the_values_read(texts in prop::collection::vec("[ab]{0,2}", 0..200)) {
             let mut recent = Recent::<str>::default();
             let mut last: Option<Arc<str>> = None;
             for text in &texts {
-                let shared = recent.text(text);
+                let shared = recent.share(text.as_bytes(), || Arc::from(text.as_str()));
                 prop_assert_eq!(&*shared, text.as_str());
                 if let Some(last) = &last {
                     // (Seven texts at most: all are kept.)
@@ -116,15 +129,27 @@ mod tests {
             }
         }
 
-        /// Lists too, item by item: `["ab"]` is not `["a", "b"]`.
+        /// A key is found at the start of a text when the text starts with
+        /// it, whatever its length.
         #[test]
-        fn shared_lists_are_the_lists_read(
-            lists in prop::collection::vec(prop::collection::vec("[ab]{0,2}", 0..3), 0..100),
+        fn keys_are_found_where_the_text_starts_with_them(
+            keys in prop::collection::vec("[ab\"]{0,20}", 1..20),
+            text in "[ab\"]{0,30}",
         ) {
-            let mut recent = Recent::<[String]>::default();
-            for list in &lists {
-                let shared = recent.list(|| list.iter().map(String::as_str));
-                prop_assert_eq!(&*shared, list.as_slice());
+            let mut recent = Recent::<str>::default();
+            for key in &keys {
+                recent.keep(key.as_bytes(), Arc::from(key.as_str()));
+            }
+            let found = recent.at(text.as_bytes());
+            // A new key takes the last place once all are taken.
+            let kept: Vec<&String> = match keys.len() > KEPT {
+                true => keys.iter().take(KEPT - 1).chain(keys.last()).collect(),
+                false => keys.iter().collect(),
+            };
+            let kept = kept.iter().any(|k| text.starts_with(k.as_str()));
+            prop_assert_eq!(found.is_some(), kept);
+            if let Some((len, value)) = found {
+                prop_assert!(text.starts_with(&*value) && value.len() == len);
             }
         }
     }
@@ -134,9 +159,10 @@ mod tests {
     fn many_values_are_read_right() {
         let mut recent = Recent::<str>::default();
         let texts: Vec<String> = (0..100).map(|i| format!("location {}", i % 40)).collect();
-        let shared: Vec<Arc<str>> = texts.iter().map(|t| recent.text(t)).collect();
+        let shared: Vec<Arc<str>> =
+            texts.iter().map(|t| recent.share(t.as_bytes(), || Arc::from(t.as_str()))).collect();
         assert!(shared.iter().zip(&texts).all(|(s, t)| **s == **t));
-        // A field not shared is still the text read.
-        assert_eq!(&*Shared::default().text(1, "Giulia"), "Giulia");
+        // Only shared fields are kept.
+        assert!(Shared::default().texts(4).is_some() && Shared::default().texts(1).is_none());
     }
 }
