@@ -74,7 +74,7 @@ pub(super) fn user_slot(user: &mut OrgUser, field: usize) -> Option<&mut Option<
 
 /// The optional text field of a user by its place in [`USER_FIELDS`], of
 /// those whose values users share (see [`TEXTS`]).
-pub(super) fn shared_slot(user: &mut OrgUser, field: usize) -> Option<&mut Option<Arc<str>>> {
+pub(super) fn shared_slot(user: &mut OrgUser, field: usize) -> Option<&mut Option<Shared<String>>> {
     Some(match field {
         4 => &mut user.status,
         5 => &mut user.package,
@@ -149,7 +149,7 @@ pub(super) trait Users {
 pub(super) struct Grown {
     list: Vec<OrgUser>,
     /// How many users the file is expected to hold: room is made for them
-    /// all at the first, rather than doubling as they come (a user is 240
+    /// all at the first, rather than doubling as they come (a user is 192
     /// bytes, and while a list doubles the old and the new are alive).
     hint: usize,
 }
@@ -178,7 +178,7 @@ impl Users for Grown {
             // it would have.
             let _ = self.list.try_reserve_exact(self.hint);
         }
-        // Read in place: a user is 240 bytes to move.
+        // Read in place: a user is 192 bytes to move.
         self.list.push(OrgUser::default());
         self.list.last_mut()
     }
@@ -428,7 +428,7 @@ pub(super) struct Scratch {
     /// its length.
     text: String,
     /// The values of the users read, to share.
-    shared: Shared,
+    shared: Kept,
 }
 
 /// The file read a block at a time into one buffer: what a unit cut short
@@ -952,19 +952,19 @@ impl<'a> Json<'a> {
     /// [`Json::opt_string`] of the field at `field` in [`USER_FIELDS`],
     /// shared with the users before it (see [`Recent`]): a value whose
     /// text is one kept is not read again.
-    pub(super) fn opt_shared(&mut self, field: usize) -> Option<Option<Arc<str>>> {
+    pub(super) fn opt_shared(&mut self, field: usize) -> Option<Option<Shared<String>>> {
         if self.peek()? == b'n' {
             return self.null().then_some(None);
         }
         let (start, rest) = (self.pos, self.rest());
         let Some(recent) = self.scratch.shared.texts(field) else {
-            return Some(Some(Arc::from(self.string()?)));
+            return Some(Some(self.string()?.into_owned().into()));
         };
         if let Some((len, value)) = recent.at(rest) {
             self.pos += len;
             return Some(Some(value));
         }
-        let value = Arc::from(self.string()?);
+        let value = Shared::from(self.string()?.into_owned());
         let key = self.text.as_bytes().get(start..self.pos)?;
         Some(Some(match self.scratch.shared.texts(field) {
             Some(recent) => recent.keep(key, value),
@@ -975,7 +975,7 @@ impl<'a> Json<'a> {
     /// [`Json::opt_strings`] of a user's base licences, shared with the
     /// users before it (see [`Recent`]): a list whose text is one kept is
     /// not read again.
-    pub(super) fn opt_shared_list(&mut self) -> Option<Option<Arc<[String]>>> {
+    pub(super) fn opt_shared_list(&mut self) -> Option<Option<Shared<Vec<String>>>> {
         if self.peek()? == b'n' {
             return self.null().then_some(None);
         }
@@ -984,7 +984,7 @@ impl<'a> Json<'a> {
             self.pos += len;
             return Some(Some(list));
         }
-        let list: Arc<[String]> = self.opt_strings()??.into();
+        let list = Shared::from(self.opt_strings()??);
         let key = self.text.as_bytes().get(start..self.pos)?;
         Some(Some(self.scratch.shared.lists.keep(key, list)))
     }

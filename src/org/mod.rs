@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use std::hash::BuildHasher;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use hashbrown::hash_table::{Entry, HashTable};
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,8 @@ mod index;
 pub(crate) mod json;
 mod share;
 
+pub use share::Shared;
+
 use index::*;
 use json::*;
 use share::*;
@@ -54,10 +56,10 @@ pub const MAX_ORG_FILE_BYTES: u64 = 1 << 30;
 /// One user of the organisation.
 ///
 /// The fields whose values repeat from user to user — status, package,
-/// base licences, location, site, admin role — are [`Arc`]s: the org readers
-/// give users with equal values one allocation to share (an org of 100,000
-/// users has a handful of locations, and most users the same three base
-/// licences). `.as_deref()` reads any field as an `Option<&str>` (or
+/// base licences, location, site, admin role — are [`Shared`]: the org
+/// readers give users with equal values one allocation to share (an org of
+/// 100,000 users has a handful of locations, and most users the same three
+/// base licences). `.as_deref()` reads any field as an `Option<&str>` (or
 /// `Option<&[String]>`); `.into()` makes one from a `&str` or a `String`
 /// (or a `Vec<String>`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,16 +78,16 @@ pub struct OrgUser {
     pub display_name: Option<String>,
     /// User Status (read-only in the CSV).
     #[serde(default)]
-    pub status: Option<Arc<str>>,
+    pub status: Option<Shared<String>>,
     /// The user's package id.
     #[serde(default)]
-    pub package: Option<Arc<str>>,
+    pub package: Option<Shared<String>>,
     /// The user's base licence ids.
     #[serde(default)]
-    pub base_licenses: Option<Arc<[String]>>,
+    pub base_licenses: Option<Shared<Vec<String>>>,
     /// Location name.
     #[serde(default)]
-    pub location: Option<Arc<str>>,
+    pub location: Option<Shared<String>>,
     /// E.164 phone number.
     #[serde(default)]
     pub phone_number: Option<String>,
@@ -94,10 +96,10 @@ pub struct OrgUser {
     pub extension: Option<String>,
     /// Preferred Webex Site.
     #[serde(default)]
-    pub site: Option<Arc<str>>,
+    pub site: Option<Shared<String>>,
     /// Admin role: `full`, another role name, or none.
     #[serde(default)]
-    pub admin: Option<Arc<str>>,
+    pub admin: Option<Shared<String>>,
 }
 
 /// An email that is not blank: refused while parsing, so that the error
@@ -149,7 +151,7 @@ impl OrgUser {
     /// Sets the user's value of a known field the org state keeps, other
     /// than the email; `false` (and nothing set) for the others.
     pub(crate) fn set(&mut self, field: Field, value: Option<String>) -> bool {
-        let shared = |value: Option<String>| value.map(Arc::<str>::from);
+        let shared = |value: Option<String>| value.map(Shared::from);
         match field {
             Field::FirstName => self.first_name = value,
             Field::LastName => self.last_name = value,
@@ -547,7 +549,7 @@ impl OrgState {
         mut reader: RecordReader<'_>,
         mut rows: ExportRows<'_>,
     ) -> Result<OrgState> {
-        // Room for a user per line, made once: a user is 240 bytes, and a
+        // Room for a user per line, made once: a user is 192 bytes, and a
         // list that doubles holds the old and the new for a while. (Lines
         // end in `\n`, `\r\n` or `\r`; a quoted cell may hold a line break,
         // and then the room is more than the users need.)
@@ -596,8 +598,8 @@ struct ExportRows<'a> {
     distinct_locations: Distinct,
     distinct_sites: Distinct,
     hasher: Hasher,
-    /// The values of the users read, to share (see [`Shared`]).
-    shared: Shared,
+    /// The values of the users read, to share (see [`Kept`]).
+    shared: Kept,
     /// The key of a user's base licences (see [`Recent`]), read into again
     /// and again.
     licences: Vec<u8>,
@@ -626,7 +628,7 @@ impl<'a> ExportRows<'a> {
             distinct_locations: Distinct::default(),
             distinct_sites: Distinct::default(),
             hasher: Hasher::default(),
-            shared: Shared::default(),
+            shared: Kept::default(),
             licences: Vec::new(),
         }
     }
@@ -692,7 +694,7 @@ impl<'a> ExportRows<'a> {
         let shared = &mut self.shared;
         let mut share = |f: Field, at: usize| {
             let cell = cell(f)?;
-            let make = || Arc::from(crate::text::nfc(cell));
+            let make = || Shared::from(crate::text::nfc(cell).into_owned());
             Some(match shared.texts(at) {
                 Some(recent) => recent.share(cell.as_bytes(), make),
                 None => make(),
@@ -707,8 +709,8 @@ impl<'a> ExportRows<'a> {
             .find(|(_, _, flag)| *flag == Flag::True)
             .and_then(|(_, column, _)| profile.packages.get(column.package))
             .map(|p| match shared.texts(5) {
-                Some(recent) => recent.share(p.id.as_bytes(), || Arc::from(p.id.as_str())),
-                None => Arc::from(p.id.as_str()),
+                Some(recent) => recent.share(p.id.as_bytes(), || p.id.as_str().into()),
+                None => p.id.as_str().into(),
             });
         // Keyed by the places of the licences in the profile.
         let key = &mut self.licences;
@@ -722,7 +724,8 @@ impl<'a> ExportRows<'a> {
             let ids = key.chunks_exact(8).filter_map(|b| <[u8; 8]>::try_from(b).ok());
             ids.filter_map(|b| profile.base_licences.get(u64::from_le_bytes(b) as usize))
                 .map(|b| b.id.clone())
-                .collect()
+                .collect::<Vec<_>>()
+                .into()
         });
         if let Some(l) = &location {
             if self.distinct_locations.is_new(l, &self.hasher) {
@@ -734,7 +737,7 @@ impl<'a> ExportRows<'a> {
                 self.sites.push(s.to_string());
             }
         }
-        // Field by field: a user is 240 bytes to move.
+        // Field by field: a user is 192 bytes to move.
         user.email = crate::text::nfc(email).into_owned();
         user.first_name = text(Field::FirstName);
         user.last_name = text(Field::LastName);
@@ -876,7 +879,7 @@ fn too_large(e: Error) -> Error {
 }
 
 /// Gives back the room of a list of users grown past what it holds by more
-/// than an eighth (a user is 240 bytes, and a list that doubled may have
+/// than an eighth (a user is 192 bytes, and a list that doubled may have
 /// twice the room it needs).
 fn fit(users: &mut Vec<OrgUser>) {
     if users.capacity() - users.len() > users.len() / 8 {
@@ -1155,31 +1158,35 @@ mod tests {
         unknown_admins.iter_mut().for_each(|u| u.admin = None);
         assert_eq!(export.users, unknown_admins);
         let orgs = [from_json, in_parts, in_blocks, export];
-        type Get = fn(&OrgUser) -> Option<&str>;
+        /// How many values, and how many allocations of them, `shared` holds.
+        fn counts<T: Eq + std::hash::Hash>(shared: Vec<&Shared<T>>) -> (usize, usize) {
+            let values: std::collections::HashSet<&Shared<T>> = shared.iter().copied().collect();
+            let mut places: Vec<&Shared<T>> = Vec::new();
+            for s in shared {
+                if !places.iter().any(|p| Shared::ptr_eq(p, s)) {
+                    places.push(s);
+                }
+            }
+            (values.len(), places.len())
+        }
+        type Get = fn(&OrgUser) -> Option<&Shared<String>>;
         let fields: [Get; 5] = [
-            |u| u.status.as_deref(),
-            |u| u.package.as_deref(),
-            |u| u.location.as_deref(),
-            |u| u.site.as_deref(),
-            |u| u.admin.as_deref(),
+            |u| u.status.as_ref(),
+            |u| u.package.as_ref(),
+            |u| u.location.as_ref(),
+            |u| u.site.as_ref(),
+            |u| u.admin.as_ref(),
         ];
         for org in &orgs {
+            // As many allocations as values (a part shares nothing with the
+            // others: up to as many times over as parts).
             for field in fields {
-                // As many allocations as values (a part shares nothing with
-                // the others: up to as many times over as parts).
-                let values: std::collections::HashSet<&str> = org.users.iter().filter_map(field).collect();
-                let places: std::collections::HashSet<*const u8> =
-                    org.users.iter().filter_map(field).map(str::as_ptr).collect();
-                assert!(
-                    places.len() >= values.len() && places.len() <= values.len() * 6,
-                    "{places:?} {values:?}"
-                );
+                let (values, places) = counts(org.users.iter().filter_map(field).collect());
+                assert!(places >= values && places <= values * 6, "{places} {values}");
             }
-            let lists: std::collections::HashSet<&[String]> =
-                org.users.iter().filter_map(|u| u.base_licenses.as_deref()).collect();
-            let places: std::collections::HashSet<*const String> =
-                org.users.iter().filter_map(|u| u.base_licenses.as_deref()).map(<[String]>::as_ptr).collect();
-            assert!(places.len() >= lists.len() && places.len() <= lists.len() * 6, "{places:?} {lists:?}");
+            let (values, places) =
+                counts(org.users.iter().filter_map(|u| u.base_licenses.as_ref()).collect());
+            assert!(places >= values && places <= values * 6, "{places} {values}");
         }
     }
 
@@ -1675,7 +1682,7 @@ mod tests {
                     location: location.map(Into::into),
                     site: site.map(Into::into),
                     package: package.map(Into::into),
-                    base_licenses: Some(["calling".to_owned()].into()),
+                    base_licenses: Some(vec!["calling".to_owned()].into()),
                     phone_number,
                     ..OrgUser::new(format!("{email}@acme.example"))
                 })
