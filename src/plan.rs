@@ -808,15 +808,13 @@ pub fn apply(org: &OrgState, report: &FileReport, profile: &Profile) -> OrgState
 fn added_user(row: &Row<'_>, key: &str, package: &Option<String>, base_licenses: &[String]) -> OrgUser {
     let email = row.text(Field::Email).map_or_else(|| key.to_owned(), |e| clean(e).into_owned());
     let mut user = OrgUser {
-        package: package.clone(),
-        base_licenses: Some(base_licenses.to_vec()),
+        package: package.as_deref().map(Into::into),
+        base_licenses: Some(base_licenses.into()),
         ..OrgUser::new(email)
     };
     for field in USER_FIELDS {
-        if let (Some(ChangeValue::Text(value)), Some(slot)) =
-            (target(row, field, None), user.value_mut(field))
-        {
-            *slot = Some(value);
+        if let Some(ChangeValue::Text(value)) = target(row, field, None) {
+            user.set(field, Some(value));
         }
     }
     user
@@ -829,17 +827,16 @@ fn apply_change(user: &mut OrgUser, change: &Change) {
         ChangeValue::None | ChangeValue::List(_) => None,
     };
     match change.field {
-        PACKAGE => user.package = text(&change.to),
+        PACKAGE => user.package = text(&change.to).map(Into::into),
         BASE_LICENSES => {
             user.base_licenses = Some(match &change.to {
-                ChangeValue::List(ids) => ids.clone(),
+                ChangeValue::List(ids) => ids.as_slice().into(),
                 other => text(other).into_iter().collect(),
             });
         }
         id => {
-            let field = Field::ALL.iter().copied().find(|f| f.id() == id);
-            if let Some(slot) = field.and_then(|f| user.value_mut(f)) {
-                *slot = text(&change.to);
+            if let Some(field) = Field::ALL.iter().copied().find(|f| f.id() == id) {
+                user.set(field, text(&change.to));
             }
         }
     }

@@ -14,7 +14,7 @@ fn service_org() -> OrgState {
         location: Some("Milano HQ".into()),
         phone_number: Some("+390212345678".into()),
         extension: Some("1001".into()),
-        base_licenses: Some(vec!["calling".into()]),
+        base_licenses: Some(vec!["calling".to_owned()].into()),
         ..OrgUser::new("giulia.rossi@acme.example")
     });
     org

@@ -120,18 +120,18 @@ fn build_org(specs: &[UserSpec], profile: &Profile) -> OrgState {
             display_name: s
                 .display
                 .map(|d| format!("{} {}", FIRST_NAMES[d], LAST_NAMES[d % LAST_NAMES.len()])),
-            status: s.status.map(|st| STATUSES[st].to_owned()),
-            package: package.map(|p| p.id.clone()),
+            status: s.status.map(|st| STATUSES[st].into()),
+            package: package.map(|p| p.id.as_str().into()),
             base_licenses: base,
             location: match (s.location, calling) {
-                (Some(l), _) => Some(LOCATIONS[l].to_owned()),
-                (None, true) => Some(LOCATIONS[i % LOCATIONS.len()].to_owned()),
+                (Some(l), _) => Some(LOCATIONS[l].into()),
+                (None, true) => Some(LOCATIONS[i % LOCATIONS.len()].into()),
                 (None, false) => None,
             },
             phone_number: s.phone.then(|| phone_of(i)),
             extension: (s.extension || (calling && !s.phone)).then(|| extension_of(i)),
-            site: s.site.map(|x| SITES[x].to_owned()),
-            admin: s.admin.then(|| "full".to_owned()),
+            site: s.site.map(|x| SITES[x].into()),
+            admin: s.admin.then(|| "full".into()),
             ..OrgUser::new(format!("{local}.{i}@acme.example"))
         });
     }
@@ -331,7 +331,7 @@ fn render_rows(org: &OrgState, rows: &[RowSpec], profile: &Profile) -> Vec<Vec<S
         let location = match &spec.location {
             Place::Blank => String::new(),
             Place::Same if new => LOCATIONS[out.len() % LOCATIONS.len()].to_owned(),
-            Place::Same => current_location.cloned().unwrap_or_default(),
+            Place::Same => current_location.map(|l| l.to_string()).unwrap_or_default(),
             Place::SameLower => current_location.map(|l| l.to_lowercase()).unwrap_or_default(),
             Place::Other(i) => LOCATIONS[*i].to_owned(),
             Place::Remove => "REMOVE".into(),
@@ -357,7 +357,7 @@ fn render_rows(org: &OrgState, rows: &[RowSpec], profile: &Profile) -> Vec<Vec<S
             name(&spec.last, user.and_then(|u| u.last_name.as_ref()), &LAST_NAMES),
             name(&spec.display, user.and_then(|u| u.display_name.as_ref()), &FIRST_NAMES),
             match (&spec.status, user) {
-                (Name::Same, Some(u)) => u.status.clone().unwrap_or_default(),
+                (Name::Same, Some(u)) => u.status.as_deref().unwrap_or_default().to_owned(),
                 (Name::New(_), Some(_)) => "Deactivated".into(),
                 _ => String::new(),
             },
@@ -367,7 +367,7 @@ fn render_rows(org: &OrgState, rows: &[RowSpec], profile: &Profile) -> Vec<Vec<S
             match &spec.site {
                 Name::Blank => String::new(),
                 Name::Same if new => SITES[0].to_owned(),
-                Name::Same => user.and_then(|u| u.site.clone()).unwrap_or_default(),
+                Name::Same => user.and_then(|u| u.site.as_deref()).unwrap_or_default().to_owned(),
                 Name::New(i) => SITES[i % SITES.len()].to_owned(),
             },
         ];
@@ -457,9 +457,9 @@ proptest! {
             prop_assert_eq!(nfc(&a.display_name), b.display_name.clone());
             prop_assert_eq!((&a.status, &a.package, &a.location), (&b.status, &b.package, &b.location));
             prop_assert_eq!((&a.phone_number, &a.extension, &a.site), (&b.phone_number, &b.extension, &b.site));
-            let mut base = a.base_licenses.clone().unwrap_or_default();
+            let mut base = a.base_licenses.as_deref().unwrap_or_default().to_vec();
             base.sort();
-            let mut back_base = b.base_licenses.clone().unwrap_or_default();
+            let mut back_base = b.base_licenses.as_deref().unwrap_or_default().to_vec();
             back_base.sort();
             prop_assert_eq!(base, back_base);
         }

@@ -59,17 +59,26 @@ pub(super) const USER_KEYS_WRITTEN: [&[u8]; 12] = [
     b"\"admin\":",
 ];
 
-/// The optional text field of a user by its place in [`USER_FIELDS`].
+/// The optional text field of a user by its place in [`USER_FIELDS`], of
+/// those that are not shared (see [`shared_slot`]).
 pub(super) fn user_slot(user: &mut OrgUser, field: usize) -> Option<&mut Option<String>> {
     Some(match field {
         1 => &mut user.first_name,
         2 => &mut user.last_name,
         3 => &mut user.display_name,
+        8 => &mut user.phone_number,
+        9 => &mut user.extension,
+        _ => return None,
+    })
+}
+
+/// The optional text field of a user by its place in [`USER_FIELDS`], of
+/// those whose values users share (see [`TEXTS`]).
+pub(super) fn shared_slot(user: &mut OrgUser, field: usize) -> Option<&mut Option<Shared<String>>> {
+    Some(match field {
         4 => &mut user.status,
         5 => &mut user.package,
         7 => &mut user.location,
-        8 => &mut user.phone_number,
-        9 => &mut user.extension,
         10 => &mut user.site,
         11 => &mut user.admin,
         _ => return None,
@@ -140,7 +149,7 @@ pub(super) trait Users {
 pub(super) struct Grown {
     list: Vec<OrgUser>,
     /// How many users the file is expected to hold: room is made for them
-    /// all at the first, rather than doubling as they come (a user is 288
+    /// all at the first, rather than doubling as they come (a user is 192
     /// bytes, and while a list doubles the old and the new are alive).
     hint: usize,
 }
@@ -169,7 +178,7 @@ impl Users for Grown {
             // it would have.
             let _ = self.list.try_reserve_exact(self.hint);
         }
-        // Read in place: a user is 288 bytes to move.
+        // Read in place: a user is 192 bytes to move.
         self.list.push(OrgUser::default());
         self.list.last_mut()
     }
@@ -418,6 +427,8 @@ pub(super) struct Scratch {
     /// A string with escapes, as it is unescaped: it is then allocated at
     /// its length.
     text: String,
+    /// The values of the users read, to share.
+    shared: Kept,
 }
 
 /// The file read a block at a time into one buffer: what a unit cut short
@@ -866,12 +877,16 @@ impl<'a> Json<'a> {
                     (!trim(&user.email).is_empty()).then_some(())
                 }
                 6 => {
-                    user.base_licenses = json.opt_strings()?;
+                    user.base_licenses = json.opt_shared_list()?;
                     Some(())
                 }
                 _ => {
-                    let value = json.opt_string()?;
-                    *user_slot(user, field)? = value;
+                    if let Some(slot) = shared_slot(user, field) {
+                        *slot = json.opt_shared(field)?;
+                    } else {
+                        let value = json.opt_string()?;
+                        *user_slot(user, field)? = value;
+                    }
                     Some(())
                 }
             }
@@ -932,6 +947,46 @@ impl<'a> Json<'a> {
             b'n' => self.null().then_some(None),
             _ => Some(Some(self.string()?.into_owned())),
         }
+    }
+
+    /// [`Json::opt_string`] of the field at `field` in [`USER_FIELDS`],
+    /// shared with the users before it (see [`Recent`]): a value whose
+    /// text is one kept is not read again.
+    pub(super) fn opt_shared(&mut self, field: usize) -> Option<Option<Shared<String>>> {
+        if self.peek()? == b'n' {
+            return self.null().then_some(None);
+        }
+        let (start, rest) = (self.pos, self.rest());
+        let Some(recent) = self.scratch.shared.texts(field) else {
+            return Some(Some(self.string()?.into_owned().into()));
+        };
+        if let Some((len, value)) = recent.at(rest) {
+            self.pos += len;
+            return Some(Some(value));
+        }
+        let value = Shared::from(self.string()?.into_owned());
+        let key = self.text.as_bytes().get(start..self.pos)?;
+        Some(Some(match self.scratch.shared.texts(field) {
+            Some(recent) => recent.keep(key, value),
+            None => value,
+        }))
+    }
+
+    /// [`Json::opt_strings`] of a user's base licences, shared with the
+    /// users before it (see [`Recent`]): a list whose text is one kept is
+    /// not read again.
+    pub(super) fn opt_shared_list(&mut self) -> Option<Option<Shared<Vec<String>>>> {
+        if self.peek()? == b'n' {
+            return self.null().then_some(None);
+        }
+        let (start, rest) = (self.pos, self.rest());
+        if let Some((len, list)) = self.scratch.shared.lists.at(rest) {
+            self.pos += len;
+            return Some(Some(list));
+        }
+        let list = Shared::from(self.opt_strings()??);
+        let key = self.text.as_bytes().get(start..self.pos)?;
+        Some(Some(self.scratch.shared.lists.keep(key, list)))
     }
 
     pub(super) fn opt_strings(&mut self) -> Option<Option<Vec<String>>> {

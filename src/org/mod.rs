@@ -40,9 +40,13 @@ use crate::row::{Flag, Row};
 
 mod index;
 pub(crate) mod json;
+mod share;
+
+pub use share::Shared;
 
 use index::*;
 use json::*;
+use share::*;
 
 /// The largest org file read: 1 GiB. The org is the administrator's own
 /// data and may be large (its JSON takes about 350 bytes a user, so this is
@@ -50,6 +54,14 @@ use json::*;
 pub const MAX_ORG_FILE_BYTES: u64 = 1 << 30;
 
 /// One user of the organisation.
+///
+/// The fields whose values repeat from user to user — status, package,
+/// base licences, location, site, admin role — are [`Shared`]: the org
+/// readers give users with equal values one allocation to share (an org of
+/// 100,000 users has a handful of locations, and most users the same three
+/// base licences). `.as_deref()` reads any field as an `Option<&str>` (or
+/// `Option<&[String]>`); `.into()` makes one from a `&str` or a `String`
+/// (or a `Vec<String>`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgUser {
     /// The user's email (the key; matched case-insensitively).
@@ -66,16 +78,16 @@ pub struct OrgUser {
     pub display_name: Option<String>,
     /// User Status (read-only in the CSV).
     #[serde(default)]
-    pub status: Option<String>,
+    pub status: Option<Shared<String>>,
     /// The user's package id.
     #[serde(default)]
-    pub package: Option<String>,
+    pub package: Option<Shared<String>>,
     /// The user's base licence ids.
     #[serde(default)]
-    pub base_licenses: Option<Vec<String>>,
+    pub base_licenses: Option<Shared<Vec<String>>>,
     /// Location name.
     #[serde(default)]
-    pub location: Option<String>,
+    pub location: Option<Shared<String>>,
     /// E.164 phone number.
     #[serde(default)]
     pub phone_number: Option<String>,
@@ -84,10 +96,10 @@ pub struct OrgUser {
     pub extension: Option<String>,
     /// Preferred Webex Site.
     #[serde(default)]
-    pub site: Option<String>,
+    pub site: Option<Shared<String>>,
     /// Admin role: `full`, another role name, or none.
     #[serde(default)]
-    pub admin: Option<String>,
+    pub admin: Option<Shared<String>>,
 }
 
 /// An email that is not blank: refused while parsing, so that the error
@@ -124,37 +136,34 @@ impl OrgUser {
     pub fn value(&self, field: Field) -> Option<&str> {
         match field {
             Field::Email => Some(&self.email),
-            _ => self.slot(field)?.as_deref(),
+            Field::FirstName => self.first_name.as_deref(),
+            Field::LastName => self.last_name.as_deref(),
+            Field::DisplayName => self.display_name.as_deref(),
+            Field::Status => self.status.as_deref(),
+            Field::PhoneNumber => self.phone_number.as_deref(),
+            Field::Extension => self.extension.as_deref(),
+            Field::Location => self.location.as_deref(),
+            Field::Site => self.site.as_deref(),
+            _ => None,
         }
     }
 
-    fn slot(&self, field: Field) -> Option<&Option<String>> {
-        Some(match field {
-            Field::FirstName => &self.first_name,
-            Field::LastName => &self.last_name,
-            Field::DisplayName => &self.display_name,
-            Field::Status => &self.status,
-            Field::PhoneNumber => &self.phone_number,
-            Field::Extension => &self.extension,
-            Field::Location => &self.location,
-            Field::Site => &self.site,
-            _ => return None,
-        })
-    }
-
-    /// The optional field the org state keeps for `field`, to set it.
-    pub(crate) fn value_mut(&mut self, field: Field) -> Option<&mut Option<String>> {
-        Some(match field {
-            Field::FirstName => &mut self.first_name,
-            Field::LastName => &mut self.last_name,
-            Field::DisplayName => &mut self.display_name,
-            Field::Status => &mut self.status,
-            Field::PhoneNumber => &mut self.phone_number,
-            Field::Extension => &mut self.extension,
-            Field::Location => &mut self.location,
-            Field::Site => &mut self.site,
-            _ => return None,
-        })
+    /// Sets the user's value of a known field the org state keeps, other
+    /// than the email; `false` (and nothing set) for the others.
+    pub(crate) fn set(&mut self, field: Field, value: Option<String>) -> bool {
+        let shared = |value: Option<String>| value.map(Shared::from);
+        match field {
+            Field::FirstName => self.first_name = value,
+            Field::LastName => self.last_name = value,
+            Field::DisplayName => self.display_name = value,
+            Field::Status => self.status = shared(value),
+            Field::PhoneNumber => self.phone_number = value,
+            Field::Extension => self.extension = value,
+            Field::Location => self.location = shared(value),
+            Field::Site => self.site = shared(value),
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -540,7 +549,7 @@ impl OrgState {
         mut reader: RecordReader<'_>,
         mut rows: ExportRows<'_>,
     ) -> Result<OrgState> {
-        // Room for a user per line, made once: a user is 288 bytes, and a
+        // Room for a user per line, made once: a user is 192 bytes, and a
         // list that doubles holds the old and the new for a while. (Lines
         // end in `\n`, `\r\n` or `\r`; a quoted cell may hold a line break,
         // and then the room is more than the users need.)
@@ -589,6 +598,11 @@ struct ExportRows<'a> {
     distinct_locations: Distinct,
     distinct_sites: Distinct,
     hasher: Hasher,
+    /// The values of the users read, to share (see [`Kept`]).
+    shared: Kept,
+    /// The key of a user's base licences (see [`Recent`]), read into again
+    /// and again.
+    licences: Vec<u8>,
 }
 
 /// How [`ExportRows::read`] ended.
@@ -614,6 +628,8 @@ impl<'a> ExportRows<'a> {
             distinct_locations: Distinct::default(),
             distinct_sites: Distinct::default(),
             hasher: Hasher::default(),
+            shared: Kept::default(),
+            licences: Vec::new(),
         }
     }
 
@@ -673,38 +689,60 @@ impl<'a> ExportRows<'a> {
             return Err(org_error(self.path, Location { line: record.line, column }, "empty email".into()));
         };
         let text = |f: Field| cell(f).map(|s| crate::text::nfc(s).into_owned());
+        // Shared with the users before (see [`Recent`]): read from a cell
+        // only when new.
+        let shared = &mut self.shared;
+        let mut share = |f: Field, at: usize| {
+            let cell = cell(f)?;
+            let make = || Shared::from(crate::text::nfc(cell).into_owned());
+            Some(match shared.texts(at) {
+                Some(recent) => recent.share(cell.as_bytes(), make),
+                None => make(),
+            })
+        };
+        let status = share(Field::Status, 4);
+        let location = share(Field::Location, 7);
+        let site = share(Field::Site, 10);
         let profile = self.profile;
         let package = row
             .packages()
             .find(|(_, _, flag)| *flag == Flag::True)
             .and_then(|(_, column, _)| profile.packages.get(column.package))
-            .map(|p| p.id.clone());
-        let licences = || {
-            row.base_licences()
-                .filter(|(_, _, flag)| *flag == Flag::True)
-                .filter_map(|(_, b, _)| profile.base_licences.get(b))
-        };
-        // Counted first, so that the list is allocated at its length.
-        let mut base_licenses = Vec::with_capacity(licences().count());
-        base_licenses.extend(licences().map(|b| b.id.clone()));
-        let location = text(Field::Location);
+            .map(|p| match shared.texts(5) {
+                Some(recent) => recent.share(p.id.as_bytes(), || p.id.as_str().into()),
+                None => p.id.as_str().into(),
+            });
+        // Keyed by the places of the licences in the profile.
+        let key = &mut self.licences;
+        key.clear();
+        for (_, b, flag) in row.base_licences() {
+            if flag == Flag::True && b < profile.base_licences.len() {
+                key.extend_from_slice(&(b as u64).to_le_bytes());
+            }
+        }
+        let base_licenses = shared.lists.share(key, || {
+            let ids = key.chunks_exact(8).filter_map(|b| <[u8; 8]>::try_from(b).ok());
+            ids.filter_map(|b| profile.base_licences.get(u64::from_le_bytes(b) as usize))
+                .map(|b| b.id.clone())
+                .collect::<Vec<_>>()
+                .into()
+        });
         if let Some(l) = &location {
             if self.distinct_locations.is_new(l, &self.hasher) {
-                self.locations.push(l.clone());
+                self.locations.push(l.to_string());
             }
         }
-        let site = text(Field::Site);
         if let Some(s) = &site {
             if self.distinct_sites.is_new(s, &self.hasher) {
-                self.sites.push(s.clone());
+                self.sites.push(s.to_string());
             }
         }
-        // Field by field: a user is 288 bytes to move.
+        // Field by field: a user is 192 bytes to move.
         user.email = crate::text::nfc(email).into_owned();
         user.first_name = text(Field::FirstName);
         user.last_name = text(Field::LastName);
         user.display_name = text(Field::DisplayName);
-        user.status = text(Field::Status);
+        user.status = status;
         user.package = package;
         user.base_licenses = Some(base_licenses);
         user.location = location;
@@ -841,7 +879,7 @@ fn too_large(e: Error) -> Error {
 }
 
 /// Gives back the room of a list of users grown past what it holds by more
-/// than an eighth (a user is 288 bytes, and a list that doubled may have
+/// than an eighth (a user is 192 bytes, and a list that doubled may have
 /// twice the room it needs).
 fn fit(users: &mut Vec<OrgUser>) {
     if users.capacity() - users.len() > users.len() / 8 {
@@ -1075,6 +1113,81 @@ mod tests {
         assert_eq!(org.users[1].package.as_deref(), Some("webex_meetings"));
         assert_eq!(org.locations.as_deref(), Some(&["Roma".to_owned()][..]));
         assert_eq!(org.sites.as_deref(), Some(&["acme.webex.com".to_owned()][..]));
+    }
+
+    /// Users with equal values (byte for byte) share one allocation of it,
+    /// from JSON (in one piece, in blocks, in parts) and from an export; and
+    /// only equal values do.
+    #[test]
+    fn equal_values_share_one_allocation() {
+        let locations = ["Roma", "roma", "Milano HQ", "Bucure\u{15f}ti", "ROMA"];
+        let statuses = ["Active", "Inactive"];
+        let (mut json, mut csv) = (String::from(r#"{"users": ["#), String::new());
+        csv.push_str("User ID/Email (Required),User Status,Location,Preferred Webex Site,");
+        csv.push_str("Webex Calling [W],Webex Meetings [W],Basic Messaging,Basic Calling\n");
+        for i in 0..300 {
+            let (location, status) = (locations[i % 5], statuses[i % 7 % 2]);
+            let site = (i % 3 != 0).then(|| format!("s{}.webex.com", i % 2));
+            let licences = ["[]", r#"["messaging"]"#, r#"["messaging", "calling"]"#, r#"["calling"]"#][i % 4];
+            let package = ["webex_calling", "webex_meetings"][i % 2];
+            json.push_str(&format!(
+                r#"{}{{"email": "u{i}@x", "status": "{status}", "package": "{package}", "base_licenses": {licences}, "location": "{location}", "site": {}, "admin": "full"}}"#,
+                if i == 0 { "" } else { ", " },
+                site.as_ref().map_or("null".to_owned(), |s| format!("\"{s}\"")),
+            ));
+            let flag = |on: bool| if on { "TRUE" } else { "FALSE" };
+            csv.push_str(&format!(
+                "u{i}@x,{status},{location},{},{},{},{},{}\n",
+                site.unwrap_or_default(),
+                flag(i % 2 == 0),
+                flag(i % 2 == 1),
+                flag(licences.contains("messaging")),
+                flag(licences.contains("calling")),
+            ));
+        }
+        json.push_str("]}");
+        let profile = Profile::default();
+        let from_json = OrgState::from_json(json.as_bytes(), Path::new("o.json")).unwrap();
+        let in_parts =
+            OrgState::read_json(json.as_bytes(), (1..6).map(|i| i * json.len() / 6).collect()).unwrap();
+        let in_blocks = Json::read_from(json.as_bytes(), 300, 100).unwrap().unwrap();
+        let export = OrgState::from_export_csv(csv.as_bytes(), Path::new("e.csv"), &profile).unwrap();
+        assert!(in_parts.users == from_json.users && in_blocks.users == from_json.users);
+        // The export has no admin column: its admin roles are unknown.
+        let mut unknown_admins = from_json.users.clone();
+        unknown_admins.iter_mut().for_each(|u| u.admin = None);
+        assert_eq!(export.users, unknown_admins);
+        let orgs = [from_json, in_parts, in_blocks, export];
+        /// How many values, and how many allocations of them, `shared` holds.
+        fn counts<T: Eq + std::hash::Hash>(shared: Vec<&Shared<T>>) -> (usize, usize) {
+            let values: std::collections::HashSet<&Shared<T>> = shared.iter().copied().collect();
+            let mut places: Vec<&Shared<T>> = Vec::new();
+            for s in shared {
+                if !places.iter().any(|p| Shared::ptr_eq(p, s)) {
+                    places.push(s);
+                }
+            }
+            (values.len(), places.len())
+        }
+        type Get = fn(&OrgUser) -> Option<&Shared<String>>;
+        let fields: [Get; 5] = [
+            |u| u.status.as_ref(),
+            |u| u.package.as_ref(),
+            |u| u.location.as_ref(),
+            |u| u.site.as_ref(),
+            |u| u.admin.as_ref(),
+        ];
+        for org in &orgs {
+            // As many allocations as values (a part shares nothing with the
+            // others: up to as many times over as parts).
+            for field in fields {
+                let (values, places) = counts(org.users.iter().filter_map(field).collect());
+                assert!(places >= values && places <= values * 6, "{places} {values}");
+            }
+            let (values, places) =
+                counts(org.users.iter().filter_map(|u| u.base_licenses.as_ref()).collect());
+            assert!(places >= values && places <= values * 6, "{places} {values}");
+        }
     }
 
     #[test]
@@ -1566,10 +1679,10 @@ mod tests {
             ("[a-c]{1,3}", name.clone(), name.clone(), name, package, prop::option::of("[+]?[0-9]{1,4}"))
                 .prop_map(|(email, display_name, location, site, package, phone_number)| OrgUser {
                     display_name: display_name.map(str::to_owned),
-                    location: location.map(str::to_owned),
-                    site: site.map(str::to_owned),
-                    package: package.map(str::to_owned),
-                    base_licenses: Some(vec!["calling".into()]),
+                    location: location.map(Into::into),
+                    site: site.map(Into::into),
+                    package: package.map(Into::into),
+                    base_licenses: Some(vec!["calling".to_owned()].into()),
                     phone_number,
                     ..OrgUser::new(format!("{email}@acme.example"))
                 })
@@ -1581,7 +1694,7 @@ mod tests {
             (prop::sample::select(vec!["a@x", "A@X ", "b@x", "ı@x"]), key(), key(), key()).prop_map(
                 |(email, phone, location, extension)| OrgUser {
                     phone_number: phone.map(str::to_owned),
-                    location: location.map(str::to_owned),
+                    location: location.map(Into::into),
                     extension: extension.map(str::to_owned),
                     ..OrgUser::new(email)
                 },
@@ -1741,7 +1854,7 @@ mod tests {
                 for (email, phone, location, extension) in &users {
                     org.users.push(OrgUser {
                         phone_number: phone.clone(),
-                        location: location.clone(),
+                        location: location.as_deref().map(Into::into),
                         extension: extension.clone(),
                         ..OrgUser::new(email.clone())
                     });
@@ -1811,7 +1924,7 @@ mod tests {
                 let mut org = OrgState { locations: Some(list.clone()), ..OrgState::default() };
                 for (i, location) in located.iter().enumerate() {
                     org.users.push(OrgUser {
-                        location: Some(location.clone()),
+                        location: Some(location.as_str().into()),
                         extension: Some("1".into()),
                         ..OrgUser::new(format!("{i}@x"))
                     });
@@ -1925,7 +2038,7 @@ mod tests {
         for i in 0..1500 {
             org.users.push(OrgUser {
                 display_name: Some(format!("Ünal \"{i}\"")),
-                base_licenses: Some(vec!["calling".into(); i % 3]),
+                base_licenses: Some(vec!["calling".to_owned(); i % 3].into()),
                 phone_number: (i % 2 == 0).then(|| format!("+3902{i:08}")),
                 ..OrgUser::new(format!("user.{i}@acme.example"))
             });
@@ -2053,7 +2166,7 @@ mod tests {
             org.users.push(OrgUser {
                 phone_number: (i % 3 != 0).then(|| format!("+39{}", i % 4000)),
                 extension: (i % 5 != 0).then(|| format!(" {}", i % 700)),
-                location: locations[i % locations.len()].map(str::to_owned),
+                location: locations[i % locations.len()].map(Into::into),
                 ..OrgUser::new(format!("User.{}@Acme.example", i % 4500))
             });
         }

@@ -1,0 +1,280 @@
+//! Values that repeat from user to user, given one allocation to share as
+//! an org is read.
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A value that users of an org may share: one allocation for all the users
+/// that have it (see [`OrgUser`](super::OrgUser)), behind a pointer of one
+/// word, so that an `Option` of it is one word too (an `Arc<str>` is two).
+///
+/// `Shared<String>` reads as a `str`, `Shared<Vec<String>>` as a
+/// `[String]`: `.as_deref()` of an `Option` of one gives an `Option<&str>`
+/// (an `Option<&[String]>`); `.into()` makes one from a `&str` or a
+/// `String` (a `Vec<String>`, a `&[String]`). It compares, hashes, prints
+/// and is written and read by serde as the value it holds.
+///
+/// ```
+/// use csvcheck::org::Shared;
+/// let roma: Shared<String> = "Roma".into();
+/// let also = roma.clone(); // the same allocation
+/// assert_eq!(&*also, "Roma");
+/// assert_eq!(Some(roma).as_deref(), Some("Roma"));
+/// ```
+#[derive(PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Shared<T>(Arc<T>);
+
+impl<T> Clone for Shared<T> {
+    /// The same allocation, shared once more.
+    fn clone(&self) -> Shared<T> {
+        Shared(Arc::clone(&self.0))
+    }
+}
+
+impl<T> Shared<T> {
+    /// `value`, in an allocation of its own, to share.
+    pub fn new(value: T) -> Shared<T> {
+        Shared(Arc::new(value))
+    }
+
+    /// Whether `a` and `b` are one allocation (not only equal).
+    pub fn ptr_eq(a: &Shared<T>, b: &Shared<T>) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+}
+
+impl<T: Deref> Deref for Shared<T> {
+    type Target = T::Target;
+
+    fn deref(&self) -> &T::Target {
+        &self.0
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for Shared<String> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Shared<String> {
+    fn from(text: &str) -> Shared<String> {
+        Shared::new(text.to_owned())
+    }
+}
+
+impl From<String> for Shared<String> {
+    fn from(text: String) -> Shared<String> {
+        Shared::new(text)
+    }
+}
+
+impl From<Vec<String>> for Shared<Vec<String>> {
+    fn from(list: Vec<String>) -> Shared<Vec<String>> {
+        Shared::new(list)
+    }
+}
+
+impl From<&[String]> for Shared<Vec<String>> {
+    fn from(list: &[String]) -> Shared<Vec<String>> {
+        Shared::new(list.to_vec())
+    }
+}
+
+impl FromIterator<String> for Shared<Vec<String>> {
+    fn from_iter<I: IntoIterator<Item = String>>(items: I) -> Shared<Vec<String>> {
+        Shared::new(items.into_iter().collect())
+    }
+}
+
+impl<T: Serialize> Serialize for Shared<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Shared<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Shared<T>, D::Error> {
+        T::deserialize(deserializer).map(Shared::new)
+    }
+}
+
+/// How many values of a field a [`Recent`] keeps: an org's statuses,
+/// packages, admin roles and lists of base licences are a handful, and its
+/// locations and sites seldom many. More values than that are still read
+/// right, each user's then in an allocation of its own.
+const KEPT: usize = 16;
+
+/// The values of one field of the users read last, each under the bytes
+/// it was read from (its key), to give a user whose value is read from
+/// equal bytes the same allocation rather than one more. A value is a
+/// function of its key alone (the JSON text of a value; a cell of an
+/// export, trimmed), so that sharing never changes a value; and a value
+/// found by its key need not be read again.
+pub(super) struct Recent<T> {
+    /// The values most users have come first: a value found moves one
+    /// place to the front, and a new one takes the last place when all
+    /// are taken.
+    values: Vec<(Box<[u8]>, Shared<T>)>,
+}
+
+impl<T> Default for Recent<T> {
+    fn default() -> Recent<T> {
+        Recent { values: Vec::new() }
+    }
+}
+
+impl<T> Clone for Recent<T> {
+    fn clone(&self) -> Recent<T> {
+        Recent { values: self.values.clone() }
+    }
+}
+
+impl<T> Recent<T> {
+    /// The value kept under the first key `is` accepts, and the key's
+    /// length.
+    pub(super) fn find(&mut self, is: impl Fn(&[u8]) -> bool) -> Option<(usize, Shared<T>)> {
+        let i = self.values.iter().position(|(key, _)| is(key))?;
+        let to = i.saturating_sub(1);
+        self.values.swap(to, i);
+        self.values.get(to).map(|(key, value)| (key.len(), value.clone()))
+    }
+
+    /// `value`, kept under `key`.
+    pub(super) fn keep(&mut self, key: &[u8], value: Shared<T>) -> Shared<T> {
+        if self.values.len() >= KEPT {
+            self.values.pop();
+        }
+        self.values.push((key.into(), value.clone()));
+        value
+    }
+
+    /// The value kept under `key`, else the one `make` gives, kept.
+    pub(super) fn share(&mut self, key: &[u8], make: impl FnOnce() -> Shared<T>) -> Shared<T> {
+        match self.find(|k| k == key) {
+            Some((_, value)) => value,
+            None => self.keep(key, make()),
+        }
+    }
+
+    /// The value kept whose key `text` starts with (a value of JSON, read
+    /// from there, ends where its key does), and the key's length.
+    pub(super) fn at(&mut self, text: &[u8]) -> Option<(usize, Shared<T>)> {
+        self.find(|key| starts_with(text, key))
+    }
+}
+
+/// `text.starts_with(prefix)`, a word at a time: keys are short, and
+/// `memcmp` costs more than the comparing.
+fn starts_with(text: &[u8], prefix: &[u8]) -> bool {
+    let Some(head) = text.get(..prefix.len()) else { return false };
+    let word = |b: &[u8]| b.try_into().map_or(0, u64::from_ne_bytes);
+    if prefix.len() < 8 {
+        return head == prefix;
+    }
+    let last = prefix.len() - 8;
+    head.chunks_exact(8).zip(prefix.chunks_exact(8)).all(|(a, b)| word(a) == word(b))
+        && head.get(last..).map(word) == prefix.get(last..).map(word)
+}
+
+/// The [`Recent`] values of each field shared, for one reader (or one part
+/// of a file read in parts: the parts share nothing, and a value repeats
+/// once per part at most [`KEPT`] times over).
+#[derive(Clone, Default)]
+pub(super) struct Kept {
+    /// The user fields of [`TEXTS`]'s places, in its order.
+    texts: [Recent<String>; 5],
+    /// Lists of base licences.
+    pub(super) lists: Recent<Vec<String>>,
+}
+
+/// Which text fields are shared, by their places in
+/// [`USER_FIELDS`](super::json::USER_FIELDS): status, package, location,
+/// site, admin.
+const TEXTS: [usize; 5] = [4, 5, 7, 10, 11];
+
+impl Kept {
+    /// The values kept of the field at `field` in
+    /// [`USER_FIELDS`](super::json::USER_FIELDS), if it is shared.
+    pub(super) fn texts(&mut self, field: usize) -> Option<&mut Recent<String>> {
+        let i = TEXTS.iter().position(|&f| f == field)?;
+        self.texts.get_mut(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Sharing never changes a value, and values read one after
+        /// another from equal keys share one allocation while few are kept.
+        #[test]
+        fn shared_values_are_the_values_read(texts in prop::collection::vec("[ab]{0,2}", 0..200)) {
+            let mut recent = Recent::<String>::default();
+            let mut last: Option<Shared<String>> = None;
+            for text in &texts {
+                let shared = recent.share(text.as_bytes(), || text.as_str().into());
+                prop_assert_eq!(&*shared, text.as_str());
+                if let Some(last) = &last {
+                    // (Seven texts at most: all are kept.)
+                    prop_assert_eq!(Shared::ptr_eq(last, &shared), **last == *text.as_str());
+                }
+                last = Some(shared);
+            }
+        }
+
+        /// A key is found at the start of a text when the text starts with
+        /// it, whatever its length.
+        #[test]
+        fn keys_are_found_where_the_text_starts_with_them(
+            keys in prop::collection::vec("[ab\"]{0,20}", 1..20),
+            text in "[ab\"]{0,30}",
+        ) {
+            let mut recent = Recent::<String>::default();
+            for key in &keys {
+                recent.keep(key.as_bytes(), key.as_str().into());
+            }
+            let found = recent.at(text.as_bytes());
+            // A new key takes the last place once all are taken.
+            let kept: Vec<&String> = match keys.len() > KEPT {
+                true => keys.iter().take(KEPT - 1).chain(keys.last()).collect(),
+                false => keys.iter().collect(),
+            };
+            let kept = kept.iter().any(|k| text.starts_with(k.as_str()));
+            prop_assert_eq!(found.is_some(), kept);
+            if let Some((len, value)) = found {
+                prop_assert!(text.starts_with(&*value) && value.len() == len);
+            }
+        }
+    }
+
+    /// An optional shared value is one word, as its doc says.
+    #[test]
+    fn an_optional_shared_value_is_one_word() {
+        assert_eq!(std::mem::size_of::<Option<Shared<String>>>(), std::mem::size_of::<usize>());
+        assert_eq!(std::mem::size_of::<Option<Shared<Vec<String>>>>(), std::mem::size_of::<usize>());
+    }
+
+    /// More distinct values than are kept are still read right.
+    #[test]
+    fn many_values_are_read_right() {
+        let mut recent = Recent::<String>::default();
+        let texts: Vec<String> = (0..100).map(|i| format!("location {}", i % 40)).collect();
+        let shared: Vec<Shared<String>> =
+            texts.iter().map(|t| recent.share(t.as_bytes(), || t.as_str().into())).collect();
+        assert!(shared.iter().zip(&texts).all(|(s, t)| **s == **t));
+        // Only shared fields are kept.
+        assert!(Kept::default().texts(4).is_some() && Kept::default().texts(1).is_none());
+    }
+}
