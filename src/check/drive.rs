@@ -4,8 +4,11 @@
 use super::*;
 
 /// Rows read and checked at a time: enough to keep both cores busy between
-/// two reads, few enough that a streamed file's chunk stays small.
-pub(super) const CHUNK: usize = 4096;
+/// two reads, few enough that a streamed file's chunk stays small. Three
+/// chunks of records and two of results are alive at once: at a million
+/// rows, 4096 rows a chunk took 9 MB more at the peak than 2048, and no
+/// less time.
+pub(super) const CHUNK: usize = 2048;
 
 /// Rows in the first chunk. The first chunk is read with nothing to check
 /// beside it, and the last one checked with nothing left to read: chunks
