@@ -383,10 +383,11 @@ fn read_blocks<U: Users>(
     loop {
         // A block may end inside a character: the text stops before it,
         // and the next block completes it.
-        let text = match std::str::from_utf8(blocks.text()) {
+        // simdutf8 checks a block several times faster than std.
+        let text = match simdutf8::compat::from_utf8(blocks.text()) {
             Ok(text) => text,
             Err(e) if e.error_len().is_none() && !blocks.eof => {
-                match std::str::from_utf8(blocks.text().get(..e.valid_up_to()).unwrap_or_default()) {
+                match simdutf8::compat::from_utf8(blocks.text().get(..e.valid_up_to()).unwrap_or_default()) {
                     Ok(text) => text,
                     Err(_) => return Ok(Halt::Odd),
                 }
@@ -836,7 +837,7 @@ fn take_fields(to: &mut OrgState, from: OrgState, seen: Seen) {
 impl<'a> Json<'a> {
     /// Reads an org held whole in memory (without a byte order mark).
     pub(super) fn read(bytes: &'a [u8]) -> Option<OrgState> {
-        let text = std::str::from_utf8(bytes).ok()?;
+        let text = simdutf8::basic::from_utf8(bytes).ok()?;
         let mut reader = OrgReader::new(users_hint(braces(bytes), bytes.len()));
         let mut json = reader.json(text, 0);
         (reader.advance(&mut json, 0) == Halt::End).then(|| reader.finish())
