@@ -269,6 +269,11 @@ impl BaseLicences {
         }
     }
 
+    /// The set as bits, licence `i` the bit `1 << i`.
+    pub(crate) fn bits(self) -> u32 {
+        self.0
+    }
+
     /// Whether the set is empty.
     pub fn is_empty(self) -> bool {
         self.0 == 0

@@ -385,7 +385,7 @@ impl Checker {
         let json = (mode.operations == RowOps::Json).then(|| {
             // Room for a typical add: one allocation, no regrowth.
             let mut json = Vec::with_capacity(192 + key.len());
-            operation.write_json(&mut json, row.line, row.row, &key, &self.profile);
+            operation.write_json(&mut json, row.line, row.row, &key, &self.profile, &self.base_licence_lists);
             json
         });
         // Unless the caller reads the operation, the row keeps only its

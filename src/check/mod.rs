@@ -28,7 +28,7 @@ use crate::header::{Field, Header};
 use crate::limits::Limits;
 use crate::options::{ImportMode, MaxDeletes, Options};
 use crate::org::OrgState;
-use crate::plan::{plan_row_of, OpKind, Operation, OperationRef, PlanContext, PlannedRow};
+use crate::plan::{plan_row_of, BaseLicenceLists, OpKind, Operation, OperationRef, PlanContext, PlannedRow};
 use crate::profile::Profile;
 use crate::read::{self, Record, RecordReader, Source};
 use crate::report::spool::{Spool, Spooled};
@@ -274,6 +274,10 @@ pub struct Checker {
     profile: Arc<Profile>,
     org: Option<Arc<OrgState>>,
     options: Options,
+    /// The JSON of the profile's sets of base licences, made by
+    /// [`CheckerBuilder::build`] (empty, each row's written in full, for a
+    /// checker made otherwise).
+    base_licence_lists: Arc<BaseLicenceLists>,
 }
 
 /// Configures a [`Checker`].
@@ -332,7 +336,9 @@ impl CheckerBuilder {
 
     /// The configured checker.
     pub fn build(&self) -> Checker {
-        self.checker.clone()
+        let mut checker = self.checker.clone();
+        checker.base_licence_lists = Arc::new(BaseLicenceLists::of(&checker.profile));
+        checker
     }
 }
 
