@@ -144,7 +144,9 @@ impl Profile {
             if title.contains('[') || title.contains(']') {
                 return Err(format!("title {title:?} may not contain brackets"));
             }
-            if !ids.insert(id.as_str()) {
+            // Org files' ids are matched in any case: two ids that differ
+            // only in case could not be told apart.
+            if !ids.insert(id.to_ascii_lowercase()) {
                 return Err(format!("id {id:?} is defined twice"));
             }
             let key = title_key(title);
@@ -190,10 +192,15 @@ impl Profile {
             .or_else(|| self.packages.iter().position(|p| p.id.eq_ignore_ascii_case(id)))
     }
 
-    /// Index of the base licence with this id.
+    /// Index of the base licence with this id (any case).
     pub fn base_licence_index(&self, id: &str) -> Option<usize> {
         let id = crate::text::trim(id);
-        self.base_licences.iter().position(|b| b.id.eq_ignore_ascii_case(id))
+        // Org files write the ids as the profile does: equal bytes are
+        // found first, without folding each byte.
+        self.base_licences
+            .iter()
+            .position(|b| b.id == id)
+            .or_else(|| self.base_licences.iter().position(|b| b.id.eq_ignore_ascii_case(id)))
     }
 
     /// The set of every base licence (what add-services mode gives a new user).
@@ -308,9 +315,13 @@ mod tests {
 
     #[test]
     fn duplicate_ids_are_refused() {
-        let text = "[[packages]]\nid='a'\ntitle='A'\ntier=1\n[[packages]]\nid='a'\ntitle='B'\ntier=2\n";
-        let err = Profile::from_toml(text, Path::new("p.toml")).unwrap_err();
-        assert!(err.to_string().contains("defined twice"), "{err}");
+        for second in ["a", "A"] {
+            let text = format!(
+                "[[packages]]\nid='a'\ntitle='A'\ntier=1\n[[packages]]\nid='{second}'\ntitle='B'\ntier=2\n"
+            );
+            let err = Profile::from_toml(&text, Path::new("p.toml")).unwrap_err();
+            assert!(err.to_string().contains("defined twice"), "{err}");
+        }
     }
 
     #[test]
