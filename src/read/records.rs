@@ -101,8 +101,9 @@ pub struct RecordReader<'a> {
     /// Where csv-core writes a record's fields: kept at its full length
     /// from one record to the next, so that it is never filled again.
     buffer: Vec<u8>,
-    /// Whether a record without quotes may be split here rather than by
-    /// csv-core (see [`RecordReader::read_plain`]).
+    /// Whether the next record may be split here rather than by csv-core
+    /// (see [`RecordReader::read_plain`]): only once csv-core has read the
+    /// first record and stands between two.
     plain: bool,
 }
 
