@@ -40,6 +40,14 @@ impl Checker {
     /// N007) depends on whether a later row gives it up, so such a row, and
     /// the rows after it, wait until the owner's row does or the input ends.
     ///
+    /// Speed: the thread that calls this reads the rows and hands them over
+    /// in order while rayon's pool checks them. Called on a thread of the
+    /// pool (inside `rayon::scope`, say), that thread checks rows too
+    /// whenever it would wait; called from outside the pool, it is one busy
+    /// thread more than there are cores. (The other `check_*` methods move
+    /// to the pool themselves; this one cannot, as `reader` need not be
+    /// `Send`.)
+    ///
     /// ```
     /// use csvcheck::{Checker, OpKind};
     ///
