@@ -1134,18 +1134,26 @@ impl<'a> Json<'a> {
     }
 }
 
-/// `bytes.starts_with(prefix)`, for a prefix as short as a key: a key of 8
-/// to 16 bytes is two words, which overlap (`starts_with` calls `memcmp`,
-/// which costs more than the comparing).
+/// `bytes.starts_with(prefix)`, for a prefix as short as a key or a shared
+/// value's text, a word at a time: whole words from the start, then the
+/// last eight bytes, which may overlap the word before (a key of 8 to 16
+/// bytes is two words). `starts_with` calls `memcmp`, which costs more than
+/// the comparing.
 pub(super) fn has_prefix(bytes: &[u8], prefix: &[u8]) -> bool {
     let n = prefix.len();
     let Some(head) = bytes.get(..n) else { return false };
-    let word = |b: &[u8], at: usize| b.get(at..at + 8).and_then(|b| <[u8; 8]>::try_from(b).ok());
-    if (8..=16).contains(&n) {
-        word(head, 0) == word(prefix, 0) && word(head, n - 8) == word(prefix, n - 8)
-    } else {
-        head == prefix
+    if n < 8 {
+        return head == prefix;
     }
+    let word = |b: &[u8], at: usize| b.get(at..at + 8).and_then(|b| <[u8; 8]>::try_from(b).ok());
+    let mut at = 0;
+    while at < n - 8 {
+        if word(head, at) != word(prefix, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word(head, n - 8) == word(prefix, n - 8)
 }
 
 /// Where the plain run of a JSON string that starts at `i` ends: at its

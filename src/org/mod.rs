@@ -1278,9 +1278,9 @@ mod tests {
 
     #[test]
     fn has_prefix_is_starts_with() {
-        let text: Vec<u8> = (0..24).map(|i| b'a' + i).collect();
+        let text: Vec<u8> = (0..40).map(|i| b'a' + i).collect();
         for len in 0..text.len() {
-            for n in 0..=20 {
+            for n in 0..=36 {
                 let bytes = &text[..len];
                 let prefix = &text[..n.min(text.len())];
                 assert_eq!(has_prefix(bytes, prefix), bytes.starts_with(prefix), "{len} {n}");

@@ -169,21 +169,8 @@ impl<T> Recent<T> {
     /// The value kept whose key `text` starts with (a value of JSON, read
     /// from there, ends where its key does), and the key's length.
     pub(super) fn at(&mut self, text: &[u8]) -> Option<(usize, Shared<T>)> {
-        self.find(|key| starts_with(text, key))
+        self.find(|key| super::json::has_prefix(text, key))
     }
-}
-
-/// `text.starts_with(prefix)`, a word at a time: keys are short, and
-/// `memcmp` costs more than the comparing.
-fn starts_with(text: &[u8], prefix: &[u8]) -> bool {
-    let Some(head) = text.get(..prefix.len()) else { return false };
-    let word = |b: &[u8]| b.try_into().map_or(0, u64::from_ne_bytes);
-    if prefix.len() < 8 {
-        return head == prefix;
-    }
-    let last = prefix.len() - 8;
-    head.chunks_exact(8).zip(prefix.chunks_exact(8)).all(|(a, b)| word(a) == word(b))
-        && head.get(last..).map(word) == prefix.get(last..).map(word)
 }
 
 /// The [`Recent`] values of each field shared, for one reader (or one part
