@@ -73,14 +73,17 @@ pub(super) fn user_slot(user: &mut OrgUser, field: usize) -> Option<&mut Option<
 }
 
 /// The optional text field of a user by its place in [`USER_FIELDS`], of
-/// those whose values users share (see [`TEXTS`]).
-pub(super) fn shared_slot(user: &mut OrgUser, field: usize) -> Option<&mut Option<Shared<String>>> {
+/// those whose values users share, and which field it is (see [`Kept`]).
+pub(super) fn shared_slot(
+    user: &mut OrgUser,
+    field: usize,
+) -> Option<(&mut Option<Shared<String>>, Repeated)> {
     Some(match field {
-        4 => &mut user.status,
-        5 => &mut user.package,
-        7 => &mut user.location,
-        10 => &mut user.site,
-        11 => &mut user.admin,
+        4 => (&mut user.status, Repeated::Status),
+        5 => (&mut user.package, Repeated::Package),
+        7 => (&mut user.location, Repeated::Location),
+        10 => (&mut user.site, Repeated::Site),
+        11 => (&mut user.admin, Repeated::Admin),
         _ => return None,
     })
 }
@@ -882,8 +885,8 @@ impl<'a> Json<'a> {
                     Some(())
                 }
                 _ => {
-                    if let Some(slot) = shared_slot(user, field) {
-                        *slot = json.opt_shared(field)?;
+                    if let Some((slot, repeated)) = shared_slot(user, field) {
+                        *slot = json.opt_shared(repeated)?;
                     } else {
                         let value = json.opt_string()?;
                         *user_slot(user, field)? = value;
@@ -950,27 +953,21 @@ impl<'a> Json<'a> {
         }
     }
 
-    /// [`Json::opt_string`] of the field at `field` in [`USER_FIELDS`],
-    /// shared with the users before it (see [`Recent`]): a value whose
-    /// text is one kept is not read again.
-    pub(super) fn opt_shared(&mut self, field: usize) -> Option<Option<Shared<String>>> {
+    /// [`Json::opt_string`] of a `field` whose values users share, shared
+    /// with the users before it (see [`Recent`]): a value whose text is one
+    /// kept is not read again.
+    pub(super) fn opt_shared(&mut self, field: Repeated) -> Option<Option<Shared<String>>> {
         if self.peek()? == b'n' {
             return self.null().then_some(None);
         }
         let (start, rest) = (self.pos, self.rest());
-        let Some(recent) = self.scratch.shared.texts(field) else {
-            return Some(Some(self.string()?.into_owned().into()));
-        };
-        if let Some((len, value)) = recent.at(rest) {
+        if let Some((len, value)) = self.scratch.shared.texts(field).at(rest) {
             self.pos += len;
             return Some(Some(value));
         }
         let value = Shared::from(self.string()?.into_owned());
         let key = self.text.as_bytes().get(start..self.pos)?;
-        Some(Some(match self.scratch.shared.texts(field) {
-            Some(recent) => recent.keep(key, value),
-            None => value,
-        }))
+        Some(Some(self.scratch.shared.texts(field).keep(key, value)))
     }
 
     /// [`Json::opt_strings`] of a user's base licences, shared with the

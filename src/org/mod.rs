@@ -692,26 +692,23 @@ impl<'a> ExportRows<'a> {
         // Shared with the users before (see [`Recent`]): read from a cell
         // only when new.
         let shared = &mut self.shared;
-        let mut share = |f: Field, at: usize| {
+        let mut share = |f: Field, repeated: Repeated| {
             let cell = cell(f)?;
-            let make = || Shared::from(crate::text::nfc(cell).into_owned());
-            Some(match shared.texts(at) {
-                Some(recent) => recent.share(cell.as_bytes(), make),
-                None => make(),
-            })
+            Some(
+                shared
+                    .texts(repeated)
+                    .share(cell.as_bytes(), || Shared::from(crate::text::nfc(cell).into_owned())),
+            )
         };
-        let status = share(Field::Status, 4);
-        let location = share(Field::Location, 7);
-        let site = share(Field::Site, 10);
+        let status = share(Field::Status, Repeated::Status);
+        let location = share(Field::Location, Repeated::Location);
+        let site = share(Field::Site, Repeated::Site);
         let profile = self.profile;
         let package = row
             .packages()
             .find(|(_, _, flag)| *flag == Flag::True)
             .and_then(|(_, column, _)| profile.packages.get(column.package))
-            .map(|p| match shared.texts(5) {
-                Some(recent) => recent.share(p.id.as_bytes(), || p.id.as_str().into()),
-                None => p.id.as_str().into(),
-            });
+            .map(|p| shared.texts(Repeated::Package).share(p.id.as_bytes(), || p.id.as_str().into()));
         // Keyed by the places of the licences in the profile.
         let key = &mut self.licences;
         key.clear();

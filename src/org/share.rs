@@ -173,28 +173,40 @@ impl<T> Recent<T> {
     }
 }
 
+/// A field whose values users share (see [`Kept`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Repeated {
+    Status,
+    Package,
+    Location,
+    Site,
+    Admin,
+}
+
 /// The [`Recent`] values of each field shared, for one reader (or one part
 /// of a file read in parts: the parts share nothing, and a value repeats
 /// once per part at most [`KEPT`] times over).
 #[derive(Clone, Default)]
 pub(super) struct Kept {
-    /// The user fields of [`TEXTS`]'s places, in its order.
-    texts: [Recent<String>; 5],
+    status: Recent<String>,
+    package: Recent<String>,
+    location: Recent<String>,
+    site: Recent<String>,
+    admin: Recent<String>,
     /// Lists of base licences.
     pub(super) lists: Recent<Vec<String>>,
 }
 
-/// Which text fields are shared, by their places in
-/// [`USER_FIELDS`](super::json::USER_FIELDS): status, package, location,
-/// site, admin.
-const TEXTS: [usize; 5] = [4, 5, 7, 10, 11];
-
 impl Kept {
-    /// The values kept of the field at `field` in
-    /// [`USER_FIELDS`](super::json::USER_FIELDS), if it is shared.
-    pub(super) fn texts(&mut self, field: usize) -> Option<&mut Recent<String>> {
-        let i = TEXTS.iter().position(|&f| f == field)?;
-        self.texts.get_mut(i)
+    /// The values kept of a text field.
+    pub(super) fn texts(&mut self, field: Repeated) -> &mut Recent<String> {
+        match field {
+            Repeated::Status => &mut self.status,
+            Repeated::Package => &mut self.package,
+            Repeated::Location => &mut self.location,
+            Repeated::Site => &mut self.site,
+            Repeated::Admin => &mut self.admin,
+        }
     }
 }
 
@@ -261,7 +273,10 @@ mod tests {
         let shared: Vec<Shared<String>> =
             texts.iter().map(|t| recent.share(t.as_bytes(), || t.as_str().into())).collect();
         assert!(shared.iter().zip(&texts).all(|(s, t)| **s == **t));
-        // Only shared fields are kept.
-        assert!(Kept::default().texts(4).is_some() && Kept::default().texts(1).is_none());
+        // Only shared fields are kept: the status (place 4 in the JSON
+        // reader's fields) is, the first name (place 1) is not.
+        let mut user = super::super::OrgUser::default();
+        assert!(super::super::json::shared_slot(&mut user, 4).is_some());
+        assert!(super::super::json::shared_slot(&mut user, 1).is_none());
     }
 }
