@@ -185,22 +185,13 @@ impl Profile {
     /// Index of the package with this id (ids in org files are matched exactly,
     /// then case-insensitively).
     pub fn package_index(&self, id: &str) -> Option<usize> {
-        let id = crate::text::trim(id);
-        self.packages
-            .iter()
-            .position(|p| p.id == id)
-            .or_else(|| self.packages.iter().position(|p| p.id.eq_ignore_ascii_case(id)))
+        id_index(&self.packages, |p| &p.id, id)
     }
 
-    /// Index of the base licence with this id (any case).
+    /// Index of the base licence with this id (matched exactly, then
+    /// case-insensitively).
     pub fn base_licence_index(&self, id: &str) -> Option<usize> {
-        let id = crate::text::trim(id);
-        // Org files write the ids as the profile does: equal bytes are
-        // found first, without folding each byte.
-        self.base_licences
-            .iter()
-            .position(|b| b.id == id)
-            .or_else(|| self.base_licences.iter().position(|b| b.id.eq_ignore_ascii_case(id)))
+        id_index(&self.base_licences, |b| &b.id, id)
     }
 
     /// The set of every base licence (what add-services mode gives a new user).
@@ -247,6 +238,17 @@ impl Profile {
 /// The known field one of whose titles has this key.
 fn field_with_title(key: &str) -> Option<crate::header::Field> {
     crate::header::Field::ALL.iter().copied().find(|f| f.titles().iter().any(|t| title_key(t) == key))
+}
+
+/// Where `id` (trimmed) is among the ids of `items`: equal bytes first — org files write
+/// the ids as the profile does, and comparing them costs no folding of each
+/// byte — then in any case.
+fn id_index<T>(items: &[T], id_of: impl Fn(&T) -> &str, id: &str) -> Option<usize> {
+    let id = crate::text::trim(id);
+    items
+        .iter()
+        .position(|t| id_of(t) == id)
+        .or_else(|| items.iter().position(|t| id_of(t).eq_ignore_ascii_case(id)))
 }
 
 /// A set of base licences, by index into [`Profile::base_licences`].
