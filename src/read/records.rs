@@ -204,8 +204,8 @@ impl<'a> RecordReader<'a> {
         // which keep their size from one record to the next.
         let mut text = std::mem::take(&mut self.buffer);
         let ends = &mut record.fields.ends;
-        text.resize(text.len().max(256), 0);
-        ends.resize(ends.capacity().max(32), 0);
+        text.resize(text.len().max(FRESH_TEXT), 0);
+        ends.resize(ends.capacity().max(FRESH_FIELDS), 0);
         let (mut outlen, mut endlen) = (0, 0);
         loop {
             // An empty input tells csv-core the input has ended: give it one
@@ -432,8 +432,9 @@ impl<'a> RecordReader<'a> {
 /// the line end between two records, and a few blank lines.
 const SHORT_CHUNK: usize = 16;
 
-/// Room made at once in a fresh record for its text and its fields'
-/// ends: a user file's row is some 150 bytes in some 20 fields.
+/// Room made at once for a record's text and its fields' ends, by csv-core
+/// or in a fresh record: a user file's row is some 150 bytes in some 20
+/// fields.
 const FRESH_TEXT: usize = 256;
 const FRESH_FIELDS: usize = 32;
 
