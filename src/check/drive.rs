@@ -10,12 +10,46 @@ use super::*;
 /// less time.
 pub(super) const CHUNK: usize = 2048;
 
-/// Rows in the first chunk. The first chunk is read with nothing to check
-/// beside it, and the last one checked with nothing left to read: chunks
-/// start small and double up to [`CHUNK`], or to an eighth of the rows a
-/// file is expected to hold, so that a file of a few thousand rows (most
-/// uploads) spends little time with one core idle.
+/// Rows in the first chunk, and in the smallest (see [`ChunkSizes`]). The
+/// first chunk is read with nothing to check beside it, and the last one
+/// handed over with nothing left to check: both are small, so that a file
+/// of a few thousand rows (most uploads) spends little time with one core
+/// idle.
 const FIRST_CHUNK: usize = 256;
+
+/// The sizes of the chunks a file is read in.
+///
+/// Chunks start at [`FIRST_CHUNK`] rows and double up to [`CHUNK`], or to
+/// an eighth of the rows the file is expected to hold. Near the expected
+/// end they shrink again, each to half the rows left (not below
+/// [`FIRST_CHUNK`]): the last chunk's rows are handed over with nothing
+/// left to check beside them, one core idle, so that chunk should be
+/// short. A file longer than expected goes on in the largest chunks.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ChunkSizes {
+    size: usize,
+    largest: usize,
+    expected: Option<u64>,
+}
+
+impl ChunkSizes {
+    /// The sizes for a file expected to hold `expected` data rows (see
+    /// [`expected_rows`]), after a first chunk of [`FIRST_CHUNK`].
+    pub(super) fn new(expected: Option<u64>) -> ChunkSizes {
+        let largest = expected
+            .map_or(CHUNK, |rows| usize::try_from(rows / 8).unwrap_or(CHUNK).clamp(FIRST_CHUNK, CHUNK));
+        ChunkSizes { size: FIRST_CHUNK, largest, expected }
+    }
+
+    /// The size of the next chunk, `read` data rows read so far.
+    pub(super) fn next(&mut self, read: u64) -> usize {
+        self.size = (self.size * 2).min(self.largest);
+        match self.expected.and_then(|expected| expected.checked_sub(read)).filter(|&left| left > 0) {
+            Some(left) => self.size.min(usize::try_from(left / 2).unwrap_or(usize::MAX).max(FIRST_CHUNK)),
+            None => self.size,
+        }
+    }
+}
 
 /// Rows whose slots in the cross-row tables are read together before they
 /// are looked up (see [`CrossRow::touch`]): enough for the processor to
@@ -313,11 +347,9 @@ impl Checker {
         // read, one being consumed.
         let (mut checking, mut reading, mut consuming) = (Vec::new(), Vec::new(), Vec::new());
         let (mut results, mut done) = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
-        let mut size = FIRST_CHUNK;
-        let mut filled = watch.fill(reader, &mut checking, header, size)?;
-        let expected = expected_rows(rows.input_bytes, checking.get(..filled).unwrap_or_default());
-        let largest = expected
-            .map_or(CHUNK, |rows| usize::try_from(rows / 8).unwrap_or(CHUNK).clamp(FIRST_CHUNK, CHUNK));
+        let mut filled = watch.fill(reader, &mut checking, header, FIRST_CHUNK)?;
+        let mut sizes =
+            ChunkSizes::new(expected_rows(rows.input_bytes, checking.get(..filled).unwrap_or_default()));
         let mut consumable = 0;
         let mut first_row = 1;
         loop {
@@ -334,7 +366,7 @@ impl Checker {
                             .map(|(i, record)| self.check_record(header, record, first_row + i as u64, rows))
                             .collect_into_vec(results);
                     });
-                    size = (size * 2).min(largest);
+                    let size = sizes.next(first_row - 1 + filled as u64);
                     next = watch.fill(reader, &mut reading, header, size);
                 }
                 if consumable > 0 {
@@ -396,5 +428,51 @@ impl Checker {
         };
         let planned = PlannedRow { line: row.line, row: row.row, email: key, operation };
         RowResult { planned, kind, facts, diagnostics: diags, json }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ChunkSizes, CHUNK, FIRST_CHUNK};
+
+    /// The chunks a file of `rows` rows is read in, expected to hold
+    /// `expected`.
+    fn chunks(rows: u64, expected: Option<u64>) -> Vec<usize> {
+        let mut sizes = ChunkSizes::new(expected);
+        let (mut read, mut chunks) = (0, Vec::new());
+        let mut size = FIRST_CHUNK;
+        while read < rows {
+            let chunk = size.min(usize::try_from(rows - read).unwrap());
+            chunks.push(chunk);
+            read += chunk as u64;
+            size = sizes.next(read);
+        }
+        chunks
+    }
+
+    #[test]
+    fn chunks_grow_then_shrink_toward_the_expected_end() {
+        let got = chunks(20_000, Some(20_000));
+        assert_eq!(got.iter().sum::<usize>(), 20_000);
+        let peak = got.iter().position(|&c| c == CHUNK).unwrap();
+        assert!(got[..=peak].windows(2).all(|w| w[1] == 2 * w[0]), "{got:?}");
+        assert!(got[peak..].windows(2).all(|w| w[1] <= w[0]), "{got:?}");
+        assert!(*got.last().unwrap() <= FIRST_CHUNK, "{got:?}");
+        // Without the tapering, the last chunk would be a whole one.
+        assert!(got.len() < 20_000 / CHUNK + 8, "{got:?}");
+    }
+
+    #[test]
+    fn a_file_longer_than_expected_goes_on_in_large_chunks() {
+        let got = chunks(40_000, Some(20_000));
+        assert_eq!(got.iter().sum::<usize>(), 40_000);
+        // Once past the expected end, every chunk but the last is whole.
+        let starts = got.iter().scan(0, |read, &c| Some(std::mem::replace(read, *read + c)));
+        let past: Vec<usize> =
+            got.iter().zip(starts).filter(|&(_, at)| at >= 20_000).map(|(&c, _)| c).collect();
+        assert!(past.len() > 8 && past[..past.len() - 1].iter().all(|&c| c == CHUNK), "{got:?}");
+        // Of unknown size: no shrinking at all.
+        let got = chunks(20_000, None);
+        assert!(got[got.len() - 6..got.len() - 1].iter().all(|&c| c == CHUNK), "{got:?}");
     }
 }
