@@ -70,14 +70,24 @@ pub struct Profile {
 }
 
 impl Default for Profile {
+    /// The built-in profile. It is parsed once per process and copied after
+    /// that: the command line makes one for the default checker and one for
+    /// its own options, and parsing TOML costs more than the rest of
+    /// starting up a check.
     fn default() -> Self {
-        // The embedded profile is validated by a unit test, so this cannot fail
-        // at run time; fall back to an empty profile rather than panic anyway.
-        Profile::from_toml(DEFAULT_PROFILE, Path::new("<built-in profile>")).unwrap_or(Profile {
-            packages: Vec::new(),
-            base_licences: Vec::new(),
-            text_columns: Vec::new(),
-        })
+        static BUILT_IN: std::sync::OnceLock<Profile> = std::sync::OnceLock::new();
+        BUILT_IN
+            .get_or_init(|| {
+                // The embedded profile is validated by a unit test, so this
+                // cannot fail at run time; fall back to an empty profile rather
+                // than panic anyway.
+                Profile::from_toml(DEFAULT_PROFILE, Path::new("<built-in profile>")).unwrap_or(Profile {
+                    packages: Vec::new(),
+                    base_licences: Vec::new(),
+                    text_columns: Vec::new(),
+                })
+            })
+            .clone()
     }
 }
 
