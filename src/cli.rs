@@ -262,10 +262,8 @@ fn check(args: CheckArgs, plan: bool) -> Result<ExitStatus, Error> {
         .files
         .par_iter()
         .map(|p| match keep {
-            Some(keep) if crate::guard::streams(&checker, p) => {
-                crate::guard::check_streamed(&checker, p, keep)
-            }
-            _ => crate::guard::check_path(&checker, p),
+            Some(keep) => crate::guard::check_file(&checker, p, keep),
+            None => crate::guard::check_path(&checker, p),
         })
         .collect();
     let mut status = ExitStatus::Clean;

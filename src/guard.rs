@@ -20,7 +20,7 @@
 //! assert_eq!(err.location().map(|l| (l.line, l.column)), Some((2, 1)));
 //! ```
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
@@ -65,43 +65,43 @@ pub fn check_bytes(checker: &Checker, name: &str, bytes: Vec<u8>) -> Result<File
     })
 }
 
-/// Checks a file on disk as a stream, within the checker's
-/// [`Limits`](crate::limits::Limits) and catching any panic, for a report
-/// that keeps only what `keep` asks for besides findings and counts: memory
-/// stays a fraction of the file's size however large it is. The text must
-/// be UTF-8 (as [`streams`] tells); other encodings are checked whole.
-pub(crate) fn check_streamed(checker: &Checker, path: &Path, keep: Keep) -> Result<FileReport> {
+/// Checks a file on disk within the checker's
+/// [`Limits`](crate::limits::Limits), catching any panic, for a report that
+/// keeps only what `keep` asks for besides findings and counts.
+///
+/// A regular file whose text is UTF-8 is checked as a stream: memory stays
+/// a fraction of the file's size however large it is. Anything else is
+/// checked whole, as [`check_path`] does: standard input or a pipe (read
+/// once), and text in another encoding (a stream would be decoded
+/// leniently, where the whole-file path refuses a truncated or malformed
+/// UTF-16 file). The file is opened once, and its first bytes, which tell
+/// the encoding, are read from it before either way goes on with it.
+pub(crate) fn check_file(checker: &Checker, path: &Path, keep: Keep) -> Result<FileReport> {
+    let forced = checker.options().encoding.is_some_and(|e| e != encoding_rs::UTF_8);
+    if path == Path::new("-") || forced {
+        return check_path(checker, path);
+    }
     catch_panic(path, || {
-        crate::check::in_pool(|| {
-            let file = checker.options().limits.open_path(path)?;
-            let bytes = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
-            checker.check_streamed(&path.display().to_string(), file, bytes, keep)
-        })
+        let limits = &checker.options().limits;
+        let file = limits.open_path(path)?;
+        let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        let mut reader = std::io::BufReader::with_capacity(PEEK, file);
+        let start = reader.fill_buf().map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        let other_encoding =
+            matches!(encoding_rs::Encoding::for_bom(start), Some((e, _)) if e != encoding_rs::UTF_8);
+        let name = path.display().to_string();
+        match size {
+            Some(bytes) if !other_encoding => {
+                crate::check::in_pool(|| checker.check_streamed(&name, reader, Some(bytes), keep))
+            }
+            _ => check_bytes(checker, &name, limits.read(path, reader)?),
+        }
     })
 }
 
-/// Whether a file can be checked as a stream: a regular file on disk (not
-/// standard input or a pipe, which the whole-file path reads once) whose
-/// text is UTF-8 — a stream in another encoding would be decoded
-/// leniently, where the whole-file path refuses a truncated or malformed
-/// UTF-16 file.
-pub(crate) fn streams(checker: &Checker, path: &Path) -> bool {
-    if path == Path::new("-") || checker.options().encoding.is_some_and(|e| e != encoding_rs::UTF_8) {
-        return false;
-    }
-    // Only a regular file: its first bytes are read here and again by the
-    // check, which a named pipe or a device would not give twice. (An error
-    // opening it is the whole-file path's to report.)
-    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        return false;
-    }
-    let mut start = Vec::with_capacity(3);
-    let Ok(file) = std::fs::File::open(path) else { return false };
-    if file.take(3).read_to_end(&mut start).is_err() {
-        return false;
-    }
-    !matches!(encoding_rs::Encoding::for_bom(&start), Some((e, _)) if e != encoding_rs::UTF_8)
-}
+/// The bytes read first from a file, to tell its encoding: a block the
+/// reader would have read anyway.
+const PEEK: usize = 1 << 16;
 
 /// Runs `f`, turning a panic in it (or in any rayon task it waits on, since
 /// rayon re-raises a task's panic in the thread that joins it) into
@@ -181,7 +181,8 @@ mod tests {
             let checker = builder.build();
             for name in ["fires.csv", "clean.csv"] {
                 let path = dir.join(name);
-                if !streams(&checker, &path) {
+                let keep = Keep::for_report(Format::Json, false).unwrap();
+                if !streamed(&check_file(&checker, &path, keep).unwrap()) {
                     // UTF-16: checked whole.
                     assert!(std::fs::read(&path).unwrap().starts_with(&[0xFF, 0xFE]), "{}", path.display());
                     continue;
@@ -192,7 +193,7 @@ mod tests {
                     .flat_map(|f| [(f, false), (f, true)])
                 {
                     let keep = Keep::for_report(format, quiet).unwrap();
-                    let streamed = check_streamed(&checker, &path, keep).unwrap();
+                    let streamed = check_file(&checker, &path, keep).unwrap();
                     let options = RenderOptions { quiet, ..RenderOptions::default() };
                     let render = |r: &FileReport| {
                         let mut out = Vec::new();
@@ -212,31 +213,55 @@ mod tests {
         assert!(compared > 300, "{compared}");
     }
 
-    /// Only a regular UTF-8 file is streamed: its first bytes are read
-    /// twice, which a pipe would not allow.
+    /// Whether a report was made from a stream (only such a report, kept
+    /// for a JSON report, spools its operations).
+    fn streamed(report: &FileReport) -> bool {
+        report.spooled().is_some()
+    }
+
+    /// Only a regular UTF-8 file is streamed; the rest is checked whole,
+    /// and the same, from the one opening of the file.
     #[test]
     fn only_regular_utf8_files_are_streamed() {
         let checker = Checker::builder().build();
+        let keep = Keep::for_report(crate::report::Format::Json, false).unwrap();
         let dir = std::env::temp_dir().join(format!("csvcheck-streams-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let utf8 = dir.join("utf8.csv");
-        std::fs::write(&utf8, "\u{feff}User ID/Email (Required)\n").unwrap();
+        std::fs::write(&utf8, "\u{feff}User ID/Email (Required)\nanna@acme.example\n").unwrap();
         let utf16 = dir.join("utf16.csv");
-        std::fs::write(&utf16, [0xFF, 0xFE, b'U', 0]).unwrap();
-        assert!(streams(&checker, &utf8));
-        assert!(!streams(&checker, &utf16));
-        assert!(!streams(&checker, Path::new("-")));
-        assert!(!streams(&checker, &dir.join("missing.csv")));
+        let text: Vec<u8> = "User ID/Email (Required)\nanna@acme.example\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        std::fs::write(&utf16, [&[0xFF, 0xFE][..], &text].concat()).unwrap();
+        let streamed_utf8 = check_file(&checker, &utf8, keep).unwrap();
+        assert!(streamed(&streamed_utf8));
+        let whole_utf16 = check_file(&checker, &utf16, keep).unwrap();
+        assert!(!streamed(&whole_utf16));
+        // Either way, the rows are all there.
+        assert_eq!((streamed_utf8.rows, whole_utf16.rows), (1, 1));
+        assert_eq!(whole_utf16.summary, streamed_utf8.summary);
+        assert!(matches!(check_file(&checker, &dir.join("missing.csv"), keep), Err(Error::Io { .. })));
         #[cfg(unix)]
         {
             let fifo = dir.join("fifo.csv");
             let made = std::process::Command::new("mkfifo").arg(&fifo).status();
             if made.is_ok_and(|s| s.success()) {
-                assert!(!streams(&checker, &fifo));
+                let writer = {
+                    let fifo = fifo.clone();
+                    std::thread::spawn(move || {
+                        std::fs::write(fifo, "User ID/Email (Required)\nanna@acme.example\n")
+                    })
+                };
+                let piped = check_file(&checker, &fifo, keep).unwrap();
+                writer.join().unwrap().unwrap();
+                assert!(!streamed(&piped));
+                assert_eq!(piped.rows, 1);
             }
         }
         let windows_1252 = Checker::builder().encoding("windows-1252").unwrap().build();
-        assert!(!streams(&windows_1252, &utf8));
+        assert!(!streamed(&check_file(&windows_1252, &utf8, keep).unwrap()));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
