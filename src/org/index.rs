@@ -805,9 +805,7 @@ impl Folds {
     /// Appends the key of `s` (see [`fold_into`]).
     pub(super) fn fold_into(&mut self, s: &str, out: &mut Vec<u8>, hasher: &Hasher) {
         let s = trim(s);
-        if s.is_ascii() {
-            Sink::append(out, s.as_bytes()).make_ascii_lowercase();
-        } else {
+        if !extend_ascii_lowercase(out, s.as_bytes()) {
             self.with_key(s, hasher, |key| out.extend_from_slice(key));
         }
     }
@@ -817,17 +815,9 @@ impl Folds {
 /// when it is not: its key then takes more than lowercasing). Eight bytes
 /// at a time, in one pass that looks for bytes above ASCII as it compares.
 pub(super) fn ascii_lowercase_is(s: &[u8], key: &[u8]) -> Option<bool> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // For bytes below 0x80 the sums carry into no other byte: the high bit
-    // of a byte of `w + (0x80 - b'A')…` is set when it is `A` or above, and
-    // of `w + (0x7F - b'Z')…` when it is above `Z`. (Above 0x80 they may
-    // carry: the answer is then `None`, whatever the comparison says.)
-    let lower = |w: u64| {
-        let upper =
-            w.wrapping_add(ONES * u64::from(0x80 - b'A')) & !w.wrapping_add(ONES * u64::from(0x7F - b'Z'));
-        w | ((upper & HIGH) >> 2)
-    };
+    // (Above 0x80, `lower` may carry: the answer is then `None`, whatever
+    // the comparison says.)
+    let lower = lower_word;
     if s.len() != key.len() {
         return s.is_ascii().then_some(false);
     }
@@ -854,6 +844,57 @@ pub(super) fn ascii_lowercase_is(s: &[u8], key: &[u8]) -> Option<bool> {
     // The last eight bytes, some of them again.
     compare(s.len() - 8);
     (high & HIGH == 0).then_some(diff == 0)
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The eight bytes of `w` lowercased, when they are ASCII: for bytes below
+/// 0x80 the sums carry into no other byte, and the high bit of a byte of
+/// `w + (0x80 - b'A')…` is set when it is `A` or above, and of
+/// `w + (0x7F - b'Z')…` when it is above `Z`.
+#[inline]
+fn lower_word(w: u64) -> u64 {
+    let upper =
+        w.wrapping_add(ONES * u64::from(0x80 - b'A')) & !w.wrapping_add(ONES * u64::from(0x7F - b'Z'));
+    w | ((upper & HIGH) >> 2)
+}
+
+/// Appends `s` lowercased when it is ASCII (`true`), else nothing
+/// (`false`): a key is folded for each user of an org, and this checks and
+/// lowercases eight bytes at a time, in one pass, where `is_ascii` then
+/// `make_ascii_lowercase` take two, the second a byte at a time. The last
+/// few bytes are written as the last eight of `s` (some of them again).
+pub(super) fn extend_ascii_lowercase(out: &mut Vec<u8>, s: &[u8]) -> bool {
+    if s.len() < 8 {
+        if !s.is_ascii() {
+            return false;
+        }
+        out.extend(s.iter().map(u8::to_ascii_lowercase));
+        return true;
+    }
+    let word =
+        |at: usize| s.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_le_bytes);
+    let start = out.len();
+    out.reserve(s.len());
+    let (mut high, mut at) = (0, 0);
+    while at + 8 <= s.len() {
+        let w = word(at);
+        high |= w;
+        out.extend_from_slice(&lower_word(w).to_le_bytes());
+        at += 8;
+    }
+    if at < s.len() {
+        let w = word(s.len() - 8);
+        high |= w;
+        out.truncate(start + s.len() - 8);
+        out.extend_from_slice(&lower_word(w).to_le_bytes());
+    }
+    if high & HIGH != 0 {
+        out.truncate(start);
+        return false;
+    }
+    true
 }
 
 /// `s.trim()`, with a shortcut for the usual value that starts and ends with

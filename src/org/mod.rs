@@ -1273,6 +1273,24 @@ mod tests {
         }
     }
 
+    /// ASCII is appended as std lowercases it; anything else, not at all.
+    #[test]
+    fn ascii_is_lowercased_as_std_does() {
+        let all: Vec<u8> = (0..=255).collect();
+        for start in 0..all.len() {
+            for len in 0..=20.min(all.len() - start) {
+                let bytes = &all[start..start + len];
+                let mut out = b"Ab".to_vec();
+                let ascii = extend_ascii_lowercase(&mut out, bytes);
+                assert_eq!(ascii, bytes.is_ascii(), "{bytes:?}");
+                match ascii {
+                    true => assert_eq!(out[2..], bytes.to_ascii_lowercase()),
+                    false => assert_eq!(out, b"Ab"),
+                }
+            }
+        }
+    }
+
     #[test]
     fn has_prefix_is_starts_with() {
         let text: Vec<u8> = (0..40).map(|i| b'a' + i).collect();
