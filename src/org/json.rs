@@ -59,6 +59,35 @@ pub(super) const USER_KEYS_WRITTEN: [&[u8]; 12] = [
     b"\"admin\":",
 ];
 
+/// [`USER_FIELDS`] as keys as Python's `json.dumps` writes them, after
+/// the value before: a comma, a space, the quoted key, a colon and a space.
+pub(super) const USER_KEYS_SPACED: [&[u8]; 12] = [
+    b", \"email\": ",
+    b", \"first_name\": ",
+    b", \"last_name\": ",
+    b", \"display_name\": ",
+    b", \"status\": ",
+    b", \"package\": ",
+    b", \"base_licenses\": ",
+    b", \"location\": ",
+    b", \"phone_number\": ",
+    b", \"extension\": ",
+    b", \"site\": ",
+    b", \"admin\": ",
+];
+
+/// Where [`Json::fields_in_order`] is in a user's object.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Where a key may start (after the `{`, or a `,`): the field's key is
+    /// to be tried.
+    Key,
+    /// The field's key is read, with the colon after it: its value is next.
+    Value,
+    /// The object has ended.
+    End,
+}
+
 /// One bit per field, to refuse duplicates as serde does.
 pub(super) type Seen = u16;
 
@@ -859,35 +888,52 @@ impl<'a> Json<'a> {
     /// next in that order comes next, `Some(false)` when the object ended.
     #[inline(always)]
     fn fields_in_order(&mut self, user: &mut OrgUser, seen: &mut Seen) -> Option<bool> {
-        Some(
-            self.field_in_order::<0>(user, seen)?
-                && self.field_in_order::<1>(user, seen)?
-                && self.field_in_order::<2>(user, seen)?
-                && self.field_in_order::<3>(user, seen)?
-                && self.field_in_order::<4>(user, seen)?
-                && self.field_in_order::<5>(user, seen)?
-                && self.field_in_order::<6>(user, seen)?
-                && self.field_in_order::<7>(user, seen)?
-                && self.field_in_order::<8>(user, seen)?
-                && self.field_in_order::<9>(user, seen)?
-                && self.field_in_order::<10>(user, seen)?
-                && self.field_in_order::<11>(user, seen)?,
-        )
+        let step = self.field_in_order::<0>(user, seen, Step::Key)?;
+        let step = self.field_in_order::<1>(user, seen, step)?;
+        let step = self.field_in_order::<2>(user, seen, step)?;
+        let step = self.field_in_order::<3>(user, seen, step)?;
+        let step = self.field_in_order::<4>(user, seen, step)?;
+        let step = self.field_in_order::<5>(user, seen, step)?;
+        let step = self.field_in_order::<6>(user, seen, step)?;
+        let step = self.field_in_order::<7>(user, seen, step)?;
+        let step = self.field_in_order::<8>(user, seen, step)?;
+        let step = self.field_in_order::<9>(user, seen, step)?;
+        let step = self.field_in_order::<10>(user, seen, step)?;
+        let step = self.field_in_order::<11>(user, seen, step)?;
+        Some(step != Step::End)
     }
 
-    /// Field `F` of a user, if its key comes next (else nothing is read);
-    /// then whether the object goes on (see [`Json::fields_in_order`]).
+    /// Field `F` of a user when it comes next (else nothing is read), and
+    /// where that leaves the object (see [`Json::fields_in_order`]).
     #[inline(always)]
-    fn field_in_order<const F: usize>(&mut self, user: &mut OrgUser, seen: &mut Seen) -> Option<bool> {
-        let Some(written) = USER_KEYS_WRITTEN.get(F) else { return Some(true) };
-        if !self.key_is(written) {
-            return Some(true);
+    fn field_in_order<const F: usize>(
+        &mut self,
+        user: &mut OrgUser,
+        seen: &mut Seen,
+        step: Step,
+    ) -> Option<Step> {
+        match step {
+            Step::End => return Some(Step::End),
+            Step::Key => {
+                if !USER_KEYS_WRITTEN.get(F).is_some_and(|written| self.key_is(written)) {
+                    return Some(Step::Key);
+                }
+            }
+            Step::Value => {}
         }
         // The first of the object's keys that are tried: the fields read
         // before are others.
         *seen |= 1 << F;
         self.user_value(user, F)?;
-        self.after_member()
+        // The next key as `json.dumps` writes it, with the separators
+        // before and after it: the usual file, in one comparison.
+        if let Some(next) = USER_KEYS_SPACED.get(F + 1) {
+            if has_prefix(self.rest(), next) {
+                self.pos += next.len();
+                return Some(Step::Value);
+            }
+        }
+        Some(if self.after_member()? { Step::Key } else { Step::End })
     }
 
     /// The value of a user's field (by its place in [`USER_FIELDS`]) into

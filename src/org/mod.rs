@@ -1340,8 +1340,9 @@ mod tests {
         let mut keys = keys.clone();
         keys.sort_unstable();
         assert_eq!(fields, keys);
-        for (name, written) in USER_FIELDS.iter().zip(USER_KEYS_WRITTEN) {
+        for ((name, written), spaced) in USER_FIELDS.iter().zip(USER_KEYS_WRITTEN).zip(USER_KEYS_SPACED) {
             assert_eq!(format!("\"{name}\":").as_bytes(), written);
+            assert_eq!(format!(", \"{name}\": ").as_bytes(), spaced);
         }
         let org = serde_json::to_value(OrgState::default()).unwrap();
         let mut keys: Vec<&str> = org.as_object().unwrap().keys().map(String::as_str).collect();
