@@ -946,15 +946,15 @@ impl<'a> Json<'a> {
                 // Not blank: else serde reports it.
                 return (!trim(&user.email).is_empty()).then_some(());
             }
-            1 => user.first_name = self.opt_string()?,
-            2 => user.last_name = self.opt_string()?,
-            3 => user.display_name = self.opt_string()?,
+            1 => self.opt_string_to(&mut user.first_name)?,
+            2 => self.opt_string_to(&mut user.last_name)?,
+            3 => self.opt_string_to(&mut user.display_name)?,
             4 => user.status = self.opt_shared(Repeated::Status)?,
             5 => user.package = self.opt_shared(Repeated::Package)?,
             6 => user.base_licenses = self.opt_shared_list()?,
             7 => user.location = self.opt_shared(Repeated::Location)?,
-            8 => user.phone_number = self.opt_string()?,
-            9 => user.extension = self.opt_string()?,
+            8 => self.opt_string_to(&mut user.phone_number)?,
+            9 => self.opt_string_to(&mut user.extension)?,
             10 => user.site = self.opt_shared(Repeated::Site)?,
             11 => user.admin = self.opt_shared(Repeated::Admin)?,
             _ => return None,
@@ -1006,6 +1006,20 @@ impl<'a> Json<'a> {
             if !self.next_is(b',') {
                 return self.expect(b']');
             }
+        }
+    }
+
+    /// [`Json::opt_string`] into `slot` (a user's field): the string is
+    /// written where it goes, not returned through the stack.
+    #[inline(never)]
+    fn opt_string_to(&mut self, slot: &mut Option<String>) -> Option<()> {
+        match self.peek()? {
+            b'"' => {
+                self.pos += 1;
+                *slot = Some(self.string_rest()?.into_owned());
+                Some(())
+            }
+            _ => self.null().then(|| *slot = None),
         }
     }
 
@@ -1091,8 +1105,9 @@ impl<'a> Json<'a> {
     }
 
     /// `null`, after whitespace.
+    #[inline]
     pub(super) fn null(&mut self) -> bool {
-        let null = self.rest().starts_with(b"null");
+        let null = self.text.as_bytes().get(self.pos..self.pos + 4) == Some(b"null");
         if null {
             self.pos += 4;
         }
