@@ -690,19 +690,20 @@ impl<'a> ExportRows<'a> {
         };
         let text = |f: Field| cell(f).map(|s| crate::text::nfc(s).into_owned());
         // Shared with the users before (see [`Recent`]): read from a cell
-        // only when new.
+        // only when new; and whether it was.
         let shared = &mut self.shared;
         let mut share = |f: Field, repeated: Repeated| {
             let cell = cell(f)?;
-            Some(
-                shared
-                    .texts(repeated)
-                    .share(cell.as_bytes(), || Shared::from(crate::text::nfc(cell).into_owned())),
-            )
+            let mut new = false;
+            let value = shared.texts(repeated).share(cell.as_bytes(), || {
+                new = true;
+                Shared::from(crate::text::nfc(cell).into_owned())
+            });
+            Some((value, new))
         };
-        let status = share(Field::Status, Repeated::Status);
-        let location = share(Field::Location, Repeated::Location);
-        let site = share(Field::Site, Repeated::Site);
+        let status = share(Field::Status, Repeated::Status).map(|(status, _)| status);
+        let (location, new_location) = share(Field::Location, Repeated::Location).unzip();
+        let (site, new_site) = share(Field::Site, Repeated::Site).unzip();
         let profile = self.profile;
         let package = row
             .packages()
@@ -724,12 +725,13 @@ impl<'a> ExportRows<'a> {
                 .collect::<Vec<_>>()
                 .into()
         });
-        if let Some(l) = &location {
+        // A name found kept was made for a user before, and listed then.
+        if let (Some(l), Some(true)) = (&location, new_location) {
             if self.distinct_locations.is_new(l, &self.hasher) {
                 self.locations.push(l.to_string());
             }
         }
-        if let Some(s) = &site {
+        if let (Some(s), Some(true)) = (&site, new_site) {
             if self.distinct_sites.is_new(s, &self.hasher) {
                 self.sites.push(s.to_string());
             }
