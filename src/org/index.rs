@@ -315,17 +315,25 @@ impl Located {
         let mut user_locations = KeySet::default();
         let mut folds = Folds::default();
         let mut key = Vec::new();
+        let mut seen = SeenLocations::default();
         for (i, user) in users.iter().enumerate() {
             let i = u32::try_from(i).ok()?;
-            // Most users spell their location as others do.
-            let text = trim(user.location.as_deref().unwrap_or(""));
-            let location = match user_locations.spelled(text) {
+            let location = match seen.get(user.location.as_ref()) {
                 Some(id) => id,
                 None => {
-                    key.clear();
-                    folds.fold_into(text, &mut key, hasher);
-                    let id = user_locations.intern(&key, hasher, max)?;
-                    user_locations.spell(text, id);
+                    // Most users spell their location as others do.
+                    let text = trim(user.location.as_deref().unwrap_or(""));
+                    let id = match user_locations.spelled(text) {
+                        Some(id) => id,
+                        None => {
+                            key.clear();
+                            folds.fold_into(text, &mut key, hasher);
+                            let id = user_locations.intern(&key, hasher, max)?;
+                            user_locations.spell(text, id);
+                            id
+                        }
+                    };
+                    seen.put(user.location.as_ref(), id);
                     id
                 }
             };
@@ -343,6 +351,57 @@ impl Located {
             }
         }
         Some(Located { location_of, user_locations, by_extension })
+    }
+}
+
+/// The locations of the users indexed last, by the place of their value
+/// in memory: users read from an org share a handful of allocations of
+/// their few locations (see [`Shared`]), and one seen before is known by
+/// one comparison. (A slot holds the last allocation that fell in it: a
+/// miss only costs a lookup by name.)
+struct SeenLocations {
+    slots: [(usize, u32); SeenLocations::SLOTS],
+    /// Users with no location.
+    none: Option<u32>,
+}
+
+impl Default for SeenLocations {
+    fn default() -> SeenLocations {
+        // No allocation is at 0.
+        SeenLocations { slots: [(0, 0); SeenLocations::SLOTS], none: None }
+    }
+}
+
+impl SeenLocations {
+    /// Enough for a few locations in each part of a file read in parts.
+    const SLOTS: usize = 64;
+
+    fn slot(addr: usize) -> usize {
+        // Allocations are 8 bytes apart at least, and a few apart at most.
+        (addr >> 3 ^ addr >> 9) % SeenLocations::SLOTS
+    }
+
+    /// The location of a user whose value is `location`, if seen.
+    #[inline]
+    fn get(&self, location: Option<&Shared<String>>) -> Option<u32> {
+        let Some(location) = location else { return self.none };
+        let addr = location.addr();
+        match self.slots.get(SeenLocations::slot(addr)) {
+            Some(&(seen, id)) if seen == addr => Some(id),
+            _ => None,
+        }
+    }
+
+    fn put(&mut self, location: Option<&Shared<String>>, id: u32) {
+        match location {
+            None => self.none = Some(id),
+            Some(location) => {
+                let addr = location.addr();
+                if let Some(slot) = self.slots.get_mut(SeenLocations::slot(addr)) {
+                    *slot = (addr, id);
+                }
+            }
+        }
     }
 }
 

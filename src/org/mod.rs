@@ -2180,11 +2180,18 @@ mod tests {
     fn a_large_org_is_indexed_on_threads_alike() {
         let mut org = OrgState { locations: Some(vec!["Roma".into()]), ..OrgState::default() };
         let locations = [None, Some("Roma"), Some(" roma"), Some("Bucureşti"), Some("BUCUREŞTI")];
+        // Most users share one allocation of their location, as users read
+        // from a file do; some have one of their own.
+        let shared: Vec<Option<Shared<String>>> = locations.iter().map(|l| l.map(Into::into)).collect();
         for i in 0..(index::PARALLEL_USERS + 500) {
+            let location = match i % 7 {
+                0 => locations[i % locations.len()].map(Into::into),
+                _ => shared[i % locations.len()].clone(),
+            };
             org.users.push(OrgUser {
                 phone_number: (i % 3 != 0).then(|| format!("+39{}", i % 4000)),
                 extension: (i % 5 != 0).then(|| format!(" {}", i % 700)),
-                location: locations[i % locations.len()].map(Into::into),
+                location,
                 ..OrgUser::new(format!("User.{}@Acme.example", i % 4500))
             });
         }

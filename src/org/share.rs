@@ -44,6 +44,12 @@ impl<T> Shared<T> {
     pub fn ptr_eq(a: &Shared<T>, b: &Shared<T>) -> bool {
         Arc::ptr_eq(&a.0, &b.0)
     }
+
+    /// Where the allocation is: equal for values that are one allocation
+    /// (while it lives), and so for equal values.
+    pub(super) fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0).addr()
+    }
 }
 
 impl<T: Deref> Deref for Shared<T> {
