@@ -2,11 +2,13 @@
 
 use super::*;
 
-/// A reader of the org JSON as SPEC §4 gives it, in some 40% fewer
-/// instructions than serde (most of what is left is allocating the
-/// `String`s of [`OrgUser`]): the text is checked as UTF-8 a block at a time
-/// rather than string by string, a string is scanned a word at a time, and a
-/// user's keys are expected in the order serde writes them.
+/// A reader of the org JSON as SPEC §4 gives it, in under a quarter of
+/// serde's instructions (measured on an org of 10,000 users; much of what
+/// is left is allocating the `String`s of [`OrgUser`]): the text is checked
+/// as UTF-8 a block at a time rather than string by string, a string is
+/// scanned a word at a time, and a user's keys are expected in the order
+/// serde writes them, with the separators Python's `json.dumps` puts
+/// around them (other layouts are read a step at a time).
 ///
 /// It reads the usual file only: anything else — an unknown field, a
 /// duplicate, a value of the wrong type, a surrogate escape, an empty email,
