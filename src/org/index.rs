@@ -474,8 +474,8 @@ impl Positions {
         }
         let (high, position) = (self.high(hash), !self.high);
         let slot = |&slot: &u32| slot & self.high == high && eq(slot & position);
-        if let Entry::Vacant(vacant) = self.table.entry(hash, slot, |&slot| hash_of(slot & position)) {
-            vacant.insert(i | high);
+        if self.table.find(hash, slot).is_none() {
+            self.table.insert_unique(hash, i | high, |&slot| hash_of(slot & position));
         }
         true
     }
