@@ -127,11 +127,12 @@ const KEPT: usize = 16;
 /// export, trimmed), so that sharing never changes a value; and a value
 /// found by its key need not be read again.
 pub(super) struct Recent<T> {
-    /// The values most users have come first: a value found moves one
-    /// place to the front, and a new one takes the last place when all
-    /// are taken. Each with what tells the keys apart without reading them
-    /// (see [`Head`]): a search reads this list alone, rather than a heap
-    /// block for each key it passes.
+    /// In the order they were first read, which puts the values most
+    /// users have first (they are the ones met first), without moving
+    /// values as they are found (moving cost more than it saved); a new one
+    /// takes the last place when all are taken. Each with what tells the
+    /// keys apart without reading them (see [`Head`]): a search reads this
+    /// list alone, rather than a heap block for each key it passes.
     values: Vec<(Head, Box<[u8]>, Shared<T>)>,
 }
 
@@ -199,15 +200,10 @@ impl<T> Clone for Recent<T> {
 }
 
 impl<T> Recent<T> {
-    /// The value kept at place `i`, which moves one place to the front,
-    /// and its key's length.
+    /// The value kept at place `i`, and its key's length.
     #[inline]
-    fn take(&mut self, i: usize) -> Option<(usize, Shared<T>)> {
-        let to = i.saturating_sub(1);
-        if to != i {
-            self.values.swap(to, i);
-        }
-        self.values.get(to).map(|(head, _, value)| (head.len, value.clone()))
+    fn take(&self, i: usize) -> Option<(usize, Shared<T>)> {
+        self.values.get(i).map(|(head, _, value)| (head.len, value.clone()))
     }
 
     /// `value`, kept under `key`.
