@@ -228,7 +228,7 @@ impl<T> Recent<T> {
     /// The value kept whose key `text` starts with (a value of JSON, read
     /// from there, ends where its key does), and the key's length.
     #[inline]
-    pub(super) fn at(&mut self, text: &[u8]) -> Option<(usize, Shared<T>)> {
+    pub(super) fn at(&self, text: &[u8]) -> Option<(usize, Shared<T>)> {
         let found = match word(text, 0) {
             Some(first) => self.values.iter().position(|(h, key, _)| {
                 h.starts(text, first) && (h.len <= 16 || super::json::has_prefix(text, key))
