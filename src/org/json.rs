@@ -1227,14 +1227,10 @@ impl<'a> Json<'a> {
     /// [`Json::peek`] where whitespace is more than a space.
     #[inline(never)]
     fn peek_past_whitespace(&mut self) -> Option<u8> {
-        let bytes = self.text.as_bytes();
-        loop {
-            let b = *bytes.get(self.pos)?;
-            if !matches!(b, b' ' | b'\n' | b'\t' | b'\r') {
-                return Some(b);
-            }
-            self.pos += 1;
-        }
+        let rest = self.rest();
+        let n = rest.iter().position(|b| !matches!(b, b' ' | b'\n' | b'\t' | b'\r')).unwrap_or(rest.len());
+        self.pos += n;
+        rest.get(n).copied()
     }
 
     /// Whether `b` comes next (after whitespace); if so, it is read.
