@@ -227,8 +227,22 @@ impl<T> Recent<T> {
 
     /// The value kept whose key `text` starts with (a value of JSON, read
     /// from there, ends where its key does), and the key's length.
-    #[inline]
+    ///
+    /// The first value kept (most users': a field often has one value) is
+    /// tried where this is called; the others out of line.
+    #[inline(always)]
     pub(super) fn at(&self, text: &[u8]) -> Option<(usize, Shared<T>)> {
+        if let (Some(first), Some((h, key, value))) = (word(text, 0), self.values.first()) {
+            if h.starts(text, first) && (h.len <= 16 || super::json::has_prefix(text, key)) {
+                return Some((h.len, value.clone()));
+            }
+        }
+        self.search(text)
+    }
+
+    /// [`Recent::at`], out of line (the first value is compared again).
+    #[inline(never)]
+    fn search(&self, text: &[u8]) -> Option<(usize, Shared<T>)> {
         let found = match word(text, 0) {
             Some(first) => self.values.iter().position(|(h, key, _)| {
                 h.starts(text, first) && (h.len <= 16 || super::json::has_prefix(text, key))
