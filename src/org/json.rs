@@ -930,7 +930,7 @@ impl<'a> Json<'a> {
         // The next key as `json.dumps` writes it, with the separators
         // before and after it: the usual file, in one comparison.
         if let Some(next) = USER_KEYS_SPACED.get(F + 1) {
-            if has_prefix(self.rest(), next) {
+            if self.at_literal(next) {
                 self.pos += next.len();
                 return Some(Step::Value);
             }
@@ -990,7 +990,7 @@ impl<'a> Json<'a> {
     #[inline(always)]
     pub(super) fn key_is(&mut self, written: &[u8]) -> bool {
         self.skip_whitespace();
-        let found = has_prefix(self.rest(), written);
+        let found = self.at_literal(written);
         if found {
             self.pos += written.len();
         }
@@ -1184,6 +1184,14 @@ impl<'a> Json<'a> {
             }
             _ => return None,
         })
+    }
+
+    /// Whether `literal` comes next (not read): the bytes of its length
+    /// there, compared a word at a time.
+    #[inline(always)]
+    pub(super) fn at_literal(&self, literal: &[u8]) -> bool {
+        let end = self.pos.saturating_add(literal.len());
+        self.text.as_bytes().get(self.pos..end).is_some_and(|next| has_prefix(next, literal))
     }
 
     pub(super) fn rest(&self) -> &'a [u8] {
