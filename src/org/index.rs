@@ -315,17 +315,25 @@ impl Located {
         let mut user_locations = KeySet::default();
         let mut folds = Folds::default();
         let mut key = Vec::new();
+        let mut seen = SeenLocations::default();
         for (i, user) in users.iter().enumerate() {
             let i = u32::try_from(i).ok()?;
-            // Most users spell their location as others do.
-            let text = trim(user.location.as_deref().unwrap_or(""));
-            let location = match user_locations.spelled(text) {
+            let location = match seen.get(user.location.as_ref()) {
                 Some(id) => id,
                 None => {
-                    key.clear();
-                    folds.fold_into(text, &mut key, hasher);
-                    let id = user_locations.intern(&key, hasher, max)?;
-                    user_locations.spell(text, id);
+                    // Most users spell their location as others do.
+                    let text = trim(user.location.as_deref().unwrap_or(""));
+                    let id = match user_locations.spelled(text) {
+                        Some(id) => id,
+                        None => {
+                            key.clear();
+                            folds.fold_into(text, &mut key, hasher);
+                            let id = user_locations.intern(&key, hasher, max)?;
+                            user_locations.spell(text, id);
+                            id
+                        }
+                    };
+                    seen.put(user.location.as_ref(), id);
                     id
                 }
             };
@@ -343,6 +351,57 @@ impl Located {
             }
         }
         Some(Located { location_of, user_locations, by_extension })
+    }
+}
+
+/// The locations of the users indexed last, by the place of their value
+/// in memory: users read from an org share a handful of allocations of
+/// their few locations (see [`Shared`]), and one seen before is known by
+/// one comparison. (A slot holds the last allocation that fell in it: a
+/// miss only costs a lookup by name.)
+struct SeenLocations {
+    slots: [(usize, u32); SeenLocations::SLOTS],
+    /// Users with no location.
+    none: Option<u32>,
+}
+
+impl Default for SeenLocations {
+    fn default() -> SeenLocations {
+        // No allocation is at 0.
+        SeenLocations { slots: [(0, 0); SeenLocations::SLOTS], none: None }
+    }
+}
+
+impl SeenLocations {
+    /// Enough for a few locations in each part of a file read in parts.
+    const SLOTS: usize = 64;
+
+    fn slot(addr: usize) -> usize {
+        // Allocations are 8 bytes apart at least, and a few apart at most.
+        (addr >> 3 ^ addr >> 9) % SeenLocations::SLOTS
+    }
+
+    /// The location of a user whose value is `location`, if seen.
+    #[inline]
+    fn get(&self, location: Option<&Shared<String>>) -> Option<u32> {
+        let Some(location) = location else { return self.none };
+        let addr = location.addr();
+        match self.slots.get(SeenLocations::slot(addr)) {
+            Some(&(seen, id)) if seen == addr => Some(id),
+            _ => None,
+        }
+    }
+
+    fn put(&mut self, location: Option<&Shared<String>>, id: u32) {
+        match location {
+            None => self.none = Some(id),
+            Some(location) => {
+                let addr = location.addr();
+                if let Some(slot) = self.slots.get_mut(SeenLocations::slot(addr)) {
+                    *slot = (addr, id);
+                }
+            }
+        }
     }
 }
 
@@ -415,8 +474,8 @@ impl Positions {
         }
         let (high, position) = (self.high(hash), !self.high);
         let slot = |&slot: &u32| slot & self.high == high && eq(slot & position);
-        if let Entry::Vacant(vacant) = self.table.entry(hash, slot, |&slot| hash_of(slot & position)) {
-            vacant.insert(i | high);
+        if self.table.find(hash, slot).is_none() {
+            self.table.insert_unique(hash, i | high, |&slot| hash_of(slot & position));
         }
         true
     }
@@ -805,9 +864,7 @@ impl Folds {
     /// Appends the key of `s` (see [`fold_into`]).
     pub(super) fn fold_into(&mut self, s: &str, out: &mut Vec<u8>, hasher: &Hasher) {
         let s = trim(s);
-        if s.is_ascii() {
-            Sink::append(out, s.as_bytes()).make_ascii_lowercase();
-        } else {
+        if !extend_ascii_lowercase(out, s.as_bytes()) {
             self.with_key(s, hasher, |key| out.extend_from_slice(key));
         }
     }
@@ -817,17 +874,9 @@ impl Folds {
 /// when it is not: its key then takes more than lowercasing). Eight bytes
 /// at a time, in one pass that looks for bytes above ASCII as it compares.
 pub(super) fn ascii_lowercase_is(s: &[u8], key: &[u8]) -> Option<bool> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // For bytes below 0x80 the sums carry into no other byte: the high bit
-    // of a byte of `w + (0x80 - b'A')…` is set when it is `A` or above, and
-    // of `w + (0x7F - b'Z')…` when it is above `Z`. (Above 0x80 they may
-    // carry: the answer is then `None`, whatever the comparison says.)
-    let lower = |w: u64| {
-        let upper =
-            w.wrapping_add(ONES * u64::from(0x80 - b'A')) & !w.wrapping_add(ONES * u64::from(0x7F - b'Z'));
-        w | ((upper & HIGH) >> 2)
-    };
+    // (Above 0x80, `lower` may carry: the answer is then `None`, whatever
+    // the comparison says.)
+    let lower = lower_word;
     if s.len() != key.len() {
         return s.is_ascii().then_some(false);
     }
@@ -854,6 +903,57 @@ pub(super) fn ascii_lowercase_is(s: &[u8], key: &[u8]) -> Option<bool> {
     // The last eight bytes, some of them again.
     compare(s.len() - 8);
     (high & HIGH == 0).then_some(diff == 0)
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The eight bytes of `w` lowercased, when they are ASCII: for bytes below
+/// 0x80 the sums carry into no other byte, and the high bit of a byte of
+/// `w + (0x80 - b'A')…` is set when it is `A` or above, and of
+/// `w + (0x7F - b'Z')…` when it is above `Z`.
+#[inline]
+fn lower_word(w: u64) -> u64 {
+    let upper =
+        w.wrapping_add(ONES * u64::from(0x80 - b'A')) & !w.wrapping_add(ONES * u64::from(0x7F - b'Z'));
+    w | ((upper & HIGH) >> 2)
+}
+
+/// Appends `s` lowercased when it is ASCII (`true`), else nothing
+/// (`false`): a key is folded for each user of an org, and this checks and
+/// lowercases eight bytes at a time, in one pass, where `is_ascii` then
+/// `make_ascii_lowercase` take two, the second a byte at a time. The last
+/// few bytes are written as the last eight of `s` (some of them again).
+pub(super) fn extend_ascii_lowercase(out: &mut Vec<u8>, s: &[u8]) -> bool {
+    if s.len() < 8 {
+        if !s.is_ascii() {
+            return false;
+        }
+        out.extend(s.iter().map(u8::to_ascii_lowercase));
+        return true;
+    }
+    let word =
+        |at: usize| s.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_le_bytes);
+    let start = out.len();
+    out.reserve(s.len());
+    let (mut high, mut at) = (0, 0);
+    while at + 8 <= s.len() {
+        let w = word(at);
+        high |= w;
+        out.extend_from_slice(&lower_word(w).to_le_bytes());
+        at += 8;
+    }
+    if at < s.len() {
+        let w = word(s.len() - 8);
+        high |= w;
+        out.truncate(start + s.len() - 8);
+        out.extend_from_slice(&lower_word(w).to_le_bytes());
+    }
+    if high & HIGH != 0 {
+        out.truncate(start);
+        return false;
+    }
+    true
 }
 
 /// `s.trim()`, with a shortcut for the usual value that starts and ends with

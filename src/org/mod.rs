@@ -690,19 +690,20 @@ impl<'a> ExportRows<'a> {
         };
         let text = |f: Field| cell(f).map(|s| crate::text::nfc(s).into_owned());
         // Shared with the users before (see [`Recent`]): read from a cell
-        // only when new.
+        // only when new; and whether it was.
         let shared = &mut self.shared;
         let mut share = |f: Field, repeated: Repeated| {
             let cell = cell(f)?;
-            Some(
-                shared
-                    .texts(repeated)
-                    .share(cell.as_bytes(), || Shared::from(crate::text::nfc(cell).into_owned())),
-            )
+            let mut new = false;
+            let value = shared.texts(repeated).share(cell.as_bytes(), || {
+                new = true;
+                Shared::from(crate::text::nfc(cell).into_owned())
+            });
+            Some((value, new))
         };
-        let status = share(Field::Status, Repeated::Status);
-        let location = share(Field::Location, Repeated::Location);
-        let site = share(Field::Site, Repeated::Site);
+        let status = share(Field::Status, Repeated::Status).map(|(status, _)| status);
+        let (location, new_location) = share(Field::Location, Repeated::Location).unzip();
+        let (site, new_site) = share(Field::Site, Repeated::Site).unzip();
         let profile = self.profile;
         let package = row
             .packages()
@@ -724,12 +725,13 @@ impl<'a> ExportRows<'a> {
                 .collect::<Vec<_>>()
                 .into()
         });
-        if let Some(l) = &location {
+        // A name found kept was made for a user before, and listed then.
+        if let (Some(l), Some(true)) = (&location, new_location) {
             if self.distinct_locations.is_new(l, &self.hasher) {
                 self.locations.push(l.to_string());
             }
         }
-        if let Some(s) = &site {
+        if let (Some(s), Some(true)) = (&site, new_site) {
             if self.distinct_sites.is_new(s, &self.hasher) {
                 self.sites.push(s.to_string());
             }
@@ -1273,6 +1275,24 @@ mod tests {
         }
     }
 
+    /// ASCII is appended as std lowercases it; anything else, not at all.
+    #[test]
+    fn ascii_is_lowercased_as_std_does() {
+        let all: Vec<u8> = (0..=255).collect();
+        for start in 0..all.len() {
+            for len in 0..=20.min(all.len() - start) {
+                let bytes = &all[start..start + len];
+                let mut out = b"Ab".to_vec();
+                let ascii = extend_ascii_lowercase(&mut out, bytes);
+                assert_eq!(ascii, bytes.is_ascii(), "{bytes:?}");
+                match ascii {
+                    true => assert_eq!(out[2..], bytes.to_ascii_lowercase()),
+                    false => assert_eq!(out, b"Ab"),
+                }
+            }
+        }
+    }
+
     #[test]
     fn has_prefix_is_starts_with() {
         let text: Vec<u8> = (0..40).map(|i| b'a' + i).collect();
@@ -1322,8 +1342,9 @@ mod tests {
         let mut keys = keys.clone();
         keys.sort_unstable();
         assert_eq!(fields, keys);
-        for (name, written) in USER_FIELDS.iter().zip(USER_KEYS_WRITTEN) {
+        for ((name, written), spaced) in USER_FIELDS.iter().zip(USER_KEYS_WRITTEN).zip(USER_KEYS_SPACED) {
             assert_eq!(format!("\"{name}\":").as_bytes(), written);
+            assert_eq!(format!(", \"{name}\": ").as_bytes(), spaced);
         }
         let org = serde_json::to_value(OrgState::default()).unwrap();
         let mut keys: Vec<&str> = org.as_object().unwrap().keys().map(String::as_str).collect();
@@ -2159,11 +2180,18 @@ mod tests {
     fn a_large_org_is_indexed_on_threads_alike() {
         let mut org = OrgState { locations: Some(vec!["Roma".into()]), ..OrgState::default() };
         let locations = [None, Some("Roma"), Some(" roma"), Some("Bucureşti"), Some("BUCUREŞTI")];
+        // Most users share one allocation of their location, as users read
+        // from a file do; some have one of their own.
+        let shared: Vec<Option<Shared<String>>> = locations.iter().map(|l| l.map(Into::into)).collect();
         for i in 0..(index::PARALLEL_USERS + 500) {
+            let location = match i % 7 {
+                0 => locations[i % locations.len()].map(Into::into),
+                _ => shared[i % locations.len()].clone(),
+            };
             org.users.push(OrgUser {
                 phone_number: (i % 3 != 0).then(|| format!("+39{}", i % 4000)),
                 extension: (i % 5 != 0).then(|| format!(" {}", i % 700)),
-                location: locations[i % locations.len()].map(Into::into),
+                location,
                 ..OrgUser::new(format!("User.{}@Acme.example", i % 4500))
             });
         }

@@ -44,6 +44,12 @@ impl<T> Shared<T> {
     pub fn ptr_eq(a: &Shared<T>, b: &Shared<T>) -> bool {
         Arc::ptr_eq(&a.0, &b.0)
     }
+
+    /// Where the allocation is: equal for values that are one allocation
+    /// (while it lives), and so for equal values.
+    pub(super) fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0).addr()
+    }
 }
 
 impl<T: Deref> Deref for Shared<T> {
@@ -121,10 +127,64 @@ const KEPT: usize = 16;
 /// export, trimmed), so that sharing never changes a value; and a value
 /// found by its key need not be read again.
 pub(super) struct Recent<T> {
-    /// The values most users have come first: a value found moves one
-    /// place to the front, and a new one takes the last place when all
-    /// are taken.
-    values: Vec<(Box<[u8]>, Shared<T>)>,
+    /// In the order they were first read, which puts the values most
+    /// users have first (they are the ones met first), without moving
+    /// values as they are found (moving cost more than it saved); a new one
+    /// takes the last place when all are taken. Each with what tells the
+    /// keys apart without reading them (see [`Head`]): a search reads this
+    /// list alone, rather than a heap block for each key it passes.
+    values: Vec<(Head, Box<[u8]>, Shared<T>)>,
+}
+
+/// A key's length and, read as words, its first and last eight bytes: all
+/// of a key of up to 16 bytes (the usual status, package, location or
+/// site), which is then compared in two or three word comparisons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Head {
+    len: usize,
+    /// The first eight bytes (fewer, zero padded, for a shorter key), and
+    /// which bits of a word of text are the key's.
+    first: u64,
+    mask: u64,
+    /// The last eight bytes, for a key of eight or more (else 0).
+    last: u64,
+}
+
+/// The eight bytes of `bytes` from `at`, as a word.
+fn word(bytes: &[u8], at: usize) -> Option<u64> {
+    let w = bytes.get(at..at.checked_add(8)?)?;
+    <[u8; 8]>::try_from(w).ok().map(u64::from_le_bytes)
+}
+
+impl Head {
+    fn of(key: &[u8]) -> Head {
+        let len = key.len();
+        match word(key, 0) {
+            Some(first) => Head { len, first, mask: u64::MAX, last: word(key, len - 8).unwrap_or(0) },
+            // Read in two overlapping pieces (a loop costs more), each byte
+            // in its place.
+            None => {
+                let byte = |i: usize| key.get(i).map_or(0, |&b| u64::from(b) << (8 * i));
+                let half = |i: usize| {
+                    let half = key.get(i..i + 4).and_then(|h| <[u8; 4]>::try_from(h).ok());
+                    half.map_or(0, |h| u64::from(u32::from_le_bytes(h)) << (8 * i))
+                };
+                let first = match len {
+                    0..=3 => byte(0) | byte(len / 2) | byte(len.saturating_sub(1)),
+                    _ => half(0) | half(len - 4),
+                };
+                Head { len, first, mask: (1 << (8 * len)) - 1, last: 0 }
+            }
+        }
+    }
+
+    /// Whether `text`, whose first word is `first`, starts with the key,
+    /// as far as the head tells: for a key longer than 16 bytes, the bytes
+    /// between its first and last eight are still to be compared.
+    #[inline]
+    fn starts(&self, text: &[u8], first: u64) -> bool {
+        first & self.mask == self.first && (self.len < 8 || word(text, self.len - 8) == Some(self.last))
+    }
 }
 
 impl<T> Default for Recent<T> {
@@ -140,13 +200,10 @@ impl<T> Clone for Recent<T> {
 }
 
 impl<T> Recent<T> {
-    /// The value kept under the first key `is` accepts, and the key's
-    /// length.
-    pub(super) fn find(&mut self, is: impl Fn(&[u8]) -> bool) -> Option<(usize, Shared<T>)> {
-        let i = self.values.iter().position(|(key, _)| is(key))?;
-        let to = i.saturating_sub(1);
-        self.values.swap(to, i);
-        self.values.get(to).map(|(key, value)| (key.len(), value.clone()))
+    /// The value kept at place `i`, and its key's length.
+    #[inline]
+    fn take(&self, i: usize) -> Option<(usize, Shared<T>)> {
+        self.values.get(i).map(|(head, _, value)| (head.len, value.clone()))
     }
 
     /// `value`, kept under `key`.
@@ -154,13 +211,15 @@ impl<T> Recent<T> {
         if self.values.len() >= KEPT {
             self.values.pop();
         }
-        self.values.push((key.into(), value.clone()));
+        self.values.push((Head::of(key), key.into(), value.clone()));
         value
     }
 
     /// The value kept under `key`, else the one `make` gives, kept.
     pub(super) fn share(&mut self, key: &[u8], make: impl FnOnce() -> Shared<T>) -> Shared<T> {
-        match self.find(|k| k == key) {
+        let head = Head::of(key);
+        let found = self.values.iter().position(|(h, k, _)| *h == head && (head.len <= 16 || **k == *key));
+        match found.and_then(|i| self.take(i)) {
             Some((_, value)) => value,
             None => self.keep(key, make()),
         }
@@ -168,8 +227,30 @@ impl<T> Recent<T> {
 
     /// The value kept whose key `text` starts with (a value of JSON, read
     /// from there, ends where its key does), and the key's length.
-    pub(super) fn at(&mut self, text: &[u8]) -> Option<(usize, Shared<T>)> {
-        self.find(|key| super::json::has_prefix(text, key))
+    ///
+    /// The first value kept (most users': a field often has one value) is
+    /// tried where this is called; the others out of line.
+    #[inline(always)]
+    pub(super) fn at(&self, text: &[u8]) -> Option<(usize, Shared<T>)> {
+        if let (Some(first), Some((h, key, value))) = (word(text, 0), self.values.first()) {
+            if h.starts(text, first) && (h.len <= 16 || super::json::has_prefix(text, key)) {
+                return Some((h.len, value.clone()));
+            }
+        }
+        self.search(text)
+    }
+
+    /// [`Recent::at`], out of line (the first value is compared again).
+    #[inline(never)]
+    fn search(&self, text: &[u8]) -> Option<(usize, Shared<T>)> {
+        let found = match word(text, 0) {
+            Some(first) => self.values.iter().position(|(h, key, _)| {
+                h.starts(text, first) && (h.len <= 16 || super::json::has_prefix(text, key))
+            }),
+            // The last few bytes of a block.
+            None => self.values.iter().position(|(_, key, _)| super::json::has_prefix(text, key)),
+        };
+        self.take(found?)
     }
 }
 
@@ -215,19 +296,44 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Texts of many lengths up to a few words, in pairs alike in all but
+    /// one byte: one in each piece a key's head is made of, and one between
+    /// the words of a long key, that its head does not hold.
+    const TEXTS: [&str; 16] = [
+        "",
+        "a",
+        "abc",
+        "axc",
+        "abcd",
+        "abxd",
+        "abcde",
+        "abxde",
+        "abcdefg",
+        "abcdefgh",
+        "abcdefgi",
+        "abcdefgh12345678",
+        "abcdefgh123x5678",
+        "abcdefgh-12345678",
+        "abcdefgh+12345678",
+        "abcdefgh-12345678-abcdefgh",
+    ];
+
     proptest! {
         /// Sharing never changes a value, and values read one after
         /// another from equal keys share one allocation while few are kept.
         #[test]
-        fn shared_values_are_the_values_read(texts in prop::collection::vec("[ab]{0,2}", 0..200)) {
+        fn shared_values_are_the_values_read(
+            texts in prop::collection::vec(prop::sample::select(TEXTS.to_vec()), 0..200),
+        ) {
+            prop_assert!(TEXTS.len() <= KEPT);
             let mut recent = Recent::<String>::default();
             let mut last: Option<Shared<String>> = None;
             for text in &texts {
-                let shared = recent.share(text.as_bytes(), || text.as_str().into());
-                prop_assert_eq!(&*shared, text.as_str());
+                let shared = recent.share(text.as_bytes(), || (*text).into());
+                prop_assert_eq!(&*shared, *text);
                 if let Some(last) = &last {
-                    // (Seven texts at most: all are kept.)
-                    prop_assert_eq!(Shared::ptr_eq(last, &shared), **last == *text.as_str());
+                    // (Fewer texts than are kept: all are.)
+                    prop_assert_eq!(Shared::ptr_eq(last, &shared), &**last == *text);
                 }
                 last = Some(shared);
             }
@@ -258,6 +364,31 @@ mod tests {
         }
     }
 
+    /// The key found at the start of a text is the first kept that the
+    /// text starts with, whatever the lengths of both, and however alike
+    /// the keys are.
+    #[test]
+    fn the_first_key_the_text_starts_with_is_found() {
+        for reversed in [false, true] {
+            let mut keys: Vec<&str> = TEXTS.to_vec();
+            if reversed {
+                keys.reverse();
+            }
+            for text in TEXTS {
+                for tail in ["", "x", "\\", ", \"next\": \"a value\""] {
+                    let text = format!("{text}{tail}");
+                    let mut recent = Recent::<String>::default();
+                    for key in &keys {
+                        recent.keep(key.as_bytes(), (*key).into());
+                    }
+                    let found = recent.at(text.as_bytes()).map(|(len, value)| (len, value.to_string()));
+                    let first = keys.iter().find(|k| text.starts_with(**k));
+                    assert_eq!(found, first.map(|k| (k.len(), k.to_string())), "{text:?}");
+                }
+            }
+        }
+    }
+
     /// An optional shared value is one word, as its doc says.
     #[test]
     fn an_optional_shared_value_is_one_word() {
@@ -273,10 +404,5 @@ mod tests {
         let shared: Vec<Shared<String>> =
             texts.iter().map(|t| recent.share(t.as_bytes(), || t.as_str().into())).collect();
         assert!(shared.iter().zip(&texts).all(|(s, t)| **s == **t));
-        // Only shared fields are kept: the status (place 4 in the JSON
-        // reader's fields) is, the first name (place 1) is not.
-        let mut user = super::super::OrgUser::default();
-        assert!(super::super::json::shared_slot(&mut user, 4).is_some());
-        assert!(super::super::json::shared_slot(&mut user, 1).is_none());
     }
 }
