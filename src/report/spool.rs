@@ -55,7 +55,7 @@ impl Pieces {
     /// Appends `line` and a line break.
     fn push_line(&mut self, line: &[u8]) {
         let room = line.len() + 1;
-        if self.pieces.last().is_none_or(|piece| piece.capacity() - piece.len() < room) {
+        if !self.pieces.last().is_some_and(|piece| piece.capacity() - piece.len() >= room) {
             self.pieces.push(Vec::with_capacity(PIECE.max(room)));
         }
         if let Some(piece) = self.pieces.last_mut() {
