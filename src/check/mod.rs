@@ -147,7 +147,7 @@ struct Quoted {
 /// (see [`Checker::check_streamed`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Keep {
-    /// Every row's operation (spooled, for the JSON reports).
+    /// Every row's operation (spooled to disk, for the JSON reports).
     pub(crate) operations: bool,
     /// The raw lines the findings are about (for the text and SARIF reports).
     pub(crate) lines: bool,

@@ -88,7 +88,7 @@ impl Checker {
     /// what `keep` asks for, so that a file of a million rows is reported
     /// in a fraction of its own size in memory. The report's
     /// [`operations`](FileReport::operations) stay empty: they are spooled
-    /// (to disk past a few MB: [`FileReport::spooled`]) when kept. Rows past the row limit
+    /// to disk ([`FileReport::spooled`]) when kept. Rows past the row limit
     /// are rejected as they are checked (F004 rejects the file anyway).
     /// `input_bytes`: the input's size, when known.
     pub(crate) fn check_streamed(
@@ -99,7 +99,7 @@ impl Checker {
         keep: Keep,
     ) -> Result<FileReport> {
         let io_error = |source| Error::Io { path: name.into(), source };
-        let mut spool = keep.operations.then(Spool::new);
+        let mut spool = if keep.operations { Some(Spool::new().map_err(io_error)?) } else { None };
         let mut spool_error = None;
         let mut quoted = Quoted::default();
         let mut row_diags = Vec::new();

@@ -1,12 +1,11 @@
-//! Operations kept aside while a large file is checked.
+//! Operations kept on disk while a large file is checked.
 //!
 //! The JSON report lists the summary first and every row's operation last,
 //! but the summary is known only once the last row is checked. Keeping a
 //! million planned operations in memory until then would cost several times
-//! the input; a [`Spool`] keeps each one, already serialised, in memory up
-//! to [`IN_MEMORY`] bytes (an upload of 20,000 rows takes a few MB), and
-//! past that in an anonymous temporary file (deleted by the system when
-//! closed), and reads them back, in order, when the report is written.
+//! the input; a [`Spool`] writes each one, already serialised, to an
+//! anonymous temporary file (deleted by the system when closed) and reads
+//! them back, in order, when the report is written.
 
 use std::fmt;
 use std::fs::File;
@@ -15,66 +14,22 @@ use std::sync::{Arc, Mutex};
 
 use crate::plan::{Operation, PlannedRow};
 
-/// The most bytes of operations a [`Spool`] keeps in memory before it moves
-/// them to a temporary file: a file of the upload limit (20,000 rows) stays
-/// in memory, where writing and reading it back costs no system calls; a
-/// file of a million rows goes to disk after a few percent of its rows.
-const IN_MEMORY: usize = 8 << 20;
-
 /// Serialised operations, one JSON object per line, in input order.
 pub(crate) struct Spool {
-    out: Sink,
+    out: BufWriter<File>,
     len: u64,
     /// The object being written, reused from one to the next.
     object: Vec<u8>,
-    /// The most bytes kept in memory ([`IN_MEMORY`] but in tests).
-    in_memory: usize,
-}
-
-/// Where a [`Spool`] writes.
-enum Sink {
-    Memory(Pieces),
-    File(BufWriter<File>),
-}
-
-/// Lines kept in memory, in pieces of about [`PIECE`] bytes, each of whole
-/// lines: the pieces are never moved to grow, and one is copied out at a
-/// time.
-#[derive(Default)]
-struct Pieces {
-    pieces: Vec<Vec<u8>>,
-    bytes: usize,
-}
-
-/// The size of a piece of [`Pieces`]: small enough to stay in the cache as
-/// it is copied out, larger than the command line's output buffer (a write
-/// that large goes straight through it, not copied once more).
-const PIECE: usize = 1 << 17;
-
-impl Pieces {
-    /// Appends `line` and a line break.
-    fn push_line(&mut self, line: &[u8]) {
-        let room = line.len() + 1;
-        if !self.pieces.last().is_some_and(|piece| piece.capacity() - piece.len() >= room) {
-            self.pieces.push(Vec::with_capacity(PIECE.max(room)));
-        }
-        if let Some(piece) = self.pieces.last_mut() {
-            piece.extend_from_slice(line);
-            piece.push(b'\n');
-        }
-        self.bytes += room;
-    }
 }
 
 impl Spool {
-    /// An empty spool (in memory until it outgrows [`IN_MEMORY`]).
-    pub(crate) fn new() -> Spool {
-        Spool::in_memory_up_to(IN_MEMORY)
-    }
-
-    /// An empty spool that moves to a file past `in_memory` bytes.
-    fn in_memory_up_to(in_memory: usize) -> Spool {
-        Spool { out: Sink::Memory(Pieces::default()), len: 0, object: Vec::with_capacity(256), in_memory }
+    /// An empty spool in a new anonymous temporary file.
+    pub(crate) fn new() -> io::Result<Spool> {
+        Ok(Spool {
+            out: BufWriter::with_capacity(1 << 16, tempfile::tempfile()?),
+            len: 0,
+            object: Vec::with_capacity(256),
+        })
     }
 
     /// Appends one operation. Serialised JSON holds no raw line break (they
@@ -92,35 +47,15 @@ impl Spool {
     /// [`PlannedRow::write_json`], as [`push`](Spool::push) does).
     pub(crate) fn push_json(&mut self, object: &[u8]) -> io::Result<()> {
         self.len += 1;
-        match &mut self.out {
-            Sink::Memory(kept) => {
-                kept.push_line(object);
-                if kept.bytes > self.in_memory {
-                    let mut file = BufWriter::with_capacity(1 << 16, tempfile::tempfile()?);
-                    for piece in &kept.pieces {
-                        file.write_all(piece)?;
-                    }
-                    self.out = Sink::File(file);
-                }
-                Ok(())
-            }
-            Sink::File(file) => {
-                file.write_all(object)?;
-                file.write_all(b"\n")
-            }
-        }
+        self.out.write_all(object)?;
+        self.out.write_all(b"\n")
     }
 
     /// The operations written; with `rejected`, each is read back as
     /// `rejected` (a file-level error refuses every row).
     pub(crate) fn finish(self, rejected: bool) -> io::Result<Spooled> {
-        let kept = match self.out {
-            Sink::Memory(kept) => Kept::Memory(kept),
-            Sink::File(file) => {
-                Kept::File(Mutex::new(file.into_inner().map_err(io::IntoInnerError::into_error)?))
-            }
-        };
-        Ok(Spooled { kept: Arc::new(kept), len: self.len, rejected })
+        let file = self.out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        Ok(Spooled { file: Arc::new(Mutex::new(file)), len: self.len, rejected })
     }
 }
 
@@ -128,15 +63,9 @@ impl Spool {
 /// times).
 #[derive(Clone)]
 pub(crate) struct Spooled {
-    kept: Arc<Kept>,
+    file: Arc<Mutex<File>>,
     len: u64,
     rejected: bool,
-}
-
-/// Where a [`Spooled`]'s operations are.
-enum Kept {
-    Memory(Pieces),
-    File(Mutex<File>),
 }
 
 impl fmt::Debug for Spooled {
@@ -227,61 +156,39 @@ impl Spooled {
     }
 
     /// Calls `each` with the spool's bytes in blocks of whole lines, in
-    /// order (copies: `each` may change them).
+    /// order.
     fn for_each_block(&self, mut each: impl FnMut(&mut [u8]) -> io::Result<()>) -> io::Result<()> {
-        match &*self.kept {
-            Kept::Memory(kept) => {
-                let mut block = Vec::with_capacity(PIECE);
-                for piece in &kept.pieces {
-                    block.clear();
-                    block.extend_from_slice(piece);
-                    each(&mut block)?;
-                }
-                Ok(())
+        let mut file = self.file.lock().map_err(|_| io::Error::other("the operations spool was poisoned"))?;
+        file.seek(SeekFrom::Start(0))?;
+        let mut buf = vec![0; BLOCK];
+        let mut filled = 0;
+        loop {
+            if filled == buf.len() {
+                // One object longer than a block.
+                buf.resize(buf.len() * 2, 0);
             }
-            Kept::File(file) => {
-                let mut file =
-                    file.lock().map_err(|_| io::Error::other("the operations spool was poisoned"))?;
-                file.seek(SeekFrom::Start(0))?;
-                blocks(&mut *file, BLOCK, each)
+            let read = file.read(buf.get_mut(filled..).unwrap_or_default())?;
+            if read == 0 {
+                return match filled {
+                    0 => Ok(()),
+                    // Every object was written with its line break.
+                    _ => {
+                        Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the operations spool is cut short"))
+                    }
+                };
+            }
+            filled += read;
+            let whole = buf.get(..filled).and_then(|b| memchr::memrchr(b'\n', b)).map_or(0, |at| at + 1);
+            if whole > 0 {
+                each(buf.get_mut(..whole).unwrap_or_default())?;
+                buf.copy_within(whole..filled, 0);
+                filled -= whole;
             }
         }
     }
 }
 
-/// Calls `each` with what `from` reads, to its end, in blocks of whole lines
-/// of about `block` bytes (more for a longer line).
-fn blocks(
-    from: &mut dyn Read,
-    block: usize,
-    mut each: impl FnMut(&mut [u8]) -> io::Result<()>,
-) -> io::Result<()> {
-    let mut buf = vec![0; block];
-    let mut filled = 0;
-    loop {
-        if filled == buf.len() {
-            // One object longer than a block.
-            buf.resize(buf.len() * 2, 0);
-        }
-        let read = from.read(buf.get_mut(filled..).unwrap_or_default())?;
-        if read == 0 {
-            return match filled {
-                0 => Ok(()),
-                // Every object was written with its line break.
-                _ => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the operations spool is cut short")),
-            };
-        }
-        filled += read;
-        let whole = buf.get(..filled).and_then(|b| memchr::memrchr(b'\n', b)).map_or(0, |at| at + 1);
-        if whole > 0 {
-            each(buf.get_mut(..whole).unwrap_or_default())?;
-            buf.copy_within(whole..filled, 0);
-            filled -= whole;
-        }
-    }
-}
-
-/// Bytes read back from a spool's file at a time.
+/// Bytes read back from the spool at a time.
 const BLOCK: usize = 1 << 20;
 
 /// Appends `object`, a spooled operation, as a `rejected` one. The spool's
@@ -373,19 +280,12 @@ mod tests {
             .collect()
     }
 
-    /// The rows spooled: kept in memory, and moved to a file after a few
-    /// dozen (the one store, then the other, is read back in the same
-    /// tests).
-    fn spooled(rows: &[PlannedRow], rejected: bool) -> [Spooled; 2] {
-        [IN_MEMORY, 5_000].map(|in_memory| {
-            let mut spool = Spool::in_memory_up_to(in_memory);
-            for row in rows {
-                spool.push(row).unwrap();
-            }
-            let spooled = spool.finish(rejected).unwrap();
-            assert_eq!(matches!(*spooled.kept, Kept::File(_)), in_memory < IN_MEMORY);
-            spooled
-        })
+    fn spooled(rows: &[PlannedRow], rejected: bool) -> Spooled {
+        let mut spool = Spool::new().unwrap();
+        for row in rows {
+            spool.push(row).unwrap();
+        }
+        spool.finish(rejected).unwrap()
     }
 
     fn objects(spooled: &Spooled) -> Vec<Vec<u8>> {
@@ -400,13 +300,11 @@ mod tests {
     }
 
     fn read_back(rejected: bool) -> Vec<Vec<u8>> {
-        let [memory, file] = spooled(&rows(), rejected);
-        assert_eq!((memory.len(), file.len()), (300, 300));
-        let got = objects(&memory);
-        // Read twice, the same; from either store, the same.
-        assert_eq!(got, objects(&memory));
-        assert_eq!(got, objects(&file));
-        assert_eq!(got, objects(&file));
+        let spooled = spooled(&rows(), rejected);
+        assert_eq!(spooled.len(), 300);
+        let got = objects(&spooled);
+        // Read twice, the same.
+        assert_eq!(got, objects(&spooled));
         got
     }
 
@@ -424,19 +322,14 @@ mod tests {
             let mut rows = rows();
             // An object longer than a block of the read-back.
             rows[150].email = format!("{}\\\"@acme.example", "x".repeat(BLOCK * 2));
-            for spooled in spooled(&rows, rejected) {
-                let objects = objects(&spooled);
-                assert_eq!(objects.len(), rows.len());
-                let mut written = Vec::new();
-                spooled.write_separated(&mut written).unwrap();
-                assert_eq!(written, objects.join(&b","[..]), "rejected: {rejected}");
-                // Written twice, the same (the commas are put in a copy).
-                let mut again = Vec::new();
-                spooled.write_separated(&mut again).unwrap();
-                assert_eq!(again, written);
-            }
+            let spooled = spooled(&rows, rejected);
+            let objects = objects(&spooled);
+            assert_eq!(objects.len(), rows.len());
+            let mut written = Vec::new();
+            spooled.write_separated(&mut written).unwrap();
+            assert_eq!(written, objects.join(&b","[..]), "rejected: {rejected}");
         }
-        let empty = Spool::new().finish(false).unwrap();
+        let empty = Spool::new().unwrap().finish(false).unwrap();
         let mut written = Vec::new();
         empty.write_separated(&mut written).unwrap();
         assert!(written.is_empty());
