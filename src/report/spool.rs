@@ -188,8 +188,12 @@ impl Spooled {
     }
 }
 
-/// Bytes read back from the spool at a time.
-const BLOCK: usize = 1 << 20;
+/// Bytes read back from the spool at a time: more than the command line's
+/// output buffer (so that a block goes straight through it, not copied
+/// once more), and few pages: each page of fresh memory costs a fault, some
+/// microseconds on a virtual machine, where a read of a page from the
+/// system's cache costs a fraction of that.
+const BLOCK: usize = 1 << 17;
 
 /// Appends `object`, a spooled operation, as a `rejected` one. The spool's
 /// own writer starts every object `{"line":L,"row":R,"op":"K","email":E`:
