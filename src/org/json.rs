@@ -1011,7 +1011,7 @@ impl<'a> Json<'a> {
         }
     }
 
-    /// [`Json::opt_string`] into `slot` (a user's field): the string is
+    /// A string or `null`, into `slot` (a user's field): the string is
     /// written where it goes, not returned through the stack.
     #[inline(never)]
     fn opt_string_to(&mut self, slot: &mut Option<String>) -> Option<()> {
@@ -1025,15 +1025,11 @@ impl<'a> Json<'a> {
         }
     }
 
-    #[inline]
+    /// A string or `null` (the org's own fields, read once a file).
     pub(super) fn opt_string(&mut self) -> Option<Option<String>> {
-        match self.peek()? {
-            b'"' => {
-                self.pos += 1;
-                Some(Some(self.string_rest()?.into_owned()))
-            }
-            _ => self.null().then_some(None),
-        }
+        let mut value = None;
+        self.opt_string_to(&mut value)?;
+        Some(value)
     }
 
     /// [`Json::opt_string`] of a `field` whose values users share, shared
