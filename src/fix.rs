@@ -33,7 +33,7 @@
 
 use std::fmt;
 
-use csv::{Terminator, WriterBuilder};
+use csv::{QuoteStyle, Terminator, WriterBuilder};
 
 use crate::error::{Error, Result};
 use crate::header::{ColumnKind, Field, Header};
@@ -325,18 +325,30 @@ pub fn fix(name: &str, source: &Source, profile: &Profile, options: &FixOptions)
     for (i, record) in std::iter::once(first.clone()).chain(records).enumerate() {
         let row = (i > 0).then_some(i as u64);
         let before = fixed.edits.len();
+        let mut quote_all = false;
         cells.clear();
         for (column, cell) in record.fields.iter().enumerate() {
             // Header titles are not values: they are only trimmed and NFC'd.
             let kind = if row.is_some() { kind(&header, column) } else { Kind::Other };
             let (mut value, mut reasons) = safe_fix(cell, kind);
-            if row.is_none() && column == 0 && value.starts_with('\u{feff}') && !cell.starts_with('\u{feff}')
-            {
-                // Trimmed, the file would start with U+FEFF, which a reader
-                // takes for a byte-order mark and drops: the title is left
-                // as it is rather than changed into another.
-                value = cell.to_owned();
-                reasons.clear();
+            if row.is_none() && column == 0 && value.starts_with('\u{feff}') {
+                // A U+FEFF at the start of the copy is a byte-order mark to
+                // its reader, which drops it. Such marks before the first
+                // title (left by a blank line or a second mark) are
+                // invisible and ignored in titles, so they are trimmed like
+                // whitespace; but a header of nothing else would then be a
+                // blank line, and the first row would become the header: that
+                // one is kept, and quoted so that no reader takes it for a
+                // byte-order mark.
+                let title = value.trim_start_matches(|c: char| c == '\u{feff}' || c.is_whitespace());
+                if title.is_empty() && record.fields.len() == 1 {
+                    quote_all = true;
+                } else {
+                    value = title.to_owned();
+                    if !reasons.contains(&Reason::Trimmed) {
+                        reasons.insert(0, Reason::Trimmed);
+                    }
+                }
             }
             let edit = |from: &str, to: &str, reasons: Vec<Reason>, applied: bool| Edit {
                 line: record.line,
@@ -361,12 +373,17 @@ pub fn fix(name: &str, source: &Source, profile: &Profile, options: &FixOptions)
             cells.push(value);
         }
         let changed = fixed.edits.get(before..).is_some_and(|e| e.iter().any(|e| e.applied));
-        if same_delimiter && !changed {
-            // Unchanged records keep their exact bytes (quoting included).
-            out.extend_from_slice(source.raw(&record.span));
+        if same_delimiter && !changed && !quote_all {
+            // Unchanged records keep their exact bytes (quoting included),
+            // but for a second byte-order mark, which the reader dropped
+            // from the first record and the copy must not start with.
+            let raw = source.raw(&record.span);
+            let raw = if i == 0 { raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw) } else { raw };
+            out.extend_from_slice(raw);
             out.extend_from_slice(terminator);
         } else {
-            write_record(&mut out, &cells, terminator).map_err(|e| Error::Usage(format!("{name}: {e}")))?;
+            write_record(&mut out, &cells, terminator, quote_all)
+                .map_err(|e| Error::Usage(format!("{name}: {e}")))?;
         }
         if row.is_some() {
             fixed.rows += 1;
@@ -376,10 +393,12 @@ pub fn fix(name: &str, source: &Source, profile: &Profile, options: &FixOptions)
     Ok(fixed)
 }
 
-/// Appends one record, quoted where RFC 4180 needs it, to `out`.
-fn write_record(out: &mut Vec<u8>, cells: &[String], terminator: &[u8]) -> csv::Result<()> {
+/// Appends one record to `out`, quoted where RFC 4180 needs it, or every
+/// cell when `quote_all`.
+fn write_record(out: &mut Vec<u8>, cells: &[String], terminator: &[u8], quote_all: bool) -> csv::Result<()> {
     let mut writer = WriterBuilder::new()
         .flexible(true)
+        .quote_style(if quote_all { QuoteStyle::Always } else { QuoteStyle::Necessary })
         .terminator(if terminator == b"\n" { Terminator::Any(b'\n') } else { Terminator::CRLF })
         .from_writer(out);
     writer.write_record(cells)?;
@@ -450,6 +469,39 @@ mod tests {
             String::from_utf8(f.bytes).unwrap(),
             "User ID/Email (Required),Display Name\r\n\"anna@acme.example\",\"Bianchi, Anna\"\r\nb@acme.example,B\r\n"
         );
+    }
+
+    #[test]
+    fn marks_before_the_first_title_are_trimmed_so_no_row_becomes_the_header() {
+        // A blank line, then a header of only a stray byte-order mark:
+        // copied as it is or trimmed, the copy's reader would skip it as a
+        // blank line and take the first row for the header.
+        let f = run("\u{feff}\n\n\u{feff}\nanna@acme.example\n", false);
+        assert_eq!(String::from_utf8(f.bytes.clone()).unwrap(), "\"\u{feff}\"\nanna@acme.example\n");
+        assert_eq!(f.rows, 1);
+        let copy = Source::decode(f.bytes, None);
+        assert_eq!(copy.records().count(), 2, "the header and the row");
+
+        // Marks and whitespace before a title go; the title is kept.
+        let f = run("\n\u{feff} \u{feff}User ID/Email (Required),Display Name\na@acme.example,A\n", false);
+        assert_eq!(
+            String::from_utf8(f.bytes).unwrap(),
+            "User ID/Email (Required),Display Name\na@acme.example,A\n"
+        );
+        assert_eq!(f.edits.len(), 1);
+        assert_eq!(
+            (f.edits[0].row, f.edits[0].column, f.edits[0].reasons.as_slice()),
+            (None, 0, &[Reason::Trimmed][..])
+        );
+
+        // A second byte-order mark is one to the reader too, and is not
+        // copied.
+        let f = run("\u{feff}\u{feff}User ID/Email (Required)\na@acme.example\n", false);
+        assert_eq!(String::from_utf8(f.bytes).unwrap(), "User ID/Email (Required)\na@acme.example\n");
+
+        // A mark inside a cell of a row is data, and stays.
+        let csv = "User ID/Email (Required),Display Name\na@acme.example,\u{feff}\n";
+        assert_eq!(String::from_utf8(run(csv, false).bytes).unwrap(), csv);
     }
 
     #[test]
