@@ -172,3 +172,49 @@ fn limits_are_options_and_exceeding_one_is_exit_2_naming_the_place() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains(":3:"), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn several_files_and_a_large_org_give_the_same_report_on_one_thread_or_many() {
+    // An org this large is indexed in parallel, and files are checked in
+    // parallel beside each other's rows: on one thread, nothing may wait
+    // for a thread that is not there.
+    let dir = crate::util::TempDir::new("org-beside");
+    let users: Vec<String> = (0..5000).map(|i| format!("{{\"email\": \"user{i}@acme.example\"}}")).collect();
+    let org = dir.write("org.json", &format!("{{\"users\": [{}]}}", users.join(",\n")));
+    let rows: String = (0..3000).map(|i| format!("user{i}@acme.example,User {i}\n")).collect();
+    let large = dir.write("large.csv", &format!("User ID/Email (Required),First Name\n{rows}"));
+    let (org, large) = (org.to_str().unwrap(), large.to_str().unwrap());
+    let args = ["check", "--org", org, "--format", "json", "--quiet", large, USERS, large];
+    let many = run(&args, None);
+    assert_eq!(many.status.code(), Some(1), "{}", String::from_utf8_lossy(&many.stderr));
+    assert!(stdout(&many).contains("\"add\":0,\"modify\":3000"), "{}", stdout(&many));
+    // A deadlock fails the test rather than hanging it.
+    let mut child = crate::util::csvcheck()
+        .env("RAYON_NUM_THREADS", "1")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("csvcheck runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().expect("csvcheck is waited for").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("csvcheck on one thread did not finish: something waits for a thread that is not there");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let one = child.wait_with_output().expect("csvcheck finishes");
+    assert_eq!(stdout(&one), stdout(&many));
+}
+
+#[test]
+fn an_org_that_fails_to_load_is_exit_2_without_a_report() {
+    let dir = crate::util::TempDir::new("org-fails");
+    let malformed = dir.write("org.json", "{\"users\": [{\"email\": 7}]}");
+    for org in ["no/such/org.json", malformed.to_str().unwrap()] {
+        let o = run(&["check", "--org", org, "--format", "json", USERS], None);
+        assert_eq!(o.status.code(), Some(2), "{org}");
+        assert!(o.stdout.is_empty(), "{org}: a report was printed without the org");
+        assert!(String::from_utf8_lossy(&o.stderr).contains(org), "{org}");
+    }
+}
