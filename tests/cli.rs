@@ -180,9 +180,9 @@ fn several_files_and_a_large_org_give_the_same_report_on_one_thread_or_many() {
     // for a thread that is not there.
     let dir = crate::util::TempDir::new("org-beside");
     let users: Vec<String> = (0..5000).map(|i| format!("{{\"email\": \"user{i}@acme.example\"}}")).collect();
-    let org = dir.write("org.json", &format!("{{\"users\": [{}]}}", users.join(",\n")));
+    let org = dir.write("org.json", format!("{{\"users\": [{}]}}", users.join(",\n")));
     let rows: String = (0..3000).map(|i| format!("user{i}@acme.example,User {i}\n")).collect();
-    let large = dir.write("large.csv", &format!("User ID/Email (Required),First Name\n{rows}"));
+    let large = dir.write("large.csv", format!("User ID/Email (Required),First Name\n{rows}"));
     let (org, large) = (org.to_str().unwrap(), large.to_str().unwrap());
     let args = ["check", "--org", org, "--format", "json", "--quiet", large, USERS, large];
     let many = run(&args, None);
