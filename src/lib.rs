@@ -71,6 +71,7 @@ pub mod report;
 pub mod row;
 pub mod rules;
 pub mod split;
+mod swar;
 pub mod text;
 
 /// The README's examples, compiled and run as doctests so they cannot drift.

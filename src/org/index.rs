@@ -2,6 +2,7 @@
 //! compared with the users as they are.
 
 use super::*;
+use crate::swar;
 
 /// The lookup indexes of an org, built by [`OrgState::indexed`].
 ///
@@ -663,9 +664,7 @@ impl Spellings {
     fn words(text: &[u8]) -> [u64; 2] {
         let len = text.len();
         let at = |i: usize| u64::from(text.get(i).copied().unwrap_or(0));
-        let word = |i: usize| {
-            text.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_le_bytes)
-        };
+        let word = |i: usize| swar::word(text, i).unwrap_or(0);
         let half = |i: usize| {
             text.get(i..i + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()).map_or(0, u32::from_le_bytes)
         };
@@ -880,7 +879,6 @@ pub(super) fn ascii_lowercase_is(s: &[u8], key: &[u8]) -> Option<bool> {
     if s.len() != key.len() {
         return s.is_ascii().then_some(false);
     }
-    let word = |bytes: &[u8]| <[u8; 8]>::try_from(bytes).map_or(0, u64::from_le_bytes);
     if s.len() < 8 {
         let (mut high, mut diff) = (0, 0);
         for (&a, &b) in s.iter().zip(key) {
@@ -891,7 +889,7 @@ pub(super) fn ascii_lowercase_is(s: &[u8], key: &[u8]) -> Option<bool> {
     }
     let (mut high, mut diff) = (0, 0);
     let mut compare = |at: usize| {
-        let (a, b) = (s.get(at..at + 8).map_or(0, word), key.get(at..at + 8).map_or(0, word));
+        let (a, b) = (swar::word(s, at).unwrap_or(0), swar::word(key, at).unwrap_or(0));
         high |= a;
         diff |= lower(a) ^ b;
     };
@@ -902,21 +900,14 @@ pub(super) fn ascii_lowercase_is(s: &[u8], key: &[u8]) -> Option<bool> {
     }
     // The last eight bytes, some of them again.
     compare(s.len() - 8);
-    (high & HIGH == 0).then_some(diff == 0)
+    (high & swar::HIGH == 0).then_some(diff == 0)
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The eight bytes of `w` lowercased, when they are ASCII: for bytes below
-/// 0x80 the sums carry into no other byte, and the high bit of a byte of
-/// `w + (0x80 - b'A')…` is set when it is `A` or above, and of
-/// `w + (0x7F - b'Z')…` when it is above `Z`.
+/// The eight bytes of `w` lowercased, when they are ASCII: the high bit of
+/// each capital, moved down to 0x20.
 #[inline]
 fn lower_word(w: u64) -> u64 {
-    let upper =
-        w.wrapping_add(ONES * u64::from(0x80 - b'A')) & !w.wrapping_add(ONES * u64::from(0x7F - b'Z'));
-    w | ((upper & HIGH) >> 2)
+    w | (swar::within(w, b'A', b'Z') >> 2)
 }
 
 /// Appends `s` lowercased when it is ASCII (`true`), else nothing
@@ -932,8 +923,7 @@ pub(super) fn extend_ascii_lowercase(out: &mut Vec<u8>, s: &[u8]) -> bool {
         out.extend(s.iter().map(u8::to_ascii_lowercase));
         return true;
     }
-    let word =
-        |at: usize| s.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_le_bytes);
+    let word = |at: usize| swar::word(s, at).unwrap_or(0);
     let start = out.len();
     out.reserve(s.len());
     let (mut high, mut at) = (0, 0);
@@ -949,7 +939,7 @@ pub(super) fn extend_ascii_lowercase(out: &mut Vec<u8>, s: &[u8]) -> bool {
         out.truncate(start + s.len() - 8);
         out.extend_from_slice(&lower_word(w).to_le_bytes());
     }
-    if high & HIGH != 0 {
+    if high & swar::HIGH != 0 {
         out.truncate(start);
         return false;
     }

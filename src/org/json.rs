@@ -1289,9 +1289,7 @@ pub(super) fn has_prefix(bytes: &[u8], prefix: &[u8]) -> bool {
 /// one may be flagged wrongly (a borrow), never those below it: the lowest
 /// flag is the first special byte.
 pub(crate) fn plain_end(bytes: &[u8], start: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+    use crate::swar::{first_below, splat};
     let rest = bytes.get(start..).unwrap_or_default();
     let mut words = rest.chunks_exact(8);
     let mut i = start;
@@ -1299,7 +1297,7 @@ pub(crate) fn plain_end(bytes: &[u8], start: usize) -> usize {
         let Ok(word) = <[u8; 8]>::try_from(word) else { break };
         let w = u64::from_le_bytes(word);
         let special =
-            below(w ^ (ONES * u64::from(b'"')), 1) | below(w ^ (ONES * u64::from(b'\\')), 1) | below(w, 0x20);
+            first_below(w ^ splat(b'"'), 1) | first_below(w ^ splat(b'\\'), 1) | first_below(w, 0x20);
         if special != 0 {
             return i + (special.trailing_zeros() / 8) as usize;
         }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::swar::word;
+
 /// A value that users of an org may share: one allocation for all the users
 /// that have it (see [`OrgUser`](super::OrgUser)), behind a pointer of one
 /// word, so that an `Option` of it is one word too (an `Arc<str>` is two).
@@ -148,12 +150,6 @@ struct Head {
     mask: u64,
     /// The last eight bytes, for a key of eight or more (else 0).
     last: u64,
-}
-
-/// The eight bytes of `bytes` from `at`, as a word.
-fn word(bytes: &[u8], at: usize) -> Option<u64> {
-    let w = bytes.get(at..at.checked_add(8)?)?;
-    <[u8; 8]>::try_from(w).ok().map(u64::from_le_bytes)
 }
 
 impl Head {

@@ -445,17 +445,12 @@ const FIELD_GAP: char = ',';
 /// record's fields are a few bytes long, too short for `memchr`'s
 /// per-call set-up to pay.
 fn push_delimiters(line: &[u8], delimiter: u8, ends: &mut Vec<usize>) {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
-    let pattern = ONES * u64::from(delimiter);
+    let pattern = crate::swar::splat(delimiter);
     let mut chunks = line.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {
         let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
-        let x = word ^ pattern;
-        // The high bit of each byte of `x` that is zero, exactly: adding
-        // 0x7F to the low seven bits never carries into the next byte.
-        let mut found = !(((x & !HIGH) + !HIGH) | x) & HIGH;
+        let mut found = crate::swar::zero_bytes(word ^ pattern);
         while found != 0 {
             ends.push(at + (found.trailing_zeros() / 8) as usize);
             found &= found - 1;

@@ -147,14 +147,7 @@ fn is_plain_address(email: &str) -> bool {
 /// where its punctuation is; the rules are then checked at the few `.`,
 /// `-` and `@`, each against its neighbours.
 fn lowercase_address(bytes: &[u8]) -> Option<bool> {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-    const HIGH: u64 = ONES * 0x80;
-    // The high bit of each byte of `x` (all below 0x80) from `lo` to `hi`:
-    // adding 0x80 - lo sets it from `lo` on, adding 0x7F - hi from past
-    // `hi` on, and neither carries into the next byte.
-    let within = |x: u64, lo: u8, hi: u8| {
-        x.wrapping_add(ONES * u64::from(0x80 - lo)) & !x.wrapping_add(ONES * u64::from(0x7F - hi)) & HIGH
-    };
+    use crate::swar::{within, HIGH};
     // Byte `i`, 0 (no byte of such an address) past either end.
     let byte = |i: usize| bytes.get(i).copied().unwrap_or(0);
     let is_punct = |b: u8| matches!(b, b'.' | b'-' | b'@');

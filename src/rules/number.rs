@@ -302,13 +302,14 @@ fn digits_value(digits: &[u8]) -> Option<u64> {
 /// The value of eight ASCII digits, if they are, computed in a word at a
 /// time (the first digit is the most significant, in the lowest byte).
 fn eight_digits_value(eight: [u8; 8]) -> Option<u64> {
-    const LOW: u64 = 0x0f0f_0f0f_0f0f_0f0f;
-    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    use crate::swar::splat;
+    const LOW: u64 = splat(0x0f);
+    const ZEROS: u64 = splat(b'0');
     let word = u64::from_le_bytes(eight);
     // Every byte is 0x30 to 0x39: its high half is 3 and stays 3 with 6
     // added (a byte that carries into the next has failed already).
     let high = !LOW;
-    if word & high != ZEROS || word.wrapping_add(0x0606_0606_0606_0606) & high != ZEROS {
+    if word & high != ZEROS || word.wrapping_add(splat(6)) & high != ZEROS {
         return None;
     }
     let digits = word - ZEROS;

@@ -81,8 +81,8 @@ fn is_printable_ascii(cell: &str) -> bool {
     // below 0x20; `x + 1`, set from 0x7F. A carry between bytes comes only
     // from a byte of 0x80 or more, which `x` flags already.
     fn unprintable(x: u64) -> u64 {
-        const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-        (x | !x.wrapping_add(0x60 * ONES) | x.wrapping_add(ONES)) & (0x80 * ONES)
+        use crate::swar::{splat, HIGH, ONES};
+        (x | !x.wrapping_add(splat(0x60)) | x.wrapping_add(ONES)) & HIGH
     }
     let bytes = cell.as_bytes();
     let word = |w: Option<&[u8; 8]>| unprintable(u64::from_ne_bytes(w.copied().unwrap_or([0x80; 8])));
