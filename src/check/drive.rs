@@ -75,7 +75,7 @@ pub(super) struct RowResult {
 }
 
 /// How the driver treats the rows it checks.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub(super) struct Rows {
     /// Reject the rows past the row limit as they are checked (F004 rejects
     /// the whole file anyway): what they would do need not be kept.
@@ -85,6 +85,18 @@ pub(super) struct Rows {
     /// The input's size in bytes, when known (a file): the first rows
     /// tell how many there are in all (see [`expected_rows`]).
     pub(super) input_bytes: Option<u64>,
+    /// The most data rows the input can hold (the record limit): a file
+    /// whose first rows are short and the rest long would be thought to
+    /// hold far more rows than it does.
+    pub(super) most_rows: u64,
+}
+
+impl Default for Rows {
+    /// Every row kept as it is checked, its operation owned; nothing known
+    /// of the input's size.
+    fn default() -> Rows {
+        Rows { limit: false, operations: RowOps::Owned, input_bytes: None, most_rows: u64::MAX }
+    }
 }
 
 /// How many data rows an input of `input_bytes` bytes holds, judged from
@@ -95,14 +107,12 @@ pub(super) fn expected_rows(input_bytes: Option<u64>, records: &[Record]) -> Opt
     (read > 0).then(|| input_bytes.map(|bytes| bytes.saturating_mul(records.len() as u64) / read)).flatten()
 }
 
-/// How many rows to make room for in the cross-row tables, from the first
-/// `records` of an input of `input_bytes` bytes: what [`expected_rows`]
-/// says with a sixteenth to spare (the first rows are not the file), and
-/// never more than `most_rows`.
-pub(super) fn rows_to_reserve(input_bytes: Option<u64>, records: &[Record], most_rows: u64) -> Option<usize> {
-    let expected = expected_rows(input_bytes, records)?;
+/// How many rows to make room for in the cross-row tables when `expected`
+/// are expected (see [`expected_rows`]): a sixteenth to spare (the first
+/// rows are not the file), and never more than `most_rows`.
+pub(super) fn rows_to_reserve(expected: u64, most_rows: u64) -> usize {
     let rows = expected.saturating_add(expected / 16).min(most_rows);
-    Some(usize::try_from(rows).unwrap_or(usize::MAX))
+    usize::try_from(rows).unwrap_or(usize::MAX)
 }
 
 /// What the driver keeps of a row's operation.
@@ -214,40 +224,29 @@ pub(super) struct Checked {
 
 /// The rows of one file after the per-row rules: the cross-row rules, and
 /// the rows whose findings wait on rows still to come.
-pub(super) struct Run<'o> {
-    pub(super) cross: CrossRow<'o>,
-    pub(super) waiting: VecDeque<Checked>,
+struct Run<'o> {
+    cross: CrossRow<'o>,
+    waiting: VecDeque<Checked>,
     /// The 0-based index of the row at the front of `waiting`.
-    pub(super) first_waiting: usize,
-    /// The input's size, until the first rows have told how many rows to
-    /// make room for.
-    input_bytes: Option<u64>,
-    /// The most rows worth making room for (the record limit): a file whose
-    /// first rows are short and the rest long would be thought to hold far
-    /// more rows than it does.
-    most_rows: u64,
+    first_waiting: usize,
 }
 
 impl<'o> Run<'o> {
-    /// Nothing seen yet; `input_bytes`: the input's size, when known;
-    /// `most_rows`: the record limit.
-    pub(super) fn new(org: Option<&'o OrgState>, input_bytes: Option<u64>, most_rows: u64) -> Run<'o> {
-        Run { cross: CrossRow::new(org), waiting: VecDeque::new(), first_waiting: 0, input_bytes, most_rows }
+    /// Nothing seen yet.
+    fn new(org: Option<&'o OrgState>) -> Run<'o> {
+        Run { cross: CrossRow::new(org), waiting: VecDeque::new(), first_waiting: 0 }
     }
 
     /// Runs the cross-row rules on a chunk, then hands over, in order,
     /// every row whose findings are settled. Returns how many findings the
     /// chunk's rows made, their own and the cross-row ones.
-    pub(super) fn push(
+    fn push(
         &mut self,
         header: &Header,
         records: &[Record],
         results: &mut Vec<RowResult>,
         emit: &mut dyn FnMut(Checked),
     ) -> u64 {
-        if let Some(rows) = rows_to_reserve(self.input_bytes.take(), records, self.most_rows) {
-            self.cross.reserve(rows);
-        }
         let mut found = 0;
         for (i, record) in records.iter().enumerate() {
             if i % TOUCHED == 0 && self.cross.worth_touching() {
@@ -304,7 +303,7 @@ impl<'o> Run<'o> {
     }
 
     /// Gives findings that waited to their rows (which waited with them).
-    pub(super) fn attach(&mut self, found: Vec<(usize, Diagnostic)>) {
+    fn attach(&mut self, found: Vec<(usize, Diagnostic)>) {
         for (index, d) in found {
             if let Some(checked) = index.checked_sub(self.first_waiting).and_then(|i| self.waiting.get_mut(i))
             {
@@ -314,7 +313,7 @@ impl<'o> Run<'o> {
     }
 
     /// Adds the findings that waited for the end and hands over the rest.
-    pub(super) fn finish(mut self, emit: &mut dyn FnMut(Checked)) {
+    fn finish(mut self, emit: &mut dyn FnMut(Checked)) {
         let found = std::mem::replace(&mut self.cross, CrossRow::new(None)).finish();
         self.attach(found);
         for checked in self.waiting {
@@ -324,7 +323,7 @@ impl<'o> Run<'o> {
 }
 
 /// Orders a row's findings and rejects it if one is an error.
-pub(super) fn settle(mut checked: Checked) -> Checked {
+fn settle(mut checked: Checked) -> Checked {
     checked.diagnostics.sort_by_key(Diagnostic::sort_key);
     if checked.diagnostics.iter().any(Diagnostic::is_error) {
         checked.planned.operation = Operation::Rejected;
@@ -335,25 +334,29 @@ pub(super) fn settle(mut checked: Checked) -> Checked {
 
 impl Checker {
     /// Reads the data records in chunks and checks the rows of each chunk
-    /// in parallel while the next chunk is read and the previous one handed
-    /// to `consume` (in input order, with its records), which says how many
-    /// findings it made: the findings limit is checked after each chunk.
-    /// Returns the number of data rows.
+    /// in parallel while the next chunk is read and the previous one goes
+    /// through the cross-row rules ([`Run`]), which hand each row to `emit`
+    /// in input order once its findings are settled. The findings limit is
+    /// checked after each chunk. Returns the number of data rows.
     pub(super) fn drive(
         &self,
         header: &Header,
         reader: &mut RecordReader<'_>,
         rows: Rows,
         watch: &mut Watch<'_>,
-        mut consume: impl FnMut(&[Record], &mut Vec<RowResult>) -> u64,
+        emit: &mut dyn FnMut(Checked),
     ) -> Result<u64> {
+        let mut run = Run::new(self.org());
         // Three sets of records turn around: one being checked, one being
         // read, one being consumed.
         let (mut checking, mut reading, mut consuming) = (Vec::new(), Vec::new(), Vec::new());
         let (mut results, mut done) = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
         let mut filled = watch.fill(reader, &mut checking, header, FIRST_CHUNK)?;
-        let mut sizes =
-            ChunkSizes::new(expected_rows(rows.input_bytes, checking.get(..filled).unwrap_or_default()));
+        let expected = expected_rows(rows.input_bytes, checking.get(..filled).unwrap_or_default());
+        if let Some(expected) = expected {
+            run.cross.reserve(rows_to_reserve(expected, rows.most_rows));
+        }
+        let mut sizes = ChunkSizes::new(expected);
         let mut consumable = 0;
         let mut first_row = 1;
         loop {
@@ -376,12 +379,13 @@ impl Checker {
                 if consumable > 0 {
                     let consumed: &[Record] = consuming.get(..consumable).unwrap_or_default();
                     let line = consumed.last().map_or(0, |r| r.line);
-                    let found = consume(consumed, &mut done);
+                    let found = run.push(header, consumed, &mut done, emit);
                     counted = watch.count_findings(found, line);
                 }
             });
             counted?;
             if filled == 0 {
+                run.finish(emit);
                 return Ok(first_row - 1);
             }
             first_row += filled as u64;

@@ -453,16 +453,15 @@ impl Checker {
             rows.push(planned);
             row_diags.extend(checked.diagnostics);
         };
-        let rows_mode =
-            Rows { limit: true, operations: RowOps::Owned, input_bytes: Some(source.bytes().len() as u64) };
         // No more records than line ends: the text is at hand to count them.
         let line_ends = memchr::memchr2_iter(b'\n', b'\r', source.bytes()).count() as u64 + 1;
-        let most_rows = limits.map_or(u64::MAX, |l| l.max_records).min(line_ends);
-        let mut run = Run::new(self.org(), rows_mode.input_bytes, most_rows);
-        self.drive(&header, &mut reader, rows_mode, &mut watch, |records, results| {
-            run.push(&header, records, results, &mut keep)
-        })?;
-        run.finish(&mut keep);
+        let rows_mode = Rows {
+            limit: true,
+            operations: RowOps::Owned,
+            input_bytes: Some(source.bytes().len() as u64),
+            most_rows: limits.map_or(u64::MAX, |l| l.max_records).min(line_ends),
+        };
+        self.drive(&header, &mut reader, rows_mode, &mut watch, &mut keep)?;
         drop(reader);
 
         let file_diags = self.file_findings(&source, &header, source.raw(&header_record.span), rows.len());
@@ -573,9 +572,9 @@ mod tests {
         // Room for a sixteenth more than expected, but never past the most:
         // short first rows and a huge cell after them must not make room
         // for millions of rows.
-        assert_eq!(rows_to_reserve(Some(100_000), &records(&[100, 200, 300, 400]), u64::MAX), Some(1062));
-        assert_eq!(rows_to_reserve(Some(1 << 28), &records(&[2, 4, 6, 8]), 1000), Some(1000));
-        assert_eq!(rows_to_reserve(None, &records(&[2]), 1000), None);
+        assert_eq!(rows_to_reserve(1000, u64::MAX), 1062);
+        assert_eq!(expected_rows(Some(1 << 28), &records(&[2, 4, 6, 8])), Some(1 << 27));
+        assert_eq!(rows_to_reserve(1 << 27, 1000), 1000);
     }
 
     /// Checks `csv` whole and as a stream, and compares.

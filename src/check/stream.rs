@@ -120,7 +120,7 @@ impl Checker {
             row_diags.extend(checked.diagnostics);
         };
         let operations = if keep.operations { RowOps::Json } else { RowOps::Kind };
-        let mode = Rows { limit: true, operations, input_bytes };
+        let mode = Rows { limit: true, operations, input_bytes, ..Rows::default() };
         let streamed = self.stream_rows(name, reader, mode, keep.lines, &mut emit)?;
         if let Some(e) = spool_error {
             return Err(io_error(e));
@@ -191,11 +191,8 @@ impl Checker {
             deletes += u64::from(checked.kind == OpKind::Delete && !own_error);
             emit(checked);
         };
-        let mut run = Run::new(self.org(), mode.input_bytes, limits.max_records);
-        let rows = self.drive(&header, &mut reader, mode, &mut watch, |records, results| {
-            run.push(&header, records, results, &mut count)
-        })?;
-        run.finish(&mut count);
+        let mode = Rows { most_rows: limits.max_records, ..mode };
+        let rows = self.drive(&header, &mut reader, mode, &mut watch, &mut count)?;
         let facts = facts(&reader);
         let file_diags = self.file_findings(&facts, &header, &header_raw, rows as usize);
         Ok(Streamed {
