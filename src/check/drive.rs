@@ -24,11 +24,11 @@ const FIRST_CHUNK: usize = 256;
 /// results of three chunks are alive at once, and each page of them is
 /// fresh memory, which costs a fault of some microseconds on a virtual
 /// machine (a file of 20,000 rows in chunks of up to 1,250 rather than
-/// 2,048: 3,900 faults down to 3,100, a twentieth of the wall time). Near the expected
-/// end they shrink again, each to half the rows left (not below
-/// [`FIRST_CHUNK`]): the last chunk's rows are handed over with nothing
-/// left to check beside them, one core idle, so that chunk should be
-/// short. A file longer than expected goes on in the largest chunks.
+/// 2,048: 3,900 faults down to 3,100, a twentieth of the wall time). Near
+/// the expected end they shrink again, each to half the rows left (not
+/// below [`FIRST_CHUNK`]): the last chunk's rows are handed over with
+/// nothing left to check beside them, one core idle, so that chunk should
+/// be short. A file longer than expected goes on in the largest chunks.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct ChunkSizes {
     size: usize,
