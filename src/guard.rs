@@ -20,7 +20,7 @@
 //! assert_eq!(err.location().map(|l| (l.line, l.column)), Some((2, 1)));
 //! ```
 
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
@@ -85,11 +85,18 @@ pub(crate) fn check_file(checker: &Checker, path: &Path, keep: Keep) -> Result<F
         let limits = &checker.options().limits;
         let file = limits.open_path(path)?;
         let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
-        let mut reader = std::io::BufReader::with_capacity(PEEK, file);
-        let start = reader.fill_buf().map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        let mut start = Vec::with_capacity(PEEK);
+        (&file)
+            .take(PEEK as u64)
+            .read_to_end(&mut start)
+            .map_err(|source| Error::Io { path: path.to_owned(), source })?;
         let other_encoding =
-            matches!(encoding_rs::Encoding::for_bom(start), Some((e, _)) if e != encoding_rs::UTF_8);
+            matches!(encoding_rs::Encoding::for_bom(&start), Some((e, _)) if e != encoding_rs::UTF_8);
         let name = path.display().to_string();
+        // The first bytes, then the file itself: a `BufReader` would copy
+        // every block the record reader asks for smaller than its own
+        // buffer, a second copy of the whole file.
+        let reader = std::io::Cursor::new(start).chain(file);
         match size {
             Some(bytes) if !other_encoding => {
                 crate::check::in_pool(|| checker.check_streamed(&name, reader, Some(bytes), keep))
@@ -262,6 +269,43 @@ mod tests {
         }
         let windows_1252 = Checker::builder().encoding("windows-1252").unwrap().build();
         assert!(!streamed(&check_file(&windows_1252, &utf8, keep).unwrap()));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A file longer than the block read first to tell its encoding: the
+    /// block and the rest of the file join with no byte lost or repeated,
+    /// streamed (UTF-8) or read whole (UTF-16).
+    #[test]
+    fn the_first_block_and_the_rest_of_a_file_join() {
+        use std::fmt::Write;
+        let checker = Checker::builder().build();
+        let keep = Keep::for_report(crate::report::Format::Json, false).unwrap();
+        let dir = std::env::temp_dir().join(format!("csvcheck-peek-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut text = String::from(
+            "User ID/Email (Required),First Name,Preferred Webex Site,Webex Meetings [Wholesale]\n",
+        );
+        for i in 0..6000 {
+            writeln!(text, "user.{i}@acme.example,Anna {i},acme.webex.com,TRUE").unwrap();
+        }
+        // A duplicate of the first row's email: found only if every row
+        // between them was read.
+        text.push_str("USER.0@acme.example,Again,acme.webex.com,TRUE\n");
+        assert!(text.len() > 2 * PEEK);
+        let utf16: Vec<u8> =
+            [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        for (name, bytes, is_streamed) in [("utf8.csv", text.into_bytes(), true), ("utf16.csv", utf16, false)]
+        {
+            let path = dir.join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            let report = check_file(&checker, &path, keep).unwrap();
+            assert_eq!(streamed(&report), is_streamed, "{name}");
+            let whole = check_bytes(&checker, &path.display().to_string(), bytes).unwrap();
+            assert_eq!((report.rows, report.summary), (6001, whole.summary), "{name}");
+            assert_eq!(report.diagnostics, whole.diagnostics, "{name}");
+            let found: Vec<_> = report.diagnostics.iter().map(|d| (d.code, d.line)).collect();
+            assert_eq!(found, [(crate::Code::E004, Some(6002))], "{name}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
