@@ -218,7 +218,9 @@ pub(super) struct Checked {
     /// Whether the record holds bytes that are not UTF-8 (F001 quotes the
     /// first such row).
     pub(super) not_utf8: bool,
-    /// `planned` as JSON, when asked for and still true.
+    /// `planned` as JSON, when asked for, as the row's own check made it:
+    /// a row that [`settle`] rejects keeps it, and the spool writes it
+    /// rejected ([`Spool::push_rejected`](crate::report::spool::Spool::push_rejected)).
     pub(super) json: Option<Vec<u8>>,
 }
 
@@ -327,7 +329,6 @@ fn settle(mut checked: Checked) -> Checked {
     checked.diagnostics.sort_by_key(Diagnostic::sort_key);
     if checked.diagnostics.iter().any(Diagnostic::is_error) {
         checked.planned.operation = Operation::Rejected;
-        checked.json = None;
     }
     checked
 }
@@ -434,7 +435,14 @@ impl Checker {
             RowOps::Owned => operation.to_operation(&self.profile),
             RowOps::Json | RowOps::Kind => Operation::of_kind(operation.kind()),
         };
-        let planned = PlannedRow { line: row.line, row: row.row, email: key, operation };
+        // Only a caller that reads the operation reads the email: the JSON
+        // holds it, and a report that counts has no use for it. Not handing
+        // it over spares a string freed on another thread than made it.
+        let email = match mode.operations {
+            RowOps::Owned => key,
+            RowOps::Json | RowOps::Kind => String::new(),
+        };
+        let planned = PlannedRow { line: row.line, row: row.row, email, operation };
         RowResult { planned, kind, facts, diagnostics: diags, json }
     }
 }

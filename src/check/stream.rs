@@ -105,7 +105,9 @@ impl Checker {
         let mut row_diags = Vec::new();
         let mut emit = |checked: Checked| {
             if let Some(spool) = spool.as_mut().filter(|_| spool_error.is_none()) {
+                let rejected = checked.planned.operation.kind() == OpKind::Rejected;
                 spool_error = match &checked.json {
+                    Some(json) if rejected => spool.push_rejected(json),
                     Some(json) => spool.push_json(json),
                     None => spool.push(&checked.planned),
                 }

@@ -51,6 +51,21 @@ impl Spool {
         self.out.write_all(b"\n")
     }
 
+    /// Appends one operation already serialised, as
+    /// [`push_json`](Spool::push_json) does, but rejected: the row's own
+    /// check planned it, and a finding since (a duplicate further up, say)
+    /// rejects it.
+    pub(crate) fn push_rejected(&mut self, object: &[u8]) -> io::Result<()> {
+        if already_rejected(object) {
+            return self.push_json(object);
+        }
+        let mut rewritten = std::mem::take(&mut self.object);
+        rewritten.clear();
+        let written = rejected(object, &mut rewritten).and_then(|()| self.push_json(&rewritten));
+        self.object = rewritten;
+        written
+    }
+
     /// The operations written; with `rejected`, each is read back as
     /// `rejected` (a file-level error refuses every row).
     pub(crate) fn finish(self, rejected: bool) -> io::Result<Spooled> {
@@ -361,6 +376,24 @@ mod tests {
             proptest::prop_assert_eq!(fast, expected);
             proptest::prop_assert!(split_place(&object).is_some());
         }
+    }
+
+    /// An operation pushed rejected reads back as the row serialised
+    /// rejected, whatever it was; one already rejected, as it was.
+    #[test]
+    fn an_operation_pushed_rejected_reads_back_rejected() {
+        let rows = rows();
+        let mut spool = Spool::new().unwrap();
+        for row in &rows {
+            let mut object = Vec::new();
+            row.write_json(&mut object);
+            spool.push_rejected(&object).unwrap();
+        }
+        let expected: Vec<Vec<u8>> = rows
+            .into_iter()
+            .map(|r| serde_json::to_vec(&PlannedRow { operation: Operation::Rejected, ..r }).unwrap())
+            .collect();
+        assert_eq!(objects(&spool.finish(false).unwrap()), expected);
     }
 
     #[test]
