@@ -18,6 +18,9 @@ use crate::plan::{Operation, PlannedRow};
 pub(crate) struct Spool {
     out: BufWriter<File>,
     len: u64,
+    /// The objects up to the last one that may not be rejected (see
+    /// [`Spooled::rewrite`]).
+    rewritable: u64,
     /// The object being written, reused from one to the next.
     object: Vec<u8>,
 }
@@ -28,6 +31,7 @@ impl Spool {
         Ok(Spool {
             out: BufWriter::with_capacity(1 << 16, tempfile::tempfile()?),
             len: 0,
+            rewritable: 0,
             object: Vec::with_capacity(256),
         })
     }
@@ -38,7 +42,10 @@ impl Spool {
         let mut object = std::mem::take(&mut self.object);
         object.clear();
         planned.write_json(&mut object);
-        let written = self.push_json(&object);
+        let written = match planned.operation {
+            Operation::Rejected => self.push_line(&object),
+            _ => self.push_json(&object),
+        };
         self.object = object;
         written
     }
@@ -46,6 +53,13 @@ impl Spool {
     /// Appends one operation already serialised (by
     /// [`PlannedRow::write_json`], as [`push`](Spool::push) does).
     pub(crate) fn push_json(&mut self, object: &[u8]) -> io::Result<()> {
+        self.push_line(object)?;
+        self.rewritable = self.len;
+        Ok(())
+    }
+
+    /// Appends one object, a line.
+    fn push_line(&mut self, object: &[u8]) -> io::Result<()> {
         self.len += 1;
         self.out.write_all(object)?;
         self.out.write_all(b"\n")
@@ -57,11 +71,11 @@ impl Spool {
     /// rejects it.
     pub(crate) fn push_rejected(&mut self, object: &[u8]) -> io::Result<()> {
         if already_rejected(object) {
-            return self.push_json(object);
+            return self.push_line(object);
         }
         let mut rewritten = std::mem::take(&mut self.object);
         rewritten.clear();
-        let written = rejected(object, &mut rewritten).and_then(|()| self.push_json(&rewritten));
+        let written = rejected(object, &mut rewritten).and_then(|()| self.push_line(&rewritten));
         self.object = rewritten;
         written
     }
@@ -70,7 +84,7 @@ impl Spool {
     /// `rejected` (a file-level error refuses every row).
     pub(crate) fn finish(self, rejected: bool) -> io::Result<Spooled> {
         let file = self.out.into_inner().map_err(io::IntoInnerError::into_error)?;
-        Ok(Spooled { file: Arc::new(Mutex::new(file)), len: self.len, rejected })
+        Ok(Spooled { file: Arc::new(Mutex::new(file)), len: self.len, rewritable: self.rewritable, rejected })
     }
 }
 
@@ -80,12 +94,20 @@ impl Spool {
 pub(crate) struct Spooled {
     file: Arc<Mutex<File>>,
     len: u64,
+    /// The objects up to the last one not known to be rejected: those
+    /// after it need no rewriting (a file's rows past the row limit, which
+    /// F004 rejects).
+    rewritable: u64,
     rejected: bool,
 }
 
 impl fmt::Debug for Spooled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Spooled").field("len", &self.len).field("rejected", &self.rejected).finish()
+        f.debug_struct("Spooled")
+            .field("len", &self.len)
+            .field("rewritable", &self.rewritable)
+            .field("rejected", &self.rejected)
+            .finish()
     }
 }
 
@@ -108,12 +130,14 @@ impl Spooled {
     /// Calls `each` with every operation as a JSON object, in input order.
     pub(crate) fn for_each(&self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
         let mut rewritten = Vec::with_capacity(256);
+        let mut index = 0;
         self.for_each_block(|block| {
             let mut from = 0;
             for end in memchr::memchr_iter(b'\n', block) {
                 let object = block.get(from..end).unwrap_or_default();
                 from = end + 1;
-                match self.rewrite(object, &mut rewritten)? {
+                index += 1;
+                match self.rewrite(index - 1, object, &mut rewritten)? {
                     true => each(&rewritten)?,
                     false => each(object)?,
                 }
@@ -139,12 +163,14 @@ impl Spooled {
             out.write_all(piece.split_last().map_or(&[][..], |(_, rest)| rest))
         };
         let mut rewritten = Vec::with_capacity(256);
+        let mut index = 0;
         self.for_each_block(|block| {
             let (mut from, mut run) = (0, 0);
             while let Some(end) =
                 block.get(from..).and_then(|rest| memchr::memchr(b'\n', rest)).map(|at| from + at)
             {
-                if self.rewrite(block.get(from..end).unwrap_or_default(), &mut rewritten)? {
+                index += 1;
+                if self.rewrite(index - 1, block.get(from..end).unwrap_or_default(), &mut rewritten)? {
                     write(block.get(run..from).unwrap_or_default())?;
                     rewritten.push(b',');
                     write(&rewritten)?;
@@ -158,11 +184,11 @@ impl Spooled {
         })
     }
 
-    /// Writes `object` into `rewritten` (cleared first) as a `rejected`
-    /// operation when the file is rejected and the object is not already;
-    /// returns whether it did.
-    fn rewrite(&self, object: &[u8], rewritten: &mut Vec<u8>) -> io::Result<bool> {
-        if !self.rejected || already_rejected(object) {
+    /// Writes `object`, the one at `index`, into `rewritten` (cleared
+    /// first) as a `rejected` operation when the file is rejected and the
+    /// object is not already; returns whether it did.
+    fn rewrite(&self, index: u64, object: &[u8], rewritten: &mut Vec<u8>) -> io::Result<bool> {
+        if !self.rejected || index >= self.rewritable || already_rejected(object) {
             return Ok(false);
         }
         rewritten.clear();
@@ -394,6 +420,41 @@ mod tests {
             .map(|r| serde_json::to_vec(&PlannedRow { operation: Operation::Rejected, ..r }).unwrap())
             .collect();
         assert_eq!(objects(&spool.finish(false).unwrap()), expected);
+    }
+
+    /// Only the objects up to the last one pushed as it was planned may
+    /// need rewriting; every one reads back rejected all the same.
+    #[test]
+    fn objects_known_rejected_are_not_rewritten_again() {
+        let rows = rows();
+        let json = |row: &PlannedRow| {
+            let mut object = Vec::new();
+            row.write_json(&mut object);
+            object
+        };
+        let mut spool = Spool::new().unwrap();
+        spool.push_json(&json(&rows[0])).unwrap();
+        spool.push(&rows[1]).unwrap();
+        spool.push_json(&json(&rows[2])).unwrap();
+        for row in &rows[3..] {
+            match row.row % 3 {
+                0 => spool.push_rejected(&json(row)).unwrap(),
+                1 => spool.push(&PlannedRow { operation: Operation::Rejected, ..row.clone() }).unwrap(),
+                _ => spool
+                    .push_rejected(&json(&PlannedRow { operation: Operation::Rejected, ..row.clone() }))
+                    .unwrap(),
+            }
+        }
+        let spooled = spool.finish(true).unwrap();
+        assert_eq!(spooled.rewritable, 3);
+        let expected: Vec<Vec<u8>> = rows
+            .into_iter()
+            .map(|r| serde_json::to_vec(&PlannedRow { operation: Operation::Rejected, ..r }).unwrap())
+            .collect();
+        assert_eq!(objects(&spooled), expected);
+        let mut written = Vec::new();
+        spooled.write_separated(&mut written).unwrap();
+        assert_eq!(written, expected.join(&b","[..]));
     }
 
     #[test]
