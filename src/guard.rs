@@ -226,22 +226,29 @@ mod tests {
         report.spooled().is_some()
     }
 
+    /// A new directory for a test's files, `name` telling whose.
+    fn test_dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("csvcheck-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// `text` in UTF-16LE, after its byte-order mark.
+    fn utf16le(text: &str) -> Vec<u8> {
+        [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect()
+    }
+
     /// Only a regular UTF-8 file is streamed; the rest is checked whole,
     /// and the same, from the one opening of the file.
     #[test]
     fn only_regular_utf8_files_are_streamed() {
         let checker = Checker::builder().build();
         let keep = Keep::for_report(crate::report::Format::Json, false).unwrap();
-        let dir = std::env::temp_dir().join(format!("csvcheck-streams-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = test_dir("streams");
         let utf8 = dir.join("utf8.csv");
         std::fs::write(&utf8, "\u{feff}User ID/Email (Required)\nanna@acme.example\n").unwrap();
         let utf16 = dir.join("utf16.csv");
-        let text: Vec<u8> = "User ID/Email (Required)\nanna@acme.example\n"
-            .encode_utf16()
-            .flat_map(u16::to_le_bytes)
-            .collect();
-        std::fs::write(&utf16, [&[0xFF, 0xFE][..], &text].concat()).unwrap();
+        std::fs::write(&utf16, utf16le("User ID/Email (Required)\nanna@acme.example\n")).unwrap();
         let streamed_utf8 = check_file(&checker, &utf8, keep).unwrap();
         assert!(streamed(&streamed_utf8));
         let whole_utf16 = check_file(&checker, &utf16, keep).unwrap();
@@ -280,8 +287,7 @@ mod tests {
         use std::fmt::Write;
         let checker = Checker::builder().build();
         let keep = Keep::for_report(crate::report::Format::Json, false).unwrap();
-        let dir = std::env::temp_dir().join(format!("csvcheck-peek-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = test_dir("peek");
         let mut text = String::from(
             "User ID/Email (Required),First Name,Preferred Webex Site,Webex Meetings [Wholesale]\n",
         );
@@ -292,8 +298,7 @@ mod tests {
         // between them was read.
         text.push_str("USER.0@acme.example,Again,acme.webex.com,TRUE\n");
         assert!(text.len() > 2 * PEEK);
-        let utf16: Vec<u8> =
-            [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let utf16 = utf16le(&text);
         for (name, bytes, is_streamed) in [("utf8.csv", text.into_bytes(), true), ("utf16.csv", utf16, false)]
         {
             let path = dir.join(name);
