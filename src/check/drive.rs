@@ -63,6 +63,8 @@ const TOUCHED: usize = 32;
 
 /// What checking one row gives.
 pub(super) struct RowResult {
+    /// The row's place and operation; its email and the operation's
+    /// details only for a caller that reads them ([`RowOps::Owned`]).
     pub(super) planned: PlannedRow,
     /// What the row does unless an error rejects it.
     pub(super) kind: OpKind,
@@ -207,6 +209,7 @@ impl<'a> Watch<'a> {
 
 /// A row checked, its cross-row findings made.
 pub(super) struct Checked {
+    /// As in [`RowResult::planned`], rejected if an error was found.
     pub(super) planned: PlannedRow,
     /// What the row does unless an error rejects it.
     pub(super) kind: OpKind,

@@ -18,7 +18,8 @@ use crate::plan::{Operation, PlannedRow};
 pub(crate) struct Spool {
     out: BufWriter<File>,
     len: u64,
-    /// The objects up to the last one that may not be rejected (see
+    /// How many objects there are up to the last one pushed as planned,
+    /// not known to be rejected: only those may need rewriting (see
     /// [`Spooled::rewrite`]).
     rewritable: u64,
     /// The object being written, reused from one to the next.
@@ -94,9 +95,9 @@ impl Spool {
 pub(crate) struct Spooled {
     file: Arc<Mutex<File>>,
     len: u64,
-    /// The objects up to the last one not known to be rejected: those
-    /// after it need no rewriting (a file's rows past the row limit, which
-    /// F004 rejects).
+    /// As in [`Spool`]: the objects after the first `rewritable` are
+    /// rejected already (a file's rows past the row limit, which F004
+    /// rejects), and are not read again to be rewritten.
     rewritable: u64,
     rejected: bool,
 }

@@ -553,9 +553,10 @@ impl NumberTable {
 }
 
 /// Every number of a file, with its first holders. Phone numbers and
-/// extensions are kept as integers (see [`pack_phone`] and
-/// [`pack_extension`]) in the slots of their tables, not as text: these are
-/// the largest tables of a file's check.
+/// extensions are kept as integers (see [`pack_phone`], and
+/// [`pack_extension_digits`] with the location's id above
+/// [`EXTENSION_LOCATION_SHIFT`]) in the slots of their tables, not as text:
+/// these are the largest tables of a file's check.
 #[derive(Debug, Default)]
 struct Numbers {
     phones: NumberTable,
