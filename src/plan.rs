@@ -51,7 +51,7 @@ use crate::header::{Field, Header};
 use crate::options::ImportMode;
 use crate::org::{OrgState, OrgUser};
 use crate::profile::{BaseLicences, Profile};
-use crate::row::{Flag, NumberCell, Row};
+use crate::row::{LicenceCells, NumberCell, Row};
 use crate::text::{clean, email_key, eq_clean, eq_folded};
 
 /// The kind of an operation, as the reports name it.
@@ -596,31 +596,23 @@ const BASE_LICENSES: &str = "base_licenses";
 
 /// Plans one row whose key is `key`.
 pub fn plan_row<'a>(row: &Row<'a>, key: &str, cx: &PlanContext<'a>) -> Intent<'a> {
-    plan_row_of(row, key, cx, cx.org.and_then(|org| org.user_index(key)))
+    plan_row_of(row, key, cx, cx.org.and_then(|org| org.user_index(key)), &row.licence_cells())
 }
 
 /// [`plan_row`] for a row whose key is that of the org's user `user`
-/// (looked up by the caller, who needs it too).
+/// (looked up by the caller, who needs it too), and whose licence cells
+/// are `licences` (read by the caller, for the rules too).
 pub(crate) fn plan_row_of<'a>(
     row: &Row<'a>,
     key: &str,
     cx: &PlanContext<'a>,
     user: Option<usize>,
+    licences: &LicenceCells<'a>,
 ) -> Intent<'a> {
     let existing = cx.org.zip(user).and_then(|(org, i)| org.users.get(i));
-    // One pass over the package cells: the package of the one TRUE cell,
-    // and whether every cell is FALSE.
-    let (mut first_true, mut more_true, mut all_false) = (None, false, !row.header.packages.is_empty());
-    for (_, column, flag) in row.packages() {
-        match flag {
-            Flag::True if first_true.is_none() => first_true = Some(column.package),
-            Flag::True => more_true = true,
-            _ => {}
-        }
-        all_false &= flag == Flag::False;
-    }
-    let new_package = first_true.filter(|_| !more_true);
-    let all_packages_false = all_false;
+    // The package of the one TRUE cell.
+    let new_package = licences.first_true.filter(|_| licences.trues == 1).map(|(_, column)| column.package);
+    let all_packages_false = licences.all_packages_false;
     let current_package =
         existing.and_then(|u| u.package.as_deref()).and_then(|id| cx.profile.package_index(id));
     let effective = effective(row, existing, new_package.or(current_package));
@@ -634,7 +626,7 @@ pub(crate) fn plan_row_of<'a>(
             _ => OperationRef::Delete,
         }
     } else if let Some(user) = existing {
-        modify(row, user, new_package, current_package, cx)
+        modify(row, user, new_package, current_package, licences, cx)
     } else {
         let start = match cx.mode {
             ImportMode::AddServices => cx.profile.all_base_licences(),
@@ -642,7 +634,7 @@ pub(crate) fn plan_row_of<'a>(
         };
         OperationRef::Add {
             package: new_package.and_then(|p| cx.profile.packages.get(p)).map(|p| p.id.as_str()),
-            base_licences: base_after(row, start, cx.mode),
+            base_licences: licences.base_after(start, cx.mode),
         }
     };
     Intent { operation, existing, effective, all_packages_false }
@@ -734,25 +726,12 @@ fn compared_target(row: &Row<'_>, field: Field, current: Option<&str>) -> Option
     (!same).then(|| set.map_or(ChangeValue::None, |v| ChangeValue::Text(v.into_owned())))
 }
 
-/// `start` with the row's base-licence cells applied: `TRUE` adds; `FALSE`
-/// removes only in add-remove-services mode (add-services ignores it, B001).
-fn base_after(row: &Row<'_>, start: BaseLicences, mode: ImportMode) -> BaseLicences {
-    let mut base = start;
-    for (_, licence, flag) in row.base_licences() {
-        match (flag, mode) {
-            (Flag::True, _) => base.insert(licence),
-            (Flag::False, ImportMode::AddRemoveServices) => base.remove(licence),
-            _ => {}
-        }
-    }
-    base
-}
-
 fn modify<'a>(
     row: &Row<'_>,
     user: &OrgUser,
     new_package: Option<usize>,
     current_package: Option<usize>,
+    licences: &LicenceCells<'_>,
     cx: &PlanContext<'a>,
 ) -> OperationRef<'a> {
     let mut changes = Vec::new();
@@ -775,7 +754,7 @@ fn modify<'a>(
             for i in ids.iter().filter_map(|id| cx.profile.base_licence_index(id)) {
                 current.insert(i);
             }
-            let base = base_after(row, current, cx.mode);
+            let base = licences.base_after(current, cx.mode);
             if base != current {
                 changes.push(Change {
                     field: BASE_LICENSES,
@@ -787,7 +766,7 @@ fn modify<'a>(
         }
         // The org file does not say which base licences the user has: the
         // row's TRUE cells are all that is known, and no change is claimed.
-        None => base_after(row, BaseLicences::EMPTY, cx.mode),
+        None => licences.base_after(BaseLicences::EMPTY, cx.mode),
     };
     if changes.is_empty() {
         return OperationRef::Unchanged;

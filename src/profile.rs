@@ -293,6 +293,16 @@ impl BaseLicences {
         self.0
     }
 
+    /// The licences of either set.
+    pub(crate) fn union(self, other: BaseLicences) -> BaseLicences {
+        BaseLicences(self.0 | other.0)
+    }
+
+    /// The licences of this set not in `other`.
+    pub(crate) fn without(self, other: BaseLicences) -> BaseLicences {
+        BaseLicences(self.0 & !other.0)
+    }
+
     /// Whether the set is empty.
     pub fn is_empty(self) -> bool {
         self.0 == 0

@@ -6,6 +6,8 @@
 //! Nothing here emits diagnostics; rules turn these typed facts into codes.
 
 use crate::header::{Field, Header, PackageColumn};
+use crate::options::ImportMode;
+use crate::profile::BaseLicences;
 use crate::read::Record;
 
 /// A package or base-licence cell.
@@ -235,6 +237,111 @@ impl<'r> Row<'r> {
     pub fn number(&self, field: Field) -> NumberCell<'r> {
         NumberCell::parse(self.raw(field).unwrap_or(""))
     }
+
+    /// The package and base-licence cells, each read once, as the plan
+    /// and the rules ask about them.
+    pub(crate) fn licence_cells(&self) -> LicenceCells<'r> {
+        let mut cells = LicenceCells::new(!self.header.packages.is_empty());
+        for (index, column, flag) in self.packages() {
+            cells.add_package(index, column, flag);
+        }
+        for (_, licence, flag) in self.base_licences() {
+            cells.add_base(licence, flag);
+        }
+        cells
+    }
+}
+
+/// What the plan and the rules ask about a row's package and base-licence
+/// cells ([`Row::licence_cells`]), read in one pass: most rows have one
+/// TRUE and nothing to report, and a rule goes back to the cells only when
+/// these say it may fire.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LicenceCells<'r> {
+    /// How many package cells are TRUE.
+    pub trues: usize,
+    /// The first TRUE package cell: (column index, column).
+    pub first_true: Option<(usize, &'r PackageColumn)>,
+    /// Whether a TRUE is in a `(Suspended)` column.
+    pub suspended_true: bool,
+    /// Whether there are package cells and every one is FALSE: a delete.
+    pub all_packages_false: bool,
+    /// Whether a package cell is neither TRUE, FALSE nor empty.
+    pub invalid_package: bool,
+    /// Whether a base-licence cell is neither TRUE, FALSE nor empty.
+    pub invalid_base: bool,
+    /// Whether a base-licence cell is FALSE (B001).
+    pub false_base: bool,
+    /// The base licences with a TRUE cell (what "Add services only" adds).
+    pub base_true: BaseLicences,
+    /// The base licences whose last TRUE or FALSE cell is TRUE, and those
+    /// whose last is FALSE ("Add and remove services" applies the cells in
+    /// turn: the last one of a licence wins).
+    pub base_last_true: BaseLicences,
+    /// See [`base_last_true`](LicenceCells::base_last_true).
+    pub base_last_false: BaseLicences,
+}
+
+impl<'r> LicenceCells<'r> {
+    /// Before any cell is read; `has_packages`: whether the row has package
+    /// cells (every one is FALSE until one is not).
+    fn new(has_packages: bool) -> LicenceCells<'r> {
+        LicenceCells {
+            trues: 0,
+            first_true: None,
+            suspended_true: false,
+            all_packages_false: has_packages,
+            invalid_package: false,
+            invalid_base: false,
+            false_base: false,
+            base_true: BaseLicences::EMPTY,
+            base_last_true: BaseLicences::EMPTY,
+            base_last_false: BaseLicences::EMPTY,
+        }
+    }
+
+    /// Counts package cell `index` of `column`, the cells in file order.
+    fn add_package(&mut self, index: usize, column: &'r PackageColumn, flag: Flag) {
+        self.all_packages_false &= flag == Flag::False;
+        match flag {
+            Flag::True => {
+                self.trues += 1;
+                self.first_true = self.first_true.or(Some((index, column)));
+                self.suspended_true |= column.suspended;
+            }
+            Flag::Invalid => self.invalid_package = true,
+            Flag::Empty | Flag::False => {}
+        }
+    }
+
+    /// `start` with the row's base-licence cells applied: `TRUE` adds;
+    /// `FALSE` removes only in "Add and remove services" mode ("Add
+    /// services only" ignores it, B001); the cells in turn, so that a
+    /// licence's last cell wins.
+    pub(crate) fn base_after(&self, start: BaseLicences, mode: ImportMode) -> BaseLicences {
+        match mode {
+            ImportMode::AddServices => start.union(self.base_true),
+            ImportMode::AddRemoveServices => start.union(self.base_last_true).without(self.base_last_false),
+        }
+    }
+
+    /// Counts a cell of base licence `licence`, the cells in file order.
+    fn add_base(&mut self, licence: usize, flag: Flag) {
+        match flag {
+            Flag::True => {
+                self.base_true.insert(licence);
+                self.base_last_true.insert(licence);
+                self.base_last_false.remove(licence);
+            }
+            Flag::False => {
+                self.false_base = true;
+                self.base_last_false.insert(licence);
+                self.base_last_true.remove(licence);
+            }
+            Flag::Invalid => self.invalid_base = true,
+            Flag::Empty => {}
+        }
+    }
 }
 
 #[cfg(test)]
@@ -279,6 +386,35 @@ mod tests {
             PhoneClass::MissingPlus { suggestion: Some("+390212345678".into()) }
         );
         assert_eq!(classify_phone("E+11"), PhoneClass::Invalid { suggestion: None });
+    }
+
+    proptest::proptest! {
+        /// The summary of the base-licence cells applies as the cells do,
+        /// one after the other, in either mode, whichever licence repeats.
+        #[test]
+        fn base_licences_apply_as_the_cells_in_turn(
+            cells in proptest::collection::vec((0..4usize, 0..4usize), 0..8),
+            start in 0..16u32,
+        ) {
+            let flag = |f: usize| [Flag::Empty, Flag::True, Flag::False, Flag::Invalid][f];
+            let mut summary = LicenceCells::new(false);
+            for &(licence, f) in &cells {
+                summary.add_base(licence, flag(f));
+            }
+            let mut start_set = BaseLicences::EMPTY;
+            (0..4).filter(|i| start & 1 << i != 0).for_each(|i| start_set.insert(i));
+            for mode in [ImportMode::AddServices, ImportMode::AddRemoveServices] {
+                let mut expected = start_set;
+                for &(licence, f) in &cells {
+                    match (flag(f), mode) {
+                        (Flag::True, _) => expected.insert(licence),
+                        (Flag::False, ImportMode::AddRemoveServices) => expected.remove(licence),
+                        _ => {}
+                    }
+                }
+                proptest::prop_assert_eq!(summary.base_after(start_set, mode), expected);
+            }
+        }
     }
 
     #[test]

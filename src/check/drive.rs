@@ -407,11 +407,13 @@ impl Checker {
         let key = row.raw(Field::Email).map(email_key).unwrap_or_default();
         let plan_cx = PlanContext { profile: &self.profile, org: self.org(), mode: self.options.mode };
         let org_user = self.org().and_then(|org| org.user_index(&key));
-        let intent = plan_row_of(&row, &key, &plan_cx, org_user);
+        let licences = row.licence_cells();
+        let intent = plan_row_of(&row, &key, &plan_cx, org_user, &licences);
         let cx = RowContext {
             row,
             key: &key,
             intent: &intent,
+            licences,
             org_user,
             profile: &self.profile,
             org: self.org(),

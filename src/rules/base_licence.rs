@@ -1,10 +1,9 @@
 //! Base-licence rules (B001): `Basic Messaging`, `Basic Meetings`,
 //! `Basic Calling` and the import mode.
 
-use super::package::LicenceCells;
 use super::{Code, Diagnostic, RowContext};
 use crate::options::ImportMode;
-use crate::row::Flag;
+use crate::row::{Flag, LicenceCells};
 
 /// Runs the base-licence rules on one row, whose licence cells `cells`
 /// sums up.

@@ -42,7 +42,7 @@ use crate::options::Options;
 use crate::org::OrgState;
 use crate::plan::{EffectiveLocation, Intent};
 use crate::profile::Profile;
-use crate::row::{Flag, NumberCell, Row};
+use crate::row::{LicenceCells, NumberCell, Row};
 
 /// What a per-row rule sees.
 pub(crate) struct RowContext<'a> {
@@ -50,6 +50,8 @@ pub(crate) struct RowContext<'a> {
     /// The row's key (normalised email).
     pub key: &'a str,
     pub intent: &'a Intent<'a>,
+    /// The row's package and base-licence cells, as the plan read them.
+    pub licences: LicenceCells<'a>,
     /// The position in the org of the user with the row's key (the user
     /// `intent.existing` is).
     pub org_user: Option<usize>,
@@ -223,7 +225,7 @@ fn check_cells(cx: &RowContext<'_>, facts: &mut RowFacts, out: &mut Vec<Diagnost
     package::check(cx, email_ok, &cells, out);
     let location_known = location::check(cx, &cells, out);
     read_only::check(cx, &cells, out);
-    base_licence::check(cx, &cells.licences, out);
+    base_licence::check(cx, &cx.licences, out);
 
     facts.key_valid = email_ok;
     if let Some(phone) = numbers.phone {
@@ -265,12 +267,11 @@ fn check_cells(cx: &RowContext<'_>, facts: &mut RowFacts, out: &mut Vec<Diagnost
 
 /// A row's cells as the rules other than the text rules read them:
 /// gathered by the text rules' pass over every cell, so that each cell is
-/// looked up in the record once.
+/// looked up in the record once. (The package and base-licence cells are
+/// [`RowContext::licences`], read as the row was planned.)
 pub(crate) struct Cells<'a> {
     /// The cell of each known field present, by `Field as usize`.
     fields: [Option<&'a str>; Field::ALL.len()],
-    /// The package and base-licence cells.
-    pub licences: package::LicenceCells<'a>,
 }
 
 impl<'a> Cells<'a> {
@@ -294,22 +295,13 @@ impl<'a> Cells<'a> {
 /// Reads every cell of a well-formed row once: runs the text rules on it
 /// and keeps what the other rules read.
 fn read_cells<'a>(cx: &RowContext<'a>, out: &mut Vec<Diagnostic>) -> Cells<'a> {
-    let mut cells = Cells { fields: [None; Field::ALL.len()], licences: package::LicenceCells::default() };
+    let mut cells = Cells { fields: [None; Field::ALL.len()] };
     let (record, header) = (cx.row.record, cx.row.header);
     for ((index, cell), role) in record.fields.iter().enumerate().zip(header.roles()) {
-        match role.cell {
-            CellRole::Field(field) => {
-                if let Some(slot) = cells.fields.get_mut(field as usize) {
-                    *slot = Some(cell);
-                }
+        if let CellRole::Field(field) = role.cell {
+            if let Some(slot) = cells.fields.get_mut(field as usize) {
+                *slot = Some(cell);
             }
-            CellRole::Package => {
-                if let Some(column) = header.package_column(index) {
-                    cells.licences.add_package(index, column, Flag::parse(cell));
-                }
-            }
-            CellRole::BaseLicence => cells.licences.add_base(Flag::parse(cell)),
-            CellRole::Other => {}
         }
         if !cell.is_empty() {
             text::check_cell(cx, index, cell, role.text, out);
@@ -635,6 +627,7 @@ pub(crate) mod testing {
             row,
             key: &key,
             intent: &intent,
+            licences: row.licence_cells(),
             org_user: None,
             profile: &profile,
             org: None,

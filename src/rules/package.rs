@@ -5,12 +5,12 @@ use super::{Cells, Code, Diagnostic, RowContext};
 use crate::header::{Field, PackageColumn};
 use crate::plan::{EffectiveLocation, OpKind};
 use crate::profile::PackageDef;
-use crate::row::{Flag, NumberCell};
+use crate::row::{Flag, LicenceCells, NumberCell};
 
 /// Runs every package rule on one row; `email_ok` says whether the row's
 /// email is valid (an invalid one is not also reported as unknown, P011).
 pub(crate) fn check(cx: &RowContext<'_>, email_ok: bool, row: &Cells<'_>, out: &mut Vec<Diagnostic>) {
-    let cells = &row.licences;
+    let cells = &cx.licences;
     let invalid_package_cell = invalid_boolean(cx, cells, out);
     several_packages(cx, cells, out);
     suspended_package(cx, cells, out);
@@ -27,47 +27,6 @@ pub(crate) fn check(cx: &RowContext<'_>, email_ok: bool, row: &Cells<'_>, out: &
         delete_unknown_user(cx, out);
     }
     delete_admin(cx, out);
-}
-
-/// What the package and base-licence rules ask about a row's licence
-/// cells, gathered as the row is read: most rows have one TRUE and nothing
-/// to report, and a rule goes back to the cells only when these say it may
-/// fire.
-#[derive(Default)]
-pub(crate) struct LicenceCells<'a> {
-    /// How many package cells are TRUE.
-    trues: usize,
-    /// The first TRUE package cell: (column index, column).
-    first_true: Option<(usize, &'a PackageColumn)>,
-    /// Whether a TRUE is in a `(Suspended)` column.
-    suspended_true: bool,
-    /// Whether a package cell is neither TRUE, FALSE nor empty.
-    invalid_package: bool,
-    /// Whether a base-licence cell is neither TRUE, FALSE nor empty.
-    invalid_base: bool,
-    /// Whether a base-licence cell is FALSE (B001).
-    pub(crate) false_base: bool,
-}
-
-impl<'a> LicenceCells<'a> {
-    /// Counts the package cell in column `index`, in file order.
-    pub(crate) fn add_package(&mut self, index: usize, column: &'a PackageColumn, flag: Flag) {
-        match flag {
-            Flag::True => {
-                self.trues += 1;
-                self.first_true = self.first_true.or(Some((index, column)));
-                self.suspended_true |= column.suspended;
-            }
-            Flag::Invalid => self.invalid_package = true,
-            Flag::Empty | Flag::False => {}
-        }
-    }
-
-    /// Counts a base-licence cell.
-    pub(crate) fn add_base(&mut self, flag: Flag) {
-        self.invalid_base |= flag == Flag::Invalid;
-        self.false_base |= flag == Flag::False;
-    }
 }
 
 /// Documentation of P001: what it checks, why Control Hub cares, how to fix it.
