@@ -434,14 +434,39 @@ pub(super) struct Positions {
     table: HashTable<u32>,
     /// The bits of a slot that hold hash, not position.
     high: u32,
+    /// One bit for some bits of each hash added (a Bloom filter of one
+    /// hash): most keys looked up in a large org belong to nobody (the new
+    /// users of a file, their numbers), and a clear bit says so from a few
+    /// dozen kilobytes that stay in the cache, where the table's control
+    /// bytes (128 KB for 100,000 users, with the cross-row tables pressing
+    /// on them) miss it. Empty: no filter.
+    filter: Vec<u64>,
 }
+
+/// The most bits a [`Positions`] filter has: 64 KiB, a sixth of them set
+/// for 100,000 keys. (At a million rows, 16 KiB and 128 KiB measured the
+/// same as this, within the noise; each saved 4 to 8% of the CPU time.)
+const MOST_FILTER_BITS: usize = 1 << 19;
+
+/// Where a filter's bits are taken from in a hash: above those that choose
+/// a bucket in any table that memory holds, below the table's tag.
+const FILTER_SHIFT: u32 = 39;
 
 impl Positions {
     /// A table with room for `n` positions below `users`.
     pub(super) fn with_capacity(n: usize, users: usize) -> Positions {
         let position_bits = usize::BITS - users.leading_zeros();
         let high = u32::MAX.checked_shl(position_bits).unwrap_or(0);
-        Positions { table: HashTable::with_capacity(n), high }
+        let filter_bits = n.saturating_mul(4).checked_next_power_of_two().unwrap_or(MOST_FILTER_BITS);
+        let filter = vec![0; filter_bits.clamp(64, MOST_FILTER_BITS) / 64];
+        Positions { table: HashTable::with_capacity(n), high, filter }
+    }
+
+    /// The word of the filter that holds `hash`'s bit, and the bit.
+    fn filter_bit(&self, hash: u64) -> (usize, u64) {
+        // The filter's length is a power of two words.
+        let at = (hash >> FILTER_SHIFT) as usize & (self.filter.len() * 64).wrapping_sub(1);
+        (at / 64, 1 << (at % 64))
     }
 
     /// The bits of `hash` a slot keeps: below the top seven (the table's
@@ -453,6 +478,10 @@ impl Positions {
 
     /// The position with the hash `hash` for which `eq` holds, if any.
     pub(super) fn find(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
+        let (word, bit) = self.filter_bit(hash);
+        if self.filter.get(word).is_some_and(|w| w & bit == 0) {
+            return None;
+        }
         let (high, position) = (self.high(hash), !self.high);
         self.table
             .find(hash, |&slot| slot & self.high == high && eq(slot & position))
@@ -472,6 +501,10 @@ impl Positions {
     ) -> bool {
         if i & self.high != 0 {
             return false;
+        }
+        let (word, bit) = self.filter_bit(hash);
+        if let Some(w) = self.filter.get_mut(word) {
+            *w |= bit;
         }
         let (high, position) = (self.high(hash), !self.high);
         let slot = |&slot: &u32| slot & self.high == high && eq(slot & position);

@@ -1974,12 +1974,13 @@ mod tests {
         }
 
         /// Hashes that share parts: the low bits (the bucket), the top
-        /// bits (the tag), the bits below them (kept beside a position), or
-        /// all of them.
-        const HASHES: [u64; 12] = [
+        /// bits (the tag), the bits below them (kept beside a position), the
+        /// bits of the filter in front of the table, or all of them.
+        const HASHES: [u64; 13] = [
             0,
             1,
             7,
+            0x0000_7F80_0000_0000,
             u64::MAX,
             0xFF00_0000_0000_0000,
             0x0100_0000_0000_0000,
