@@ -225,6 +225,9 @@ pub(super) struct Checked {
     /// a row that [`settle`] rejects keeps it, and the spool writes it
     /// rejected ([`Spool::push_rejected`](crate::report::spool::Spool::push_rejected)).
     pub(super) json: Option<Vec<u8>>,
+    /// Whether [`settle`] rejected a row that its own check had not (its
+    /// JSON then says what the check planned).
+    pub(super) rejected_since: bool,
 }
 
 /// The rows of one file after the per-row rules: the cross-row rules, and
@@ -292,6 +295,7 @@ impl<'o> Run<'o> {
                 raw,
                 not_utf8: record.not_utf8,
                 json: result.json.take(),
+                rejected_since: false,
             });
             let settled = self.cross.take_settled();
             found += settled.len() as u64;
@@ -331,6 +335,7 @@ impl<'o> Run<'o> {
 fn settle(mut checked: Checked) -> Checked {
     checked.diagnostics.sort_by_key(Diagnostic::sort_key);
     if checked.diagnostics.iter().any(Diagnostic::is_error) {
+        checked.rejected_since = checked.planned.operation.kind() != OpKind::Rejected;
         checked.planned.operation = Operation::Rejected;
     }
     checked

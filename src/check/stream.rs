@@ -107,7 +107,9 @@ impl Checker {
             if let Some(spool) = spool.as_mut().filter(|_| spool_error.is_none()) {
                 let rejected = checked.planned.operation.kind() == OpKind::Rejected;
                 spool_error = match &checked.json {
-                    Some(json) if rejected => spool.push_rejected(json),
+                    Some(json) if checked.rejected_since => spool.push_rejected(json),
+                    // Past the row limit, say: made rejected.
+                    Some(json) if rejected => spool.push_json_rejected(json),
                     Some(json) => spool.push_json(json),
                     None => spool.push(&checked.planned),
                 }

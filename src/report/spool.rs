@@ -44,7 +44,7 @@ impl Spool {
         object.clear();
         planned.write_json(&mut object);
         let written = match planned.operation {
-            Operation::Rejected => self.push_line(&object),
+            Operation::Rejected => self.push_json_rejected(&object),
             _ => self.push_json(&object),
         };
         self.object = object;
@@ -54,13 +54,14 @@ impl Spool {
     /// Appends one operation already serialised (by
     /// [`PlannedRow::write_json`], as [`push`](Spool::push) does).
     pub(crate) fn push_json(&mut self, object: &[u8]) -> io::Result<()> {
-        self.push_line(object)?;
+        self.push_json_rejected(object)?;
         self.rewritable = self.len;
         Ok(())
     }
 
-    /// Appends one object, a line.
-    fn push_line(&mut self, object: &[u8]) -> io::Result<()> {
+    /// Appends one operation already serialised as a `rejected` one: it is
+    /// not read again to be rewritten when the file is rejected.
+    pub(crate) fn push_json_rejected(&mut self, object: &[u8]) -> io::Result<()> {
         self.len += 1;
         self.out.write_all(object)?;
         self.out.write_all(b"\n")
@@ -72,11 +73,11 @@ impl Spool {
     /// rejects it.
     pub(crate) fn push_rejected(&mut self, object: &[u8]) -> io::Result<()> {
         if already_rejected(object) {
-            return self.push_line(object);
+            return self.push_json_rejected(object);
         }
         let mut rewritten = std::mem::take(&mut self.object);
         rewritten.clear();
-        let written = rejected(object, &mut rewritten).and_then(|()| self.push_line(&rewritten));
+        let written = rejected(object, &mut rewritten).and_then(|()| self.push_json_rejected(&rewritten));
         self.object = rewritten;
         written
     }
@@ -438,12 +439,12 @@ mod tests {
         spool.push(&rows[1]).unwrap();
         spool.push_json(&json(&rows[2])).unwrap();
         for row in &rows[3..] {
-            match row.row % 3 {
+            let rejected = PlannedRow { operation: Operation::Rejected, ..row.clone() };
+            match row.row % 4 {
                 0 => spool.push_rejected(&json(row)).unwrap(),
-                1 => spool.push(&PlannedRow { operation: Operation::Rejected, ..row.clone() }).unwrap(),
-                _ => spool
-                    .push_rejected(&json(&PlannedRow { operation: Operation::Rejected, ..row.clone() }))
-                    .unwrap(),
+                1 => spool.push(&rejected).unwrap(),
+                2 => spool.push_rejected(&json(&rejected)).unwrap(),
+                _ => spool.push_json_rejected(&json(&rejected)).unwrap(),
             }
         }
         let spooled = spool.finish(true).unwrap();
