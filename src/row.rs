@@ -314,17 +314,6 @@ impl<'r> LicenceCells<'r> {
         }
     }
 
-    /// `start` with the row's base-licence cells applied: `TRUE` adds;
-    /// `FALSE` removes only in "Add and remove services" mode ("Add
-    /// services only" ignores it, B001); the cells in turn, so that a
-    /// licence's last cell wins.
-    pub(crate) fn base_after(&self, start: BaseLicences, mode: ImportMode) -> BaseLicences {
-        match mode {
-            ImportMode::AddServices => start.union(self.base_true),
-            ImportMode::AddRemoveServices => start.union(self.base_last_true).without(self.base_last_false),
-        }
-    }
-
     /// Counts a cell of base licence `licence`, the cells in file order.
     fn add_base(&mut self, licence: usize, flag: Flag) {
         match flag {
@@ -340,6 +329,17 @@ impl<'r> LicenceCells<'r> {
             }
             Flag::Invalid => self.invalid_base = true,
             Flag::Empty => {}
+        }
+    }
+
+    /// `start` with the row's base-licence cells applied: `TRUE` adds;
+    /// `FALSE` removes only in "Add and remove services" mode ("Add
+    /// services only" ignores it, B001); the cells in turn, so that a
+    /// licence's last cell wins.
+    pub(crate) fn base_after(&self, start: BaseLicences, mode: ImportMode) -> BaseLicences {
+        match mode {
+            ImportMode::AddServices => start.union(self.base_true),
+            ImportMode::AddRemoveServices => start.union(self.base_last_true).without(self.base_last_false),
         }
     }
 }

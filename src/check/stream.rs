@@ -108,7 +108,7 @@ impl Checker {
                 let rejected = checked.planned.operation.kind() == OpKind::Rejected;
                 spool_error = match &checked.json {
                     Some(json) if checked.rejected_since => spool.push_rejected(json),
-                    // Past the row limit, say: made rejected.
+                    // Made rejected: past the row limit, or by its own check.
                     Some(json) if rejected => spool.push_json_rejected(json),
                     Some(json) => spool.push_json(json),
                     None => spool.push(&checked.planned),

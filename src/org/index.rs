@@ -464,7 +464,8 @@ impl Positions {
 
     /// The word of the filter that holds `hash`'s bit, and the bit.
     fn filter_bit(&self, hash: u64) -> (usize, u64) {
-        // The filter's length is a power of two words.
+        // The filter's length is a power of two words (or none: then no
+        // word is there, and nothing is filtered).
         let at = (hash >> FILTER_SHIFT) as usize & (self.filter.len() * 64).wrapping_sub(1);
         (at / 64, 1 << (at % 64))
     }
