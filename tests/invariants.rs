@@ -4,7 +4,7 @@
 //! so that "nothing is lost" has one definition.
 #![allow(dead_code)]
 
-use csvcheck::{FileReport, OpKind, Severity};
+use csvcheck::{Checker, FileReport, OpKind, Severity, StreamReport};
 
 /// A record as a plain `csv` reader sees it, independently of csvcheck's
 /// reader: where its text is (line end excluded) and its fields.
@@ -353,4 +353,42 @@ pub fn assert_fix(report: &FileReport, profile: &csvcheck::Profile, unsafe_fixes
             }
         }
     }
+}
+
+/// A reader that hands out at most seven bytes a call, as a slow pipe
+/// does: records and UTF-8 sequences are cut anywhere.
+pub struct Trickle<'a>(pub &'a [u8]);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.0.len()).min(7);
+        let (now, rest) = self.0.split_at(n);
+        buf[..n].copy_from_slice(now);
+        self.0 = rest;
+        Ok(n)
+    }
+}
+
+/// Checks `data` as a stream read a few bytes at a time, and asserts that
+/// it gives what the whole-file check (`whole`) gave: the counts, every
+/// finding, and every row's operation (its place and email when the file
+/// is rejected). `None` when the stream refuses the input (it applies the
+/// limits as it reads, where the whole-file check trusts its input).
+pub fn assert_stream_same(checker: &Checker, data: &[u8], whole: &FileReport) -> Option<StreamReport> {
+    let mut rows = Vec::new();
+    let streamed = checker.check_stream("users.csv", Trickle(data), |row| rows.push(row)).ok()?;
+    assert_eq!((streamed.rows, streamed.summary), (whole.rows, whole.summary), "the stream counts otherwise");
+    assert_eq!(rows.len() as u64, whole.rows, "the stream hands over another number of rows");
+    let mut diagnostics = streamed.diagnostics.clone();
+    diagnostics.extend(rows.iter().flat_map(|r| r.diagnostics.iter().cloned()));
+    diagnostics.sort_by_key(csvcheck::Diagnostic::sort_key);
+    assert_eq!(diagnostics, whole.diagnostics, "the stream finds otherwise");
+    for (row, planned) in rows.iter().zip(&whole.operations) {
+        if streamed.rejects_file() {
+            assert_eq!((row.planned.line, &row.planned.email), (planned.line, &planned.email));
+        } else {
+            assert_eq!(&row.planned, planned, "the stream plans a row otherwise");
+        }
+    }
+    Some(streamed)
 }

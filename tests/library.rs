@@ -121,3 +121,71 @@ fn rows_with_bytes_that_are_not_utf8_are_reported_once_by_f001() {
     assert_eq!(codes, [(Code::F001, Some(2)), (Code::E002, Some(3)), (Code::P009, Some(3))]);
     assert_eq!(report.summary.rejected, 2, "F001 rejects the whole file");
 }
+
+/// Checks `csv` whole and as a stream, and compares (the stream must
+/// accept it).
+fn same_as_whole(checker: &Checker, csv: &[u8]) -> csvcheck::StreamReport {
+    let whole = checker.check_bytes("users.csv", csv.to_vec());
+    crate::invariants::assert_stream_same(checker, csv, &whole)
+        .expect("the stream reads what the whole check reads")
+}
+
+/// An org whose users hold numbers, and a file of `rows` rows that
+/// reuses emails, numbers and extensions, gives some numbers away and
+/// takes others, across chunk boundaries.
+fn org_and_file(rows: usize) -> (OrgState, String) {
+    let mut org = OrgState::default();
+    org.locations = Some(vec!["Milano HQ".into(), "Roma".into()]);
+    for i in 0..rows / 2 {
+        org.users.push(OrgUser {
+            package: Some("webex_calling".into()),
+            location: Some("Milano HQ".into()),
+            phone_number: Some(format!("+3902{i:08}")),
+            extension: Some(format!("{}", 1000 + i)),
+            admin: (i % 97 == 0).then(|| "full".into()),
+            ..OrgUser::new(format!("u{i}@acme.example"))
+        });
+    }
+    let mut csv = String::from(
+        "User ID/Email (Required),First Name,Phone Number,Extension,Location,Webex Calling,Webex Meetings\n",
+    );
+    for i in 0..rows {
+        let line = match i % 11 {
+            // takes the number of a user whose row comes later, or never
+            0 => format!("u{i}@acme.example,A,+3902{:08},,,TRUE,", (i + 5000) % rows),
+            // gives its number up
+            1 => format!("u{i}@acme.example,B,REMOVE,REMOVE,,,"),
+            2 => format!("u{}@acme.example,C,,,,,", i / 3),
+            3 => format!("new{i}@acme.example,D,+3906{:08},{},Roma,TRUE,", i % 500, 1000 + i % 700),
+            4 => format!("u{i}@acme.example,,,,,FALSE,FALSE"),
+            5 => format!("bad{i}@,E,{i},x,Nowhere,maybe,"),
+            6 => format!("u{i}@acme.example,\"F, q\",,{},Milano HQ,,", 1000 + (i + 3) % rows),
+            _ => format!("new{i}@acme.example, G ,,,,,TRUE"),
+        };
+        csv.push_str(&line);
+        csv.push('\n');
+    }
+    (org, csv)
+}
+
+#[test]
+fn a_stream_gives_the_rows_and_findings_of_a_whole_file() {
+    let (org, csv) = org_and_file(10_000);
+    let checker = Checker::builder().org(org.clone()).max_rows(100_000).build();
+    let report = same_as_whole(&checker, csv.as_bytes());
+    assert!(!report.rejects_file());
+    let whole = checker.check_bytes("users.csv", csv.clone().into_bytes());
+    for code in ["E002", "E004", "N005", "N006", "N007", "P001"] {
+        assert!(whole.diagnostics.iter().any(|d| d.code.as_str() == code), "{code}");
+    }
+    // The same with the default row limit (F004 rejects the file), without
+    // an org, and for odd inputs.
+    same_as_whole(&Checker::builder().org(org).build(), csv.as_bytes());
+    let plain = Checker::builder().max_rows(100_000).build();
+    same_as_whole(&plain, csv.as_bytes());
+    for odd in
+        [&b""[..], b"\xEF\xBB\xBF", b"\n\n", b"a;b\n1;2\n", b"User ID/Email (Required)\nx@y.example\n\xff\n"]
+    {
+        same_as_whole(&plain, odd);
+    }
+}

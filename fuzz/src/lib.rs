@@ -54,7 +54,8 @@ pub fn check_everything(checker: &Checker, data: &[u8]) -> FileReport {
     assert_split(&report, 1 + data.len() as u64 % 4);
     assert_fix(&report, checker.profile(), data.len() % 2 == 0);
 
-    assert_stream_same(checker, data, &report);
+    // A stream may refuse what the whole-file check reads: nothing to compare.
+    let _ = invariants::assert_stream_same(checker, data, &report);
 
     let source = report.source();
     let shape = scan(source.bytes(), source.delimiter);
@@ -84,45 +85,6 @@ pub fn check_everything(checker: &Checker, data: &[u8]) -> FileReport {
         Err(e) => panic!("the limits failed with {e}"),
     }
     report
-}
-
-/// Checks `data` as a stream, read a few bytes at a time, and asserts that
-/// it gives what the whole-file check gave: the counts, every finding, and
-/// every row's operation (its place and email when the file is rejected).
-/// A stream may refuse what the whole-file check reads (it applies the
-/// limits as it reads): then there is nothing to compare.
-fn assert_stream_same(checker: &Checker, data: &[u8], whole: &FileReport) {
-    let mut rows = Vec::new();
-    let Ok(streamed) = checker.check_stream("fuzz.csv", Trickle(data), |row| rows.push(row)) else {
-        return;
-    };
-    assert_eq!((streamed.rows, streamed.summary), (whole.rows, whole.summary), "the stream counts otherwise");
-    assert_eq!(rows.len() as u64, whole.rows, "the stream hands over another number of rows");
-    let mut diagnostics = streamed.diagnostics.clone();
-    diagnostics.extend(rows.iter().flat_map(|r| r.diagnostics.iter().cloned()));
-    diagnostics.sort_by_key(csvcheck::Diagnostic::sort_key);
-    assert_eq!(diagnostics, whole.diagnostics, "the stream finds otherwise");
-    for (row, planned) in rows.iter().zip(&whole.operations) {
-        if streamed.rejects_file() {
-            assert_eq!((row.planned.line, &row.planned.email), (planned.line, &planned.email));
-        } else {
-            assert_eq!(&row.planned, planned, "the stream plans a row otherwise");
-        }
-    }
-}
-
-/// A reader that hands out at most a few bytes at a time, as a slow pipe
-/// does: records and UTF-8 sequences are cut anywhere.
-struct Trickle<'a>(&'a [u8]);
-
-impl std::io::Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(self.0.len()).min(7);
-        let (now, rest) = self.0.split_at(n);
-        buf[..n].copy_from_slice(now);
-        self.0 = rest;
-        Ok(n)
-    }
 }
 
 /// Renders the report in every format (and the plan as text); JSON must

@@ -541,20 +541,6 @@ impl Checker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::OrgUser;
-
-    /// Reads in pieces of a few bytes, as a pipe might.
-    struct Trickle<'a>(&'a [u8]);
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.0.len().min(buf.len()).min(7);
-            let (head, tail) = self.0.split_at(n);
-            buf[..n].copy_from_slice(head);
-            self.0 = tail;
-            Ok(n)
-        }
-    }
 
     #[test]
     fn the_rows_expected_are_judged_from_the_first() {
@@ -575,90 +561,5 @@ mod tests {
         assert_eq!(rows_to_reserve(1000, u64::MAX), 1062);
         assert_eq!(expected_rows(Some(1 << 28), &records(&[2, 4, 6, 8])), Some(1 << 27));
         assert_eq!(rows_to_reserve(1 << 27, 1000), 1000);
-    }
-
-    /// Checks `csv` whole and as a stream, and compares.
-    fn same_as_whole(checker: &Checker, csv: &[u8]) -> StreamReport {
-        let whole = checker.check_bytes("users.csv", csv.to_vec());
-        let mut rows = Vec::new();
-        let streamed = checker.check_stream("users.csv", Trickle(csv), |row| rows.push(row)).unwrap();
-        assert_eq!((streamed.rows, streamed.summary), (whole.rows, whole.summary));
-        assert_eq!(rows.len() as u64, whole.rows);
-        let mut diagnostics = streamed.diagnostics.clone();
-        diagnostics.extend(rows.iter().flat_map(|r| r.diagnostics.iter().cloned()));
-        diagnostics.sort_by_key(Diagnostic::sort_key);
-        assert_eq!(diagnostics, whole.diagnostics);
-        for (row, planned) in rows.iter().zip(&whole.operations) {
-            if streamed.rejects_file() {
-                assert_eq!((row.planned.line, &row.planned.email), (planned.line, &planned.email));
-            } else {
-                assert_eq!(&row.planned, planned);
-            }
-        }
-        streamed
-    }
-
-    /// An org whose users hold numbers, and a file of `rows` rows that
-    /// reuses emails, numbers and extensions, gives some numbers away and
-    /// takes others, across chunk boundaries.
-    fn org_and_file(rows: usize) -> (OrgState, String) {
-        let mut org = OrgState::default();
-        org.locations = Some(vec!["Milano HQ".into(), "Roma".into()]);
-        for i in 0..rows / 2 {
-            org.users.push(OrgUser {
-                package: Some("webex_calling".into()),
-                location: Some("Milano HQ".into()),
-                phone_number: Some(format!("+3902{i:08}")),
-                extension: Some(format!("{}", 1000 + i)),
-                admin: (i % 97 == 0).then(|| "full".into()),
-                ..OrgUser::new(format!("u{i}@acme.example"))
-            });
-        }
-        let mut csv = String::from(
-            "User ID/Email (Required),First Name,Phone Number,Extension,Location,Webex Calling,Webex Meetings\n",
-        );
-        for i in 0..rows {
-            let line = match i % 11 {
-                // takes the number of a user whose row comes later, or never
-                0 => format!("u{i}@acme.example,A,+3902{:08},,,TRUE,", (i + 5000) % rows),
-                // gives its number up
-                1 => format!("u{i}@acme.example,B,REMOVE,REMOVE,,,"),
-                2 => format!("u{}@acme.example,C,,,,,", i / 3),
-                3 => format!("new{i}@acme.example,D,+3906{:08},{},Roma,TRUE,", i % 500, 1000 + i % 700),
-                4 => format!("u{i}@acme.example,,,,,FALSE,FALSE"),
-                5 => format!("bad{i}@,E,{i},x,Nowhere,maybe,"),
-                6 => format!("u{i}@acme.example,\"F, q\",,{},Milano HQ,,", 1000 + (i + 3) % rows),
-                _ => format!("new{i}@acme.example, G ,,,,,TRUE"),
-            };
-            csv.push_str(&line);
-            csv.push('\n');
-        }
-        (org, csv)
-    }
-
-    #[test]
-    fn a_stream_gives_the_rows_and_findings_of_a_whole_file() {
-        let (org, csv) = org_and_file(10_000);
-        let checker = Checker::builder().org(org.clone()).max_rows(100_000).build();
-        let report = same_as_whole(&checker, csv.as_bytes());
-        assert!(!report.rejects_file());
-        let whole = checker.check_bytes("users.csv", csv.clone().into_bytes());
-        for code in ["E002", "E004", "N005", "N006", "N007", "P001"] {
-            assert!(whole.diagnostics.iter().any(|d| d.code.as_str() == code), "{code}");
-        }
-        // The same with the default row limit (F004 rejects the file), without
-        // an org, and for odd inputs.
-        same_as_whole(&Checker::builder().org(org).build(), csv.as_bytes());
-        let plain = Checker::builder().max_rows(100_000).build();
-        same_as_whole(&plain, csv.as_bytes());
-        for odd in [
-            &b""[..],
-            b"\xEF\xBB\xBF",
-            b"\n\n",
-            b"a;b\n1;2\n",
-            b"User ID/Email (Required)\nx@y.example\n\xff\n",
-        ] {
-            same_as_whole(&plain, odd);
-        }
     }
 }
