@@ -156,7 +156,14 @@ enum State {
 /// quirks: a UTF-8 byte-order mark at the very start is skipped, and a quote
 /// opens a quoted field only as a field's first byte (elsewhere it is text).
 pub fn scan(bytes: &[u8], delimiter: u8) -> Shape {
-    let start = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    scan_from(bytes, delimiter, true)
+}
+
+/// [`scan`] of text that starts a file (`at_start`: a byte-order mark
+/// first is skipped) or that starts a line within one, where the reader
+/// reads a byte-order mark as a character of the first cell.
+fn scan_from(bytes: &[u8], delimiter: u8, at_start: bool) -> Shape {
+    let start = if at_start && bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     let mut shape = Shape::default();
     let mut state = State::StartRecord;
     let (mut record_start, mut field_start, mut fields) = (start, start, 0u64);
@@ -505,7 +512,10 @@ impl Limits {
         let plain = record.one_line || memchr::memchr3(b'"', b'\n', b'\r', raw).is_none();
         let odd_quotes = || memchr::memchr_iter(b'"', raw).count() % 2 == 1;
         let multiline = || memchr::memchr2(b'\n', b'\r', raw).is_some();
-        let shape = (!plain && (multiline() || odd_quotes())).then(|| scan(raw, delimiter));
+        // Only the first record starts the text, where the reader skips a
+        // byte-order mark; elsewhere one is text, and a quote after it too.
+        let scan = || scan_from(raw, delimiter, record.span.start == 0);
+        let shape = (!plain && (multiline() || odd_quotes())).then(scan);
         // The cause first: an unclosed quote also makes a huge last cell.
         if let Some(open) = shape.and_then(|s| s.open_quote) {
             let lines = location(raw, raw.len()).line.saturating_sub(location(raw, open).line);
@@ -519,7 +529,7 @@ impl Limits {
         }
         // No cell is longer than its record.
         if raw.len() as u64 > self.max_cell_bytes {
-            let (len, start, index) = shape.unwrap_or_else(|| scan(raw, delimiter)).largest_cell;
+            let (len, start, index) = shape.unwrap_or_else(scan).largest_cell;
             if len > self.max_cell_bytes {
                 return Err(self.too_large_cell(path, at(start), len, title(index)));
             }
