@@ -186,10 +186,12 @@ fn shown(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(bytes)
 }
 
-/// Runs every per-row rule on one row; returns the row's facts.
-pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFacts {
+/// Runs every per-row rule on one row, and writes the row's facts into
+/// `facts` (what was there before is replaced whole): the driver's slot for
+/// the row, so that the facts, a few hundred bytes, are not moved there.
+pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>, facts: &mut RowFacts) {
     let header = cx.row.header;
-    let mut facts = RowFacts {
+    *facts = RowFacts {
         line: cx.row.line,
         row: cx.row.row,
         org_user: cx.org_user.filter(|_| cx.intent.existing.is_some()),
@@ -200,9 +202,8 @@ pub(crate) fn check_row(cx: &RowContext<'_>, out: &mut Vec<Diagnostic>) -> RowFa
     };
     facts.text.push_str(cx.key);
     facts.key_end = facts.text.len();
-    check_cells(cx, &mut facts, out);
+    check_cells(cx, facts, out);
     facts.keys = Some(FactKeys::of(facts.text()));
-    facts
 }
 
 /// Runs the per-row rules on the cells of a row, and adds to its facts
