@@ -197,6 +197,9 @@ pub enum FileFix {
     Bom,
     /// Records now split by `,` instead of this delimiter (F002).
     Delimiter(u8),
+    /// A `sep=;` line above the header removed (H001: Control Hub reads it
+    /// as the header).
+    SeparatorLine,
 }
 
 impl fmt::Display for FileFix {
@@ -208,6 +211,7 @@ impl fmt::Display for FileFix {
                 let d = if *d == b'\t' { "tab".to_owned() } else { format!("{:?}", char::from(*d)) };
                 write!(f, "delimiter: {d} -> ',' (F002)")
             }
+            FileFix::SeparatorLine => f.write_str("`sep=` line above the header removed (H001)"),
         }
     }
 }
@@ -318,7 +322,12 @@ pub fn fix(name: &str, source: &Source, profile: &Profile, options: &FixOptions)
     let terminator = terminator_bytes(line_terminator(source.bytes()));
     let mut out = Vec::with_capacity(source.bytes().len());
     let mut records = source.records();
-    let Some(first) = records.next() else { return Ok(fixed) };
+    let Some(mut first) = records.next() else { return Ok(fixed) };
+    if crate::header::is_separator_line(first.fields.iter()) {
+        fixed.file_fixes.push(FileFix::SeparatorLine);
+        let Some(header) = records.next() else { return Ok(fixed) };
+        first = header;
+    }
     let titles: Vec<&str> = first.fields.iter().collect();
     let header = Header::parse(&titles, first.line, profile);
     let mut cells: Vec<String> = Vec::new();
@@ -502,6 +511,28 @@ mod tests {
         // A mark inside a cell of a row is data, and stays.
         let csv = "User ID/Email (Required),Display Name\na@acme.example,\u{feff}\n";
         assert_eq!(String::from_utf8(run(csv, false).bytes).unwrap(), csv);
+    }
+
+    #[test]
+    fn a_sep_line_above_the_header_is_removed() {
+        // Written for Excel, which splits the file by what it names; to
+        // Control Hub (and the checker: H001) it is the header.
+        let f = run("sep=;\nUser ID/Email (Required);Display Name\na@acme.example;\" Anna \"\n", false);
+        assert_eq!(f.file_fixes, [FileFix::Delimiter(b';'), FileFix::SeparatorLine]);
+        assert_eq!(
+            String::from_utf8(f.bytes).unwrap(),
+            "User ID/Email (Required),Display Name\na@acme.example,Anna\n"
+        );
+        assert_eq!(f.rows, 1);
+        // The edits keep the lines of the input.
+        assert_eq!(f.edits.iter().map(|e| (e.line, e.row)).collect::<Vec<_>>(), [(3, Some(1))]);
+        let f = run("SEP=,\n", false);
+        assert_eq!((f.file_fixes, f.bytes.len(), f.rows), (vec![FileFix::SeparatorLine], 0, 0));
+        // A header that only starts the same way stays.
+        let csv = "sep=,Display Name\na@acme.example,Anna\n";
+        let f = run(csv, false);
+        assert!(f.file_fixes.is_empty());
+        assert_eq!(String::from_utf8(f.bytes).unwrap(), csv);
     }
 
     #[test]

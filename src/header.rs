@@ -252,6 +252,11 @@ impl Header {
         self.columns.get(index).map_or("", |c| c.title.as_str())
     }
 
+    /// Whether this "header" is a `sep=;` line (see [`is_separator_line`]).
+    pub(crate) fn is_separator_line(&self) -> bool {
+        is_separator_line((0..self.len()).map(|i| self.title(i)))
+    }
+
     /// The number of columns.
     pub fn len(&self) -> usize {
         self.columns.len()
@@ -356,6 +361,18 @@ impl Catalogue {
 }
 
 /// Splits a normalised licence title into (name, bracketed parts, suspended).
+/// Whether a first line whose cells are `titles` is a `sep=;` line (any
+/// delimiter after `=`, any case). Excel reads it as the delimiter to split
+/// the file by, and some tools write it first for Excel's sake; to Control
+/// Hub it is the header.
+pub(crate) fn is_separator_line<'t>(titles: impl IntoIterator<Item = &'t str>) -> bool {
+    let mut titles = titles.into_iter().map(str::trim);
+    let first = titles.next().unwrap_or_default();
+    first.len() <= 5
+        && first.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("sep="))
+        && titles.all(str::is_empty)
+}
+
 fn split_licence_title(key: &str) -> (&str, &str, bool) {
     let (rest, suspended) = match key.strip_suffix("(suspended)") {
         Some(rest) => (rest.trim_end(), true),

@@ -24,13 +24,14 @@ requires (help.webex.com article afv3q8). The old Control Hub client refused
 a file without this exact header ("Missing required headers in CSV") before
 reading any row, and matched titles case-sensitively. Typical causes: a
 script writing `UserID/Email (Required)` without the space, a header renamed
-for readability, or a UTF-8 BOM glued to the first title by a tool that
-does not strip it.
+for readability, a UTF-8 BOM glued to the first title by a tool that
+does not strip it, or a `sep=;` line above the header (written for Excel,
+which reads it as the delimiter; Control Hub reads it as the header).
 
 ## How to fix
 Rename the key column to exactly `User ID/Email (Required)`, with the same
 capitals as the export, or start from a fresh export (Users > Manage users
-by CSV > "Generate a new CSV").
+by CSV > "Generate a new CSV"). Delete a `sep=;` line above the header.
 
 ## Example
 
@@ -54,7 +55,14 @@ fn missing_email_column(header: &Header, out: &mut Vec<Diagnostic>) {
     let mut d = Diagnostic::new(Code::H001, "the header has no `User ID/Email (Required)` column")
         .at_line(header.line)
         .help("add the column `User ID/Email (Required)` exactly as Control Hub exports it: it identifies every row");
-    if let Some(i) = near {
+    if header.is_separator_line() {
+        d.message = format!(
+            "the header has no `User ID/Email (Required)` column: line {} is a spreadsheet's \
+             `sep=` line, which Control Hub reads as the header",
+            header.line
+        );
+        d.help = "delete the `sep=` line, so that the column titles are the first line".into();
+    } else if let Some(i) = near {
         d = d.in_column(i, header.title(i)).value(header.title(i));
         d.message = format!(
             "the header has no `User ID/Email (Required)` column; column {} {:?} comes close",
@@ -216,6 +224,27 @@ mod tests {
         let h001 = out.iter().find(|d| d.code == Code::H001).unwrap();
         assert!(h001.message.contains("column 2 \"User ID/E-mail (Required)\""), "{}", h001.message);
         assert!(h001.help.starts_with("rename the column \"User ID/E-mail (Required)\""), "{}", h001.help);
+    }
+
+    #[test]
+    fn h001_names_a_sep_line_above_the_header() {
+        let h001 = |titles: &[&str]| {
+            let mut out = Vec::new();
+            check(&Header::parse(titles, 1, &Profile::default()), &mut out);
+            out.into_iter().find(|d| d.code == Code::H001).unwrap()
+        };
+        // `sep=;` split by commas, and `sep=,` (or `sep=;` sniffed as
+        // semicolons) split in two.
+        for titles in [&["sep=;"][..], &["sep=", ""], &[" SEP=|"]] {
+            let d = h001(titles);
+            assert!(d.message.contains("line 1 is a spreadsheet's `sep=` line"), "{titles:?}: {}", d.message);
+            assert!(d.help.starts_with("delete the `sep=` line"), "{}", d.help);
+        }
+        // A header that only starts the same way is not one.
+        for titles in [&["sep=;", "Name"][..], &["sep=;;"], &["separator"]] {
+            let d = h001(titles);
+            assert!(!d.message.contains("sep="), "{titles:?}: {}", d.message);
+        }
     }
 
     #[test]
