@@ -85,7 +85,9 @@ Control Hub needs the user ID to be a valid email address; the old client
 checked this per row. Webex Calling provisioning also wants the `user@domain`
 form with exactly one `@` and a limited character set (errors WXC-4901 and
 WXC-4801, whose two character lists differ). Typical causes: a truncated
-address, a missing domain suffix, a comma typed for a dot.
+address, a missing domain suffix, a comma typed for a dot, or curly quotes
+(`“mario.rossi@acme.example”`) a word processor put around a pasted
+address, which are characters of the cell, not CSV quoting.
 
 ## How to fix
 Correct the value to the user's real sign-in address, e.g.
@@ -105,14 +107,8 @@ Use instead:
 "#;
 /// E002: not a valid address, or a domain without a dot.
 fn invalid_email(cx: &RowContext<'_>, index: usize, email: &str, out: &mut Vec<Diagnostic>) -> bool {
-    if is_plain_address(email) {
-        return false;
-    }
-    let options = EmailOptions::default().with_required_tld().without_display_text().without_domain_literal();
-    // The address is compared in NFC (the key), so it is checked in NFC:
-    // an accent typed as a combining mark is T002's warning, not a bad address.
-    let problem = match EmailAddress::parse_with_options(&crate::text::nfc(email), options) {
-        Ok(_) => return false,
+    let problem = match parse_address(email) {
+        Ok(()) => return false,
         Err(e) => describe(e, email),
     };
     out.push(
@@ -120,6 +116,17 @@ fn invalid_email(cx: &RowContext<'_>, index: usize, email: &str, out: &mut Vec<D
             .help(email_help(email)),
     );
     true
+}
+
+/// Whether `email` is a valid address to Control Hub, or why not.
+fn parse_address(email: &str) -> Result<(), email_address::Error> {
+    if is_plain_address(email) {
+        return Ok(());
+    }
+    let options = EmailOptions::default().with_required_tld().without_display_text().without_domain_literal();
+    // The address is compared in NFC (the key), so it is checked in NFC:
+    // an accent typed as a combining mark is T002's warning, not a bad address.
+    EmailAddress::parse_with_options(&crate::text::nfc(email), options).map(|_| ())
 }
 
 /// Whether `email` is an ASCII `dot-atom@label.label…` address that
@@ -312,8 +319,18 @@ fn describe(e: email_address::Error, email: &str) -> String {
     }
 }
 
+/// Quotation marks a word processor or a spreadsheet may leave around a
+/// value: curly ones are characters of the cell, not CSV quoting.
+const QUOTES: [char; 9] =
+    ['"', '\'', '\u{201C}', '\u{201D}', '\u{2018}', '\u{2019}', '\u{201E}', '\u{AB}', '\u{BB}'];
+
 fn email_help(email: &str) -> String {
-    if email.contains(['<', '>']) {
+    let unquoted = email.trim_matches(QUOTES);
+    if unquoted.len() < email.len() && parse_address(unquoted).is_ok() {
+        format!(
+            "remove the quotation marks around the address (smart quotes are part of the cell): {unquoted}"
+        )
+    } else if email.contains(['<', '>']) {
         "keep only the address itself, e.g. giulia.rossi@acme.example".into()
     } else if email.contains(char::is_whitespace) {
         "remove the spaces inside the address".into()
@@ -854,6 +871,19 @@ mod tests {
         assert!(e002("giulia@rossi@acme.example").unwrap().message.ends_with("more than one @"));
         assert!(e002("giulia@acme..example").unwrap().message.contains("empty part"));
         assert!(e002("giulia..rossi@acme.example").is_some());
+        // Curly quotes (a word processor's) are characters of the cell.
+        let d = e002("\u{201C}giulia.rossi@acme.example\u{201D}").unwrap();
+        assert!(d.help.starts_with("remove the quotation marks"), "{}", d.help);
+        assert!(d.help.ends_with(": giulia.rossi@acme.example"), "{}", d.help);
+        let d = e002("\u{AB}giulia.rossi@acme.example\u{BB}").unwrap();
+        assert!(d.help.ends_with(": giulia.rossi@acme.example"), "{}", d.help);
+        // Without them it must be an address, for the help to show it.
+        for email in
+            ["\u{201C}giulia\u{201D}.rossi@acme.example", "\u{201C}giulia rossi@acme.example\u{201D}"]
+        {
+            let d = e002(email).unwrap();
+            assert!(!d.help.contains("quotation marks"), "{}", d.help);
+        }
     }
 
     #[test]
