@@ -111,6 +111,29 @@ fn fixed_files_have_no_fixable_findings_left() {
 }
 
 #[test]
+fn a_sep_line_is_removed_and_the_rest_fixed_as_without_it() {
+    let (csv, org) = generated(200, 5);
+    let semicolons = to_semicolons(&messier(&csv));
+    let mut bytes = b"sep=;\n".to_vec();
+    bytes.extend_from_slice(&semicolons);
+    let before = check(&org, bytes.clone());
+    assert!(codes(&before).contains("H001"), "{:?}", codes(&before));
+    crate::invariants::assert_fix(&before, &Profile::default(), false);
+    let (with, without) = (fixed(&bytes, false), fixed(&semicolons, false));
+    let text = |f: &csvcheck::fix::Fixed| String::from_utf8_lossy(&f.bytes).into_owned();
+    assert!(text(&with) == text(&without), "the copy is the copy of the file without the line");
+    assert_eq!(with.rows, without.rows);
+    // The edits are the same, a line further down.
+    let place = |f: &csvcheck::fix::Fixed, shift: u64| {
+        f.edits.iter().map(|e| (e.line - shift, e.row, e.column, e.to.clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(place(&with, 1), place(&without, 0));
+    let after = check(&org, with.bytes);
+    assert!(!codes(&after).contains("H001") && !codes(&after).contains("F002"), "{:?}", codes(&after));
+    assert_eq!(after.rows, before.rows - 1, "every row kept (the real header was row 1)");
+}
+
+#[test]
 fn a_clean_comma_file_is_left_byte_for_byte() {
     let (csv, _) = generated(300, 11);
     let source = Source::decode(csv.clone(), None);

@@ -302,10 +302,11 @@ pub fn assert_split(report: &FileReport, per_part: u64) {
 }
 
 /// Asserts that `csvcheck fix` keeps every record and every cell but those
-/// it reports changing, which change exactly as reported; that an email
-/// keeps its key; and that unsafe fixes apply only when asked.
+/// it reports changing, which change exactly as reported (a `sep=;` line
+/// above the header aside, which it reports removing); that an email keeps
+/// its key; and that unsafe fixes apply only when asked.
 pub fn assert_fix(report: &FileReport, profile: &csvcheck::Profile, unsafe_fixes: bool) {
-    use csvcheck::fix::{fix, FixOptions, Safety};
+    use csvcheck::fix::{fix, FileFix, FixOptions, Safety};
     let source = report.source();
     let fixed = match fix("users.csv", source, profile, &FixOptions::with_unsafe_fixes(unsafe_fixes)) {
         Ok(fixed) => fixed,
@@ -314,7 +315,10 @@ pub fn assert_fix(report: &FileReport, profile: &csvcheck::Profile, unsafe_fixes
             return;
         }
     };
-    assert_eq!(fixed.rows, report.rows);
+    // The line removed was the header to the check: the real header was
+    // its first data row.
+    let removed = usize::from(fixed.file_fixes.contains(&FileFix::SeparatorLine));
+    assert_eq!(fixed.rows + removed as u64, report.rows);
     for e in &fixed.edits {
         if e.email {
             assert_eq!(
@@ -333,7 +337,7 @@ pub fn assert_fix(report: &FileReport, profile: &csvcheck::Profile, unsafe_fixes
     // A U+FEFF that starts the copy would be taken for a byte-order mark and
     // dropped, so `fix` must never write one there; compared this way, such
     // a loss shows as a cell changed without an edit, or as a lost record.
-    let input: Vec<csvcheck::read::Record> = source.records().collect();
+    let input: Vec<csvcheck::read::Record> = source.records().skip(removed).collect();
     let mut copy = csvcheck::read::Source::decode(fixed.bytes.clone(), None);
     assert!(!copy.bom, "the copy starts with a byte-order mark");
     copy.delimiter = b',';
