@@ -360,7 +360,6 @@ impl Catalogue {
     }
 }
 
-/// Splits a normalised licence title into (name, bracketed parts, suspended).
 /// Whether a first line whose cells are `titles` is a `sep=;` line (any
 /// delimiter after `=`, any case). Excel reads it as the delimiter to split
 /// the file by, and some tools write it first for Excel's sake; to Control
@@ -373,6 +372,7 @@ pub(crate) fn is_separator_line<'t>(titles: impl IntoIterator<Item = &'t str>) -
         && titles.all(str::is_empty)
 }
 
+/// Splits a normalised licence title into (name, bracketed parts, suspended).
 fn split_licence_title(key: &str) -> (&str, &str, bool) {
     let (rest, suspended) = match key.strip_suffix("(suspended)") {
         Some(rest) => (rest.trim_end(), true),

@@ -357,13 +357,14 @@ fn a_byte_order_mark_after_a_blank_line_does_not_hide_the_email_column() {
 fn a_byte_order_mark_inside_a_file_is_text_and_opens_no_quote() {
     // Only a file's first bytes can be its byte-order mark: one at the start
     // of a later line is a character (U+FEFF) of its first cell, so the
-    // quote after it is text too, as the reader reads it. The guard took
-    // it for an opening quote and refused the file (found by fuzzing).
+    // quote after it is text too, as the reader reads it.
     let csv = format!("{HEADER}\n\u{FEFF}\"anna@acme.example,Anna,Anna,TRUE\n{}\n", row(2));
-    let report = check(csv.clone()).expect("no quote is open");
+    let report = check(csv).expect("no quote is open");
     assert_eq!(report.rows, 2);
     assert_eq!(codes(&report).first(), Some(&("E002", Some(2))), "{:?}", codes(&report));
-    // The fuzzer's input: stray halves of a mark, a mark, a quote.
+    // The fuzzer's input, which the guard refused: it scanned the second
+    // record as if the mark began the file, and took the quote after it for
+    // an opening one.
     let fuzzed = b"\xEF\"\xBF\n\xEF\xBB\xBF\"\xBF\n\xEF\xBB\xBF\n\n".to_vec();
     check(fuzzed).expect("no quote is open");
     // A quote right after the file's own mark still opens a cell.
