@@ -74,7 +74,8 @@ pub struct Split<'a> {
 
 impl<'a> Split<'a> {
     /// Cuts `source` into parts of at most `rows` data rows; parts are named
-    /// after `stem`. Fails when `rows` is 0 or the file has no header.
+    /// after `stem`. Fails when `rows` is 0 or the file has no header, or
+    /// a `sep=;` line stands above it (`fix` removes that line).
     pub fn new(stem: &str, source: &'a Source, rows: u64) -> Result<Split<'a>> {
         let per_part = usize::try_from(rows)
             .ok()
@@ -83,8 +84,17 @@ impl<'a> Split<'a> {
         let mut records = source.records();
         let header = records
             .next()
-            .ok_or_else(|| Error::Usage("the file has no header record (F003): nothing to split".into()))?
-            .span;
+            .ok_or_else(|| Error::Usage("the file has no header record (F003): nothing to split".into()))?;
+        if crate::header::is_separator_line(header.fields.iter()) {
+            // Each part would start with the line, and only the first would
+            // hold the header (as a data row).
+            return Err(Error::Usage(format!(
+                "line {} is a spreadsheet's `sep=` line, not the header (H001): run `csvcheck fix` \
+                 first, which removes it, then split the fixed copy",
+                header.line
+            )));
+        }
+        let header = header.span;
         let records = records.map(|r| (r.line, r.span)).collect();
         Ok(Split { source, stem: stem.to_owned(), header, records, per_part })
     }
@@ -155,6 +165,16 @@ mod tests {
                 ("u-part-001-of-002.csv".to_owned(), "h1,h2\r\n1,a\r\n2,b\r\n".to_owned()),
                 ("u-part-002-of-002.csv".to_owned(), "h1,h2\r\n3,c\r\n".to_owned()),
             ]
+        );
+    }
+
+    #[test]
+    fn a_sep_line_above_the_header_is_refused_with_what_to_do() {
+        let source = Source::decode(b"sep=;\nEmail;Name\na@x.example;A\n".to_vec(), None);
+        let err = Split::new("users", &source, 2).unwrap_err().to_string();
+        assert!(
+            err.contains("line 1 is a spreadsheet's `sep=` line") && err.contains("csvcheck fix"),
+            "{err}"
         );
     }
 
