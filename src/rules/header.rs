@@ -61,7 +61,8 @@ fn missing_email_column(header: &Header, out: &mut Vec<Diagnostic>) {
              `sep=` line, which Control Hub reads as the header",
             header.line
         );
-        d.help = "delete the `sep=` line, so that the column titles are the first line".into();
+        d.help = "delete the `sep=` line (`csvcheck fix` does), so that the column titles are the first line"
+            .into();
     } else if let Some(i) = near {
         d = d.in_column(i, header.title(i)).value(header.title(i));
         d.message = format!(
