@@ -1,7 +1,7 @@
 //! The library embedded the way a service would use it: org built in code,
 //! bytes or readers checked, the plan acted on, the report serialised.
 
-use csvcheck::{Checker, Code, ImportMode, OpKind, Operation, OrgState, OrgUser, Profile};
+use csvcheck::{Checker, Code, FileReport, ImportMode, OpKind, Operation, OrgState, OrgUser, Profile};
 
 fn service_org() -> OrgState {
     let mut org = OrgState::default();
@@ -123,11 +123,12 @@ fn rows_with_bytes_that_are_not_utf8_are_reported_once_by_f001() {
 }
 
 /// Checks `csv` whole and as a stream, and compares (the stream must
-/// accept it).
-fn same_as_whole(checker: &Checker, csv: &[u8]) -> csvcheck::StreamReport {
+/// accept it); both reports.
+fn same_as_whole(checker: &Checker, csv: &[u8]) -> (FileReport, csvcheck::StreamReport) {
     let whole = checker.check_bytes("users.csv", csv.to_vec());
-    crate::invariants::assert_stream_same(checker, csv, &whole)
-        .expect("the stream reads what the whole check reads")
+    let streamed = crate::invariants::assert_stream_same(checker, csv, &whole)
+        .expect("the stream reads what the whole check reads");
+    (whole, streamed)
 }
 
 /// An org whose users hold numbers, and a file of `rows` rows that
@@ -172,9 +173,8 @@ fn org_and_file(rows: usize) -> (OrgState, String) {
 fn a_stream_gives_the_rows_and_findings_of_a_whole_file() {
     let (org, csv) = org_and_file(10_000);
     let checker = Checker::builder().org(org.clone()).max_rows(100_000).build();
-    let report = same_as_whole(&checker, csv.as_bytes());
-    assert!(!report.rejects_file());
-    let whole = checker.check_bytes("users.csv", csv.clone().into_bytes());
+    let (whole, streamed) = same_as_whole(&checker, csv.as_bytes());
+    assert!(!streamed.rejects_file());
     for code in ["E002", "E004", "N005", "N006", "N007", "P001"] {
         assert!(whole.diagnostics.iter().any(|d| d.code.as_str() == code), "{code}");
     }

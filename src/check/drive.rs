@@ -85,12 +85,18 @@ impl RowResult {
     /// A slot for a row's result, before the row is checked.
     fn empty() -> RowResult {
         RowResult {
-            planned: PlannedRow { line: 0, row: 0, email: String::new(), operation: Operation::Rejected },
+            planned: RowResult::no_row(),
             kind: OpKind::Rejected,
             facts: RowFacts::default(),
             diagnostics: Vec::new(),
             json: None,
         }
+    }
+
+    /// What a slot's planned row holds when it holds none: before its row
+    /// is checked, and once the row has been handed over.
+    fn no_row() -> PlannedRow {
+        PlannedRow { line: 0, row: 0, email: String::new(), operation: Operation::Rejected }
     }
 }
 
@@ -305,9 +311,8 @@ impl<'o> Run<'o> {
             // first row that is not UTF-8.
             let quotable = !diagnostics.is_empty() || self.cross.first_waiting().is_some() || record.not_utf8;
             let raw = (quotable && !record.raw.is_empty()).then(|| record.raw.clone().into_boxed_slice());
-            let taken = PlannedRow { line: 0, row: 0, email: String::new(), operation: Operation::Rejected };
             self.waiting.push_back(Checked {
-                planned: std::mem::replace(&mut result.planned, taken),
+                planned: std::mem::replace(&mut result.planned, RowResult::no_row()),
                 kind: result.kind,
                 diagnostics,
                 span: record.span.clone(),
