@@ -3,10 +3,16 @@
 # measured in the same rounds (the machines are shared and noisy: only a
 # ratio to a baseline timed beside it means anything).
 #
-#   benches/ratios.sh [ROUNDS] [BEFORE]   # default 5 rounds
+#   benches/ratios.sh [ROUNDS] [OTHER [LABEL]]   # default 5 rounds
 #
-# BEFORE, another build of csvcheck (say, of an earlier commit), adds its
-# json commands to the same rounds, for a before/after comparison.
+# OTHER, another build of csvcheck (say, of an earlier commit), adds its
+# json commands to the same rounds, for a comparison; LABEL names it in the
+# table ("before" unless given). CSVCHECK chooses the build measured, a
+# plain release build unless given:
+#
+#   CSVCHECK=target/pgo/use/release/csvcheck benches/ratios.sh 7 target/release/csvcheck plain
+#
+# measures the profile-guided build (benches/pgo.sh) beside the plain one.
 #
 # Each round runs the baseline (`examples/baseline.rs`, a csv::Reader
 # ByteRecord loop) and then every csvcheck command once, in turn; the table
@@ -19,9 +25,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
 before=${2:-}
+label=${3:-before}
 
 cargo build --release --quiet --bin csvcheck --example baseline --example gen
-bin=target/release/csvcheck
+bin=${CSVCHECK:-target/release/csvcheck}
 base=target/release/examples/baseline
 gen() { [ -f "target/gen/$1/users.csv" ] || target/release/examples/gen "${@:2}" --errors 2 --out "target/gen/$1" >/dev/null; }
 gen 20k --rows 20000
@@ -38,7 +45,7 @@ commands=(
   "20k json, no org|20k|$bin check --format json -o /dev/null target/gen/20k/users.csv"
 )
 if [ -n "$before" ]; then
-  commands+=("20k json, before|20k|$before check --org target/gen/20k/org.json --format json -o /dev/null target/gen/20k/users.csv")
+  commands+=("20k json, $label|20k|$before check --org target/gen/20k/org.json --format json -o /dev/null target/gen/20k/users.csv")
 fi
 commands+=(
   "1m baseline|1m|$base target/gen/1m/users.csv"
@@ -48,7 +55,7 @@ commands+=(
   "1m json, no org|1m|$bin check --format json -o /dev/null target/gen/1m/users.csv"
 )
 if [ -n "$before" ]; then
-  commands+=("1m json, before|1m|$before check --org target/gen/1m/org.json --format json -o /dev/null target/gen/1m/users.csv")
+  commands+=("1m json, $label|1m|$before check --org target/gen/1m/org.json --format json -o /dev/null target/gen/1m/users.csv")
 fi
 
 python3 - "$rounds" "${commands[@]}" <<'EOF'
