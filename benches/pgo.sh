@@ -9,7 +9,7 @@
 # format, against an org as JSON and as an export CSV, `plan` and `fix`);
 # then a release build that lays its code out and inlines by those counts.
 # The checks behave exactly as in a plain `cargo build --release`: only the
-# machine code differs. A million-row check takes some 15% less CPU time
+# machine code differs. A million-row check takes some 13% less CPU time
 # (README, Performance).
 #
 # The training files are generated with another seed than the benches'
