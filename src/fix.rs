@@ -319,7 +319,6 @@ pub fn fix(name: &str, source: &Source, profile: &Profile, options: &FixOptions)
     if !same_delimiter {
         fixed.file_fixes.push(FileFix::Delimiter(source.delimiter));
     }
-    let terminator = terminator_bytes(line_terminator(source.bytes()));
     let mut out = Vec::with_capacity(source.bytes().len());
     let mut records = source.records();
     let Some(mut first) = records.next() else { return Ok(fixed) };
@@ -328,6 +327,10 @@ pub fn fix(name: &str, source: &Source, profile: &Profile, options: &FixOptions)
         let Some(header) = records.next() else { return Ok(fixed) };
         first = header;
     }
+    // The line end of the header's line, not of a `sep=` line above it:
+    // the copy is the rest of the file, and keeps its lines' ends.
+    let lines = source.bytes().get(first.span.start..).unwrap_or_default();
+    let terminator = terminator_bytes(line_terminator(lines));
     let titles: Vec<&str> = first.fields.iter().collect();
     let header = Header::parse(&titles, first.line, profile);
     let mut cells: Vec<String> = Vec::new();
