@@ -114,8 +114,8 @@ fn fixed_files_have_no_fixable_findings_left() {
 fn a_sep_line_is_removed_and_the_rest_fixed_as_without_it() {
     let (csv, org) = generated(200, 5);
     let semicolons = to_semicolons(&messier(&csv));
-    // The line ends as the spreadsheet wrote it, not as the file's lines
-    // do: the copy keeps the lines' own ends (`\n`), not the removed line's.
+    // The `sep=` line ends in `\r\n`, the file's lines in `\n`: the copy
+    // keeps the lines' own ends, not the removed line's.
     let mut bytes = b"sep=;\r\n".to_vec();
     bytes.extend_from_slice(&semicolons);
     let before = check(&org, bytes.clone());
