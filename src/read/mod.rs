@@ -139,15 +139,19 @@ pub struct Fields {
     /// The fields in order, one ASCII byte apart: a record without quotes
     /// is its own line, delimiters and all, copied at once.
     text: String,
-    ends: Vec<usize>,
+    /// Where each field ends in `text`: 32 bits, as a record's text is
+    /// never longer (the reader refuses one that would be), and a record's
+    /// ends are half its bytes with 64 (they are written on the thread
+    /// that reads and read on the one that checks).
+    ends: Vec<u32>,
 }
 
 impl Fields {
     /// Field `i`, if there are that many.
     pub fn get(&self, i: usize) -> Option<&str> {
-        let end = *self.ends.get(i)?;
+        let end = *self.ends.get(i)? as usize;
         let start = match i.checked_sub(1) {
-            Some(before) => *self.ends.get(before)? + 1,
+            Some(before) => *self.ends.get(before)? as usize + 1,
             None => 0,
         };
         self.text.get(start..end)

@@ -101,6 +101,9 @@ pub struct RecordReader<'a> {
     /// Where csv-core writes a record's fields: kept at its full length
     /// from one record to the next, so that it is never filled again.
     buffer: Vec<u8>,
+    /// Where csv-core writes the ends of a record's fields (as `usize`),
+    /// kept from one record to the next like `buffer`.
+    core_ends: Vec<usize>,
     /// Where the text of the record `read_plain` read last starts and ends
     /// (without its line end, so holding none).
     last_plain: Option<(usize, usize)>,
@@ -149,6 +152,7 @@ impl<'a> RecordReader<'a> {
             delimiter,
             done: false,
             buffer: Vec::new(),
+            core_ends: Vec::new(),
             plain: false,
             last_plain: None,
         }
@@ -203,7 +207,7 @@ impl<'a> RecordReader<'a> {
         // csv-core writes into the reader's buffer and the record's ends,
         // which keep their size from one record to the next.
         let mut text = std::mem::take(&mut self.buffer);
-        let ends = &mut record.fields.ends;
+        let mut ends = std::mem::take(&mut self.core_ends);
         text.resize(text.len().max(FRESH_TEXT), 0);
         ends.resize(ends.capacity().max(FRESH_FIELDS), 0);
         let (mut outlen, mut endlen) = (0, 0);
@@ -215,6 +219,7 @@ impl<'a> RecordReader<'a> {
                 if let Err(e) = self.input.load(self.cursor.0.min(begin)) {
                     record.fields = Fields::default();
                     self.buffer = text;
+                    self.core_ends = ends;
                     // csv-core stopped inside a record: only it can go on.
                     self.plain = false;
                     return Err(e);
@@ -239,7 +244,8 @@ impl<'a> RecordReader<'a> {
                 ReadRecordResult::End => {
                     self.done = true;
                     self.buffer = text;
-                    ends.clear();
+                    self.core_ends = ends;
+                    record.fields.ends.clear();
                     record.fields.text.clear();
                     return Ok(false);
                 }
@@ -273,11 +279,18 @@ impl<'a> RecordReader<'a> {
                 record.not_utf8 = false;
             }
             _ => {
-                record.fields.text = lossy(fields, ends);
+                record.fields.text = lossy(fields, &mut ends);
                 record.not_utf8 = true;
             }
         }
         self.buffer = text;
+        let narrowed = narrow_ends(&ends, &mut record.fields.ends);
+        self.core_ends = ends;
+        if !narrowed {
+            record.fields = Fields::default();
+            self.plain = false;
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "a record is longer than 4 GiB"));
+        }
         // csv-core consumes a record's terminator at the start of the next
         // call (with any empty lines): the record starts after them.
         let (bytes, base) = self.input.window();
@@ -325,6 +338,11 @@ impl<'a> RecordReader<'a> {
         let Ok(line) = simdutf8::basic::from_utf8(rest.get(..len).unwrap_or_default()) else {
             return false;
         };
+        let Ok(line_len) = u32::try_from(len) else {
+            // Its ends would not fit in the record: csv-core reads it, and
+            // refuses it.
+            return false;
+        };
         let Fields { text, ends } = &mut record.fields;
         text.clear();
         ends.clear();
@@ -336,7 +354,7 @@ impl<'a> RecordReader<'a> {
         if memchr::memchr(b'"', line.as_bytes()).is_none() {
             text.push_str(line);
             push_delimiters(line.as_bytes(), self.delimiter, ends);
-            ends.push(line.len());
+            ends.push(line_len);
         } else if !push_quoted(line, self.delimiter, text, ends) {
             // What was written of the fields, csv-core writes over.
             return false;
@@ -444,7 +462,7 @@ const FIELD_GAP: char = ',';
 /// Pushes where each `delimiter` is in `line`, eight bytes at a time: a
 /// record's fields are a few bytes long, too short for `memchr`'s
 /// per-call set-up to pay.
-fn push_delimiters(line: &[u8], delimiter: u8, ends: &mut Vec<usize>) {
+fn push_delimiters(line: &[u8], delimiter: u8, ends: &mut Vec<u32>) {
     let pattern = crate::swar::splat(delimiter);
     let mut chunks = line.chunks_exact(8);
     let mut at = 0;
@@ -452,14 +470,14 @@ fn push_delimiters(line: &[u8], delimiter: u8, ends: &mut Vec<usize>) {
         let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
         let mut found = crate::swar::zero_bytes(word ^ pattern);
         while found != 0 {
-            ends.push(at + (found.trailing_zeros() / 8) as usize);
+            ends.push((at + (found.trailing_zeros() / 8) as usize) as u32);
             found &= found - 1;
         }
         at += 8;
     }
     for (i, &b) in chunks.remainder().iter().enumerate() {
         if b == delimiter {
-            ends.push(at + i);
+            ends.push((at + i) as u32);
         }
     }
 }
@@ -473,7 +491,7 @@ fn push_delimiters(line: &[u8], delimiter: u8, ends: &mut Vec<usize>) {
 ///
 /// A quoted field closed within the line leaves csv-core outside quotes at
 /// the line's end as well: the record ends there for both.
-fn push_quoted(line: &str, delimiter: u8, text: &mut String, ends: &mut Vec<usize>) -> bool {
+fn push_quoted(line: &str, delimiter: u8, text: &mut String, ends: &mut Vec<u32>) -> bool {
     let bytes = line.as_bytes();
     let mut at = 0;
     loop {
@@ -489,7 +507,7 @@ fn push_quoted(line: &str, delimiter: u8, text: &mut String, ends: &mut Vec<usiz
             (at..at + len, at + len)
         };
         text.push_str(line.get(field).unwrap_or_default());
-        ends.push(text.len());
+        ends.push(text.len() as u32);
         match bytes.get(after) {
             None => return true,
             Some(&b) if b == delimiter => {
@@ -499,6 +517,17 @@ fn push_quoted(line: &str, delimiter: u8, text: &mut String, ends: &mut Vec<usiz
             Some(_) => return false,
         }
     }
+}
+
+/// Copies `ends` into `narrow`; `false` if one is past `u32::MAX`.
+fn narrow_ends(ends: &[usize], narrow: &mut Vec<u32>) -> bool {
+    narrow.clear();
+    narrow.reserve(ends.len().max(FRESH_FIELDS));
+    for &end in ends {
+        let Ok(end) = u32::try_from(end) else { return false };
+        narrow.push(end);
+    }
+    true
 }
 
 /// The fields of `bytes` (ending at `ends`) with each invalid sequence
@@ -599,6 +628,17 @@ mod tests {
             });
             prop_assert_eq!(streamed.1, invalid);
         }
+    }
+
+    /// A record's field ends are kept in 32 bits: ends that do not fit
+    /// (a record of more than 4 GiB, which csv-core alone reads) are
+    /// refused, not cut short.
+    #[test]
+    fn field_ends_past_32_bits_are_refused() {
+        let mut narrow = vec![9];
+        assert!(narrow_ends(&[0, 3, u32::MAX as usize], &mut narrow));
+        assert_eq!(narrow, [0, 3, u32::MAX]);
+        assert!(!narrow_ends(&[3, u32::MAX as usize + 1], &mut narrow));
     }
 
     /// Two halves of a character in two fields are two broken fields, not
