@@ -204,8 +204,9 @@ impl<'a> RecordReader<'a> {
             return Ok(true);
         }
         let begin = self.consumed;
-        // csv-core writes into the reader's buffer and the record's ends,
-        // which keep their size from one record to the next.
+        // csv-core writes into the reader's buffer and ends, which keep
+        // their size from one record to the next; the ends are copied into
+        // the record's (32-bit) once it is read.
         let mut text = std::mem::take(&mut self.buffer);
         let mut ends = std::mem::take(&mut self.core_ends);
         text.resize(text.len().max(FRESH_TEXT), 0);
