@@ -62,7 +62,7 @@ impl ChunkSizes {
 /// already taken and waited for it: at a million rows, 15% of its time in
 /// the second half of the run (where handing rows over costs most, its
 /// tables large), 2.5% of the wall time in all. Pieces of 64 rows leave
-/// it little to wait for, at some 30 more steals a chunk.
+/// it little to wait for, at the cost of some 30 more splits a chunk.
 const PIECE: usize = 64;
 
 /// Rows whose slots in the cross-row tables are read together before they
