@@ -9,13 +9,13 @@
 # format, against an org as JSON and as an export CSV, `plan` and `fix`);
 # then a release build that lays its code out and inlines by those counts.
 # The checks behave exactly as in a plain `cargo build --release`: only the
-# machine code differs. A million-row check takes some 13% less CPU time
+# machine code differs. A million-row check takes 10 to 13% less CPU time
 # (README, Performance).
 #
 # The training files are generated with another seed than the benches'
 # inputs (42), so that no figure is measured on the file that trained the
 # build. Needs `llvm-profdata`, which rustup installs as the llvm-tools
-# component (this script asks for it); takes about five minutes (two
+# component (this script asks for it); takes three to six minutes (two
 # release builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -289,7 +289,6 @@ impl<'a> RecordReader<'a> {
         self.core_ends = ends;
         if !narrowed {
             record.fields = Fields::default();
-            self.plain = false;
             return Err(io::Error::new(io::ErrorKind::InvalidData, "a record is longer than 4 GiB"));
         }
         // csv-core consumes a record's terminator at the start of the next
