@@ -349,6 +349,12 @@ impl Serialize for PlannedRow {
 }
 
 impl PlannedRow {
+    /// No row (line and row 0, rejected): what a driver's slot holds before
+    /// a row is checked into it, and once the row is handed over.
+    pub(crate) fn none() -> PlannedRow {
+        PlannedRow { line: 0, row: 0, email: String::new(), operation: Operation::Rejected }
+    }
+
     /// Appends the row as its JSON object, byte for byte what
     /// `serde_json::to_writer(out, self)` writes, but quicker: every row of
     /// a large file is serialised, and `serde_json` goes through the escape

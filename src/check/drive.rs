@@ -95,18 +95,12 @@ impl RowResult {
     /// A slot for a row's result, before the row is checked.
     fn empty() -> RowResult {
         RowResult {
-            planned: RowResult::no_row(),
+            planned: PlannedRow::none(),
             kind: OpKind::Rejected,
             facts: RowFacts::default(),
             diagnostics: Vec::new(),
             json: None,
         }
-    }
-
-    /// What a slot's planned row holds when it holds none: before its row
-    /// is checked, and once the row has been handed over.
-    fn no_row() -> PlannedRow {
-        PlannedRow { line: 0, row: 0, email: String::new(), operation: Operation::Rejected }
     }
 }
 
@@ -241,34 +235,66 @@ impl<'a> Watch<'a> {
     }
 }
 
-/// A row checked, its cross-row findings made.
-pub(super) struct Checked {
+/// A row checked, its cross-row findings made, as handed over: what it
+/// holds stays where it is (the result's slot, the record, or the row's
+/// place in the queue of rows that wait), and a caller takes what it keeps.
+/// Nothing of a row is copied or allocated to hand it over, unless it waits.
+pub(super) struct Checked<'a> {
     /// As in [`RowResult::planned`], rejected if an error was found.
-    pub(super) planned: PlannedRow,
+    pub(super) planned: &'a mut PlannedRow,
     /// What the row does unless an error rejects it.
     pub(super) kind: OpKind,
-    pub(super) diagnostics: Vec<Diagnostic>,
+    pub(super) diagnostics: &'a mut Vec<Diagnostic>,
     pub(super) span: Range<usize>,
     /// The record's raw text, when kept (see [`Watch::keep_raw`]) and the
     /// row may have findings.
-    pub(super) raw: Option<Box<[u8]>>,
+    pub(super) raw: Option<&'a [u8]>,
     /// Whether the record holds bytes that are not UTF-8 (F001 quotes the
     /// first such row).
     pub(super) not_utf8: bool,
     /// `planned` as JSON, when asked for, as the row's own check made it:
     /// a row that [`settle`] rejects keeps it, and the spool writes it
     /// rejected ([`Spool::push_rejected`](crate::report::spool::Spool::push_rejected)).
-    pub(super) json: Option<Vec<u8>>,
+    pub(super) json: Option<&'a [u8]>,
     /// Whether [`settle`] rejected a row that its own check had not (its
     /// JSON then says what the check planned).
     pub(super) rejected_since: bool,
+}
+
+/// A row whose findings wait on rows to come (see [`Run`]): what it hands
+/// over once they are settled, its own, as its result's slot and record
+/// are reused for the next chunk's rows.
+struct Waiting {
+    planned: PlannedRow,
+    kind: OpKind,
+    diagnostics: Vec<Diagnostic>,
+    span: Range<usize>,
+    raw: Option<Box<[u8]>>,
+    not_utf8: bool,
+    json: Option<Vec<u8>>,
+}
+
+impl Waiting {
+    /// The row as handed over, once settled.
+    fn checked(&mut self) -> Checked<'_> {
+        Checked {
+            planned: &mut self.planned,
+            kind: self.kind,
+            diagnostics: &mut self.diagnostics,
+            span: self.span.clone(),
+            raw: self.raw.as_deref(),
+            not_utf8: self.not_utf8,
+            json: self.json.as_deref(),
+            rejected_since: false,
+        }
+    }
 }
 
 /// The rows of one file after the per-row rules: the cross-row rules, and
 /// the rows whose findings wait on rows still to come.
 struct Run<'o> {
     cross: CrossRow<'o>,
-    waiting: VecDeque<Checked>,
+    waiting: VecDeque<Waiting>,
     /// The 0-based index of the row at the front of `waiting`.
     first_waiting: usize,
 }
@@ -279,15 +305,16 @@ impl<'o> Run<'o> {
         Run { cross: CrossRow::new(org), waiting: VecDeque::new(), first_waiting: 0 }
     }
 
-    /// Runs the cross-row rules on a chunk, then hands over, in order,
-    /// every row whose findings are settled. Returns how many findings the
-    /// chunk's rows made, their own and the cross-row ones.
+    /// Runs the cross-row rules on a chunk and hands over, in order, every
+    /// row whose findings are settled: at once when no row waits (most
+    /// rows), else once the rows it waits behind are. Returns how many
+    /// findings the chunk's rows made, their own and the cross-row ones.
     fn push(
         &mut self,
         header: &Header,
         records: &[Record],
         results: &mut [RowResult],
-        emit: &mut dyn FnMut(Checked),
+        emit: &mut dyn FnMut(&mut Checked<'_>),
     ) -> u64 {
         let mut found = 0;
         for (i, record) in records.iter().enumerate() {
@@ -299,8 +326,7 @@ impl<'o> Run<'o> {
                 std::hint::black_box(touched);
             }
             // The row's facts are only read: the result stays in its slot
-            // (the next chunk's rows are checked into it), and gives up what
-            // the row keeps.
+            // (the next chunk's rows are checked into it).
             let Some(result) = results.get_mut(i) else { break };
             // Cross-row findings are made from facts: they get their cell's
             // title and value from the record.
@@ -314,64 +340,89 @@ impl<'o> Run<'o> {
             };
             let index = self.first_waiting + self.waiting.len();
             self.cross.check(index, &result.facts, &fill, &mut result.diagnostics);
-            let mut diagnostics = std::mem::take(&mut result.diagnostics);
-            diagnostics.iter_mut().for_each(fill);
-            found += diagnostics.len() as u64;
-            // A row that waits may get findings later; F001 quotes the
-            // first row that is not UTF-8.
-            let quotable = !diagnostics.is_empty() || self.cross.first_waiting().is_some() || record.not_utf8;
-            let raw = (quotable && !record.raw.is_empty()).then(|| record.raw.clone().into_boxed_slice());
-            self.waiting.push_back(Checked {
-                planned: std::mem::replace(&mut result.planned, RowResult::no_row()),
-                kind: result.kind,
-                diagnostics,
-                span: record.span.clone(),
-                raw,
-                not_utf8: record.not_utf8,
-                json: result.json.take(),
-                rejected_since: false,
-            });
+            result.diagnostics.iter_mut().for_each(fill);
+            found += result.diagnostics.len() as u64;
+            // Findings of rows that wait, settled by this one (which is not
+            // in the queue yet: one of its own goes to it).
             let settled = self.cross.take_settled();
             found += settled.len() as u64;
-            self.attach(settled);
+            for (at, d) in settled {
+                match at == index {
+                    true => result.diagnostics.push(d),
+                    false => self.attach(at, d),
+                }
+            }
+            let raw = (!record.raw.is_empty()).then_some(record.raw.as_slice());
+            if self.waiting.is_empty() && self.cross.first_waiting().is_none() {
+                self.first_waiting += 1;
+                let mut checked = Checked {
+                    planned: &mut result.planned,
+                    kind: result.kind,
+                    diagnostics: &mut result.diagnostics,
+                    span: record.span.clone(),
+                    raw,
+                    not_utf8: record.not_utf8,
+                    json: result.json.as_deref(),
+                    rejected_since: false,
+                };
+                settle(&mut checked);
+                emit(&mut checked);
+                continue;
+            }
+            // A row that waits may get findings later; F001 quotes the
+            // first row that is not UTF-8.
+            let quotable =
+                !result.diagnostics.is_empty() || self.cross.first_waiting().is_some() || record.not_utf8;
+            self.waiting.push_back(Waiting {
+                planned: std::mem::replace(&mut result.planned, PlannedRow::none()),
+                kind: result.kind,
+                diagnostics: std::mem::take(&mut result.diagnostics),
+                span: record.span.clone(),
+                raw: raw.filter(|_| quotable).map(Box::from),
+                not_utf8: record.not_utf8,
+                json: result.json.take(),
+            });
         }
         let settled = self.cross.first_waiting().unwrap_or(usize::MAX);
         while self.first_waiting < settled {
-            let Some(checked) = self.waiting.pop_front() else { break };
+            let Some(mut waiting) = self.waiting.pop_front() else { break };
             self.first_waiting += 1;
-            emit(settle(checked));
+            let mut checked = waiting.checked();
+            settle(&mut checked);
+            emit(&mut checked);
         }
         found
     }
 
-    /// Gives findings that waited to their rows (which waited with them).
-    fn attach(&mut self, found: Vec<(usize, Diagnostic)>) {
-        for (index, d) in found {
-            if let Some(checked) = index.checked_sub(self.first_waiting).and_then(|i| self.waiting.get_mut(i))
-            {
-                checked.diagnostics.push(d);
-            }
+    /// Gives a finding that waited to its row (which waited with it), the
+    /// row at `index`.
+    fn attach(&mut self, index: usize, d: Diagnostic) {
+        if let Some(waiting) = index.checked_sub(self.first_waiting).and_then(|i| self.waiting.get_mut(i)) {
+            waiting.diagnostics.push(d);
         }
     }
 
     /// Adds the findings that waited for the end and hands over the rest.
-    fn finish(mut self, emit: &mut dyn FnMut(Checked)) {
+    fn finish(mut self, emit: &mut dyn FnMut(&mut Checked<'_>)) {
         let found = std::mem::replace(&mut self.cross, CrossRow::new(None)).finish();
-        self.attach(found);
-        for checked in self.waiting {
-            emit(settle(checked));
+        for (index, d) in found {
+            self.attach(index, d);
+        }
+        for mut waiting in self.waiting {
+            let mut checked = waiting.checked();
+            settle(&mut checked);
+            emit(&mut checked);
         }
     }
 }
 
 /// Orders a row's findings and rejects it if one is an error.
-fn settle(mut checked: Checked) -> Checked {
+fn settle(checked: &mut Checked<'_>) {
     checked.diagnostics.sort_by_key(Diagnostic::sort_key);
     if checked.diagnostics.iter().any(Diagnostic::is_error) {
         checked.rejected_since = checked.planned.operation.kind() != OpKind::Rejected;
         checked.planned.operation = Operation::Rejected;
     }
-    checked
 }
 
 impl Checker {
@@ -386,7 +437,7 @@ impl Checker {
         reader: &mut RecordReader<'_>,
         rows: Rows,
         watch: &mut Watch<'_>,
-        emit: &mut dyn FnMut(Checked),
+        emit: &mut dyn FnMut(&mut Checked<'_>),
     ) -> Result<u64> {
         let mut run = Run::new(self.org());
         // Three sets of records turn around: one being checked, one being
@@ -463,8 +514,8 @@ impl Checker {
             org: self.org(),
             options: &self.options,
         };
-        let mut diags = Vec::new();
-        rules::check_row(&cx, &mut diags, &mut out.facts);
+        out.diagnostics.clear();
+        rules::check_row(&cx, &mut out.diagnostics, &mut out.facts);
         let kind = intent.operation.kind();
         // Past the row limit, what the row would do is dropped on the thread
         // that made it.
@@ -472,12 +523,13 @@ impl Checker {
             true => &OperationRef::Rejected,
             false => &intent.operation,
         };
-        let json = (mode.operations == RowOps::Json).then(|| {
-            // Room for a typical add: one allocation, no regrowth.
-            let mut json = Vec::with_capacity(192 + key.len());
-            operation.write_json(&mut json, row.line, row.row, &key, &self.profile, &self.base_licence_lists);
-            json
-        });
+        if mode.operations == RowOps::Json {
+            // The slot's buffer, from the row checked into it before: room
+            // for a typical add at first, one allocation, no regrowth.
+            let json = out.json.get_or_insert_with(|| Vec::with_capacity(192 + key.len()));
+            json.clear();
+            operation.write_json(json, row.line, row.row, &key, &self.profile, &self.base_licence_lists);
+        }
         // Unless the caller reads the operation, the row keeps only its
         // kind: its text is not copied.
         let operation = match mode.operations {
@@ -494,8 +546,6 @@ impl Checker {
         let planned = PlannedRow { line: row.line, row: row.row, email, operation };
         out.planned = planned;
         out.kind = kind;
-        out.diagnostics = diags;
-        out.json = json;
     }
 }
 

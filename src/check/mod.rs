@@ -436,9 +436,9 @@ impl Checker {
         let mut rows: Vec<PlannedRow> = Vec::new();
         let (mut row_diags, mut deletes) = (Vec::new(), 0);
         let max_rows = usize::try_from(self.options.max_rows).unwrap_or(usize::MAX);
-        let mut keep = |checked: Checked| {
-            spans.push(checked.span);
-            let mut planned = checked.planned;
+        let mut keep = |checked: &mut Checked<'_>| {
+            spans.push(checked.span.clone());
+            let mut planned = std::mem::replace(checked.planned, PlannedRow::none());
             let own_error = checked.diagnostics.iter().any(Diagnostic::is_error);
             deletes += u64::from(checked.kind == OpKind::Delete && !own_error);
             // Past the row limit F004 rejects the whole file: what the rows
@@ -451,7 +451,7 @@ impl Checker {
                 planned.operation = Operation::Rejected;
             }
             rows.push(planned);
-            row_diags.extend(checked.diagnostics);
+            row_diags.append(checked.diagnostics);
         };
         // No more records than line ends: the text is at hand to count them.
         let line_ends = memchr::memchr2_iter(b'\n', b'\r', source.bytes()).count() as u64 + 1;

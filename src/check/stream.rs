@@ -76,8 +76,11 @@ impl Checker {
         reader: impl Read,
         mut sink: impl FnMut(RowOutcome),
     ) -> Result<StreamReport> {
-        let mut emit = |checked: Checked| {
-            sink(RowOutcome { planned: checked.planned, diagnostics: checked.diagnostics })
+        let mut emit = |checked: &mut Checked<'_>| {
+            sink(RowOutcome {
+                planned: std::mem::replace(checked.planned, PlannedRow::none()),
+                diagnostics: std::mem::take(checked.diagnostics),
+            })
         };
         let streamed = self.stream_rows(name, reader, Rows::default(), false, &mut emit)?;
         Ok(self.stream_report(name, &streamed))
@@ -103,15 +106,15 @@ impl Checker {
         let mut spool_error = None;
         let mut quoted = Quoted::default();
         let mut row_diags = Vec::new();
-        let mut emit = |checked: Checked| {
+        let mut emit = |checked: &mut Checked<'_>| {
             if let Some(spool) = spool.as_mut().filter(|_| spool_error.is_none()) {
                 let rejected = checked.planned.operation.kind() == OpKind::Rejected;
-                spool_error = match &checked.json {
+                spool_error = match checked.json {
                     Some(json) if checked.rejected_since => spool.push_rejected(json),
                     // Made rejected: past the row limit, or by its own check.
                     Some(json) if rejected => spool.push_json_rejected(json),
                     Some(json) => spool.push_json(json),
-                    None => spool.push(&checked.planned),
+                    None => spool.push(checked.planned),
                 }
                 .err();
             }
@@ -119,9 +122,9 @@ impl Checker {
             // later row may have no finding after all).
             let quoted_line = !checked.diagnostics.is_empty() || checked.not_utf8;
             if let Some(raw) = checked.raw.filter(|_| keep.lines && quoted_line) {
-                quoted.rows.push((checked.planned.row, checked.planned.line, raw));
+                quoted.rows.push((checked.planned.row, checked.planned.line, raw.into()));
             }
-            row_diags.extend(checked.diagnostics);
+            row_diags.append(checked.diagnostics);
         };
         let operations = if keep.operations { RowOps::Json } else { RowOps::Kind };
         let mode = Rows { limit: true, operations, input_bytes, ..Rows::default() };
@@ -158,7 +161,7 @@ impl Checker {
         reader: impl Read,
         mode: Rows,
         keep_raw: bool,
-        emit: &mut dyn FnMut(Checked),
+        emit: &mut dyn FnMut(&mut Checked<'_>),
     ) -> Result<Streamed> {
         let limits = &self.options.limits;
         let reader = crate::limits::Bounded::new(reader, limits.max_file_bytes);
@@ -186,9 +189,9 @@ impl Checker {
         let header = Header::parse(&titles, header_record.line, &self.profile);
         let header_raw = reader.raw(&header_record.span).to_vec();
         let (mut summary, mut deletes) = (Summary::default(), 0);
-        let mut count = |checked: Checked| {
+        let mut count = |checked: &mut Checked<'_>| {
             summary.count(checked.planned.operation.kind());
-            for d in &checked.diagnostics {
+            for d in checked.diagnostics.iter() {
                 summary.count_finding(d);
             }
             let own_error = checked.diagnostics.iter().any(Diagnostic::is_error);
