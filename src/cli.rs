@@ -12,6 +12,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use rayon::prelude::*;
@@ -280,8 +281,8 @@ fn check(args: CheckArgs, plan: bool) -> Result<ExitStatus, Error> {
     let terminal = args.output.is_none() && io::stdout().is_terminal();
     let color = use_color(terminal, std::env::var_os("NO_COLOR").as_deref());
     let width = if terminal { terminal_width() } else { report::DEFAULT_WIDTH };
-    let options = RenderOptions { color, quiet: args.quiet, width };
-    with_output(args.output.as_deref(), |out| {
+    with_output_file(args.output.as_deref(), |out, output_file| {
+        let options = RenderOptions { color, quiet: args.quiet, width, output_file };
         if plan {
             report::plan::write(out, args.format, &reports, &options)
         } else {
@@ -492,20 +493,43 @@ fn with_output(
     path: Option<&Path>,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), Error> {
+    with_output_file(path, |out, _| write(out))
+}
+
+/// [`with_output`], `write` given a second handle to the file written to
+/// when there is one (see [`RenderOptions::output_file`]).
+fn with_output_file(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write, Option<Arc<File>>) -> io::Result<()>,
+) -> Result<(), Error> {
     let name = path.map_or_else(|| PathBuf::from("<stdout>"), Path::to_path_buf);
     let io_error = |source| Error::Io { path: name.clone(), source };
     match path {
         Some(path) => {
             let file = File::create(path).map_err(io_error)?;
+            let twin = file.try_clone().ok().map(Arc::new);
             let mut out = BufWriter::with_capacity(1 << 16, file);
-            write(&mut out).and_then(|()| out.flush()).map_err(io_error)
+            write(&mut out, twin).and_then(|()| out.flush()).map_err(io_error)
         }
         None => {
             let stdout = io::stdout();
             let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-            write(&mut out).and_then(|()| out.flush()).map_err(io_error)
+            write(&mut out, stdout_file()).and_then(|()| out.flush()).map_err(io_error)
         }
     }
+}
+
+/// Standard output as a file of its own (a duplicate of its descriptor).
+#[cfg(unix)]
+fn stdout_file() -> Option<Arc<File>> {
+    use std::os::fd::AsFd;
+    io::stdout().as_fd().try_clone_to_owned().ok().map(|fd| Arc::new(File::from(fd)))
+}
+
+/// Standard output as a file of its own: not here.
+#[cfg(not(unix))]
+fn stdout_file() -> Option<Arc<File>> {
+    None
 }
 
 fn text_or_json(format: &str) -> Result<bool, Error> {

@@ -66,7 +66,7 @@ pub fn write_document(out: &mut dyn Write, files: &[FileReport], options: &Rende
         write_pieces(out, &file.diagnostics, SIZES, true, |buf, d| serde_json::to_writer(buf, d))?;
         out.write_all(b"],\"operations\":[")?;
         match file.spooled() {
-            Some(spooled) => spooled.write_separated(out)?,
+            Some(spooled) => spooled.write_separated(out, options.output_file.as_deref())?,
             None => write_pieces(out, &file.operations, SIZES, true, |buf, o| serde_json::to_writer(buf, o))?,
         }
         out.write_all(b"]}")?;

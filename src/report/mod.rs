@@ -84,11 +84,18 @@ pub struct RenderOptions {
     /// Columns of the text report; longer records are cut around the cell
     /// (default [`DEFAULT_WIDTH`]).
     pub width: usize,
+    /// The file the report's writer writes to, when it is one (standard
+    /// output may be given as one too: a duplicate of its descriptor). The
+    /// JSON report of a large file copies most of the operations it kept on
+    /// disk straight to it, through the system (`copy_file_range`,
+    /// `sendfile`), flushing the writer first. Default none: everything goes
+    /// through the writer.
+    pub output_file: Option<std::sync::Arc<std::fs::File>>,
 }
 
 impl Default for RenderOptions {
     fn default() -> RenderOptions {
-        RenderOptions { color: false, quiet: false, width: DEFAULT_WIDTH }
+        RenderOptions { color: false, quiet: false, width: DEFAULT_WIDTH, output_file: None }
     }
 }
 
