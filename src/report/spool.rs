@@ -376,6 +376,13 @@ mod tests {
             .collect()
     }
 
+    /// A row's object as the spool's writers make it.
+    fn json(row: &PlannedRow) -> Vec<u8> {
+        let mut object = Vec::new();
+        row.write_json(&mut object);
+        object
+    }
+
     fn spooled(rows: &[PlannedRow], rejected: bool) -> Spooled {
         let mut spool = Spool::new().unwrap();
         for row in rows {
@@ -436,11 +443,6 @@ mod tests {
     #[test]
     fn copied_into_the_output_file_it_is_the_same() {
         let rows = rows();
-        let json = |row: &PlannedRow| {
-            let mut object = Vec::new();
-            row.write_json(&mut object);
-            object
-        };
         // Rewritable: every object, none, or the first three.
         let mut spools = vec![spooled(&rows, false), spooled(&rows, true)];
         let mut spool = Spool::new().unwrap();
@@ -513,11 +515,6 @@ mod tests {
     #[test]
     fn objects_known_rejected_are_not_rewritten_again() {
         let rows = rows();
-        let json = |row: &PlannedRow| {
-            let mut object = Vec::new();
-            row.write_json(&mut object);
-            object
-        };
         let mut spool = Spool::new().unwrap();
         spool.push_json(&json(&rows[0])).unwrap();
         spool.push(&rows[1]).unwrap();
