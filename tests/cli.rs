@@ -105,6 +105,36 @@ fn output_goes_to_the_o_file_and_quiet_prints_only_summaries() {
     );
 }
 
+/// The JSON report copies most of a file's operations to its output
+/// through the system (`copy_file_range` into the `-o` file, `sendfile`
+/// into the pipe that is standard output here): the same bytes either way,
+/// and the same as the library writes, the rows before the row limit
+/// rewritten rejected and the rest copied as they were spooled.
+#[test]
+fn the_json_report_is_the_same_in_a_file_on_standard_output_and_from_the_library() {
+    let dir = crate::util::TempDir::new("json-output");
+    let report = dir.path().join("report.json");
+    let args = ["--org", ORG, "--format", "json", "--max-rows", "2"];
+    let o = run(&[&args[..], &["-o", report.to_str().unwrap(), USERS]].concat(), None);
+    assert_eq!(o.status.code(), Some(1));
+    let direct = run(&[&args[..], &[USERS]].concat(), None);
+    let written = std::fs::read(&report).unwrap();
+    assert_eq!(written, direct.stdout);
+
+    let org = csvcheck::OrgState::from_path(ORG, &csvcheck::Profile::default()).unwrap();
+    let checker = csvcheck::Checker::builder().org(org).max_rows(2).build();
+    let whole = checker.check_path(USERS).unwrap();
+    let mut expected = Vec::new();
+    let options = csvcheck::report::RenderOptions::default();
+    csvcheck::report::write(&mut expected, csvcheck::report::Format::Json, &[whole], &options).unwrap();
+    let expected = String::from_utf8(expected).unwrap();
+    assert_eq!(String::from_utf8(written).unwrap(), expected);
+    let value: serde_json::Value = serde_json::from_str(&expected).unwrap();
+    let operations = value["files"][0]["operations"].as_array().unwrap();
+    assert_eq!(operations.len(), 5);
+    assert!(operations.iter().all(|o| o["op"] == "rejected"), "{operations:?}");
+}
+
 #[test]
 fn a_closed_pipe_ends_quietly_with_success() {
     use std::io::Read;
