@@ -469,6 +469,61 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Whatever the emails hold (what starts an object, quotes,
+        /// backslashes, line breaks) and however the objects were pushed,
+        /// they read back one by one as serde writes the rows, rejected
+        /// where the spool rewrites them, and the array written through the
+        /// writer or copied into a file is them a comma apart.
+        #[test]
+        fn objects_read_back_and_copy_whatever_their_emails(
+            rows in proptest::collection::vec(
+                ("(,\\{\"line\":|[a-z\"\\\\\n{},:])*", 0u8..4, proptest::prelude::any::<bool>()),
+                0..40,
+            ),
+            rejected_file in proptest::prelude::any::<bool>(),
+        ) {
+            let mut spool = Spool::new().unwrap();
+            let mut expected = Vec::new();
+            let mut rewritable = 0;
+            for (i, (email, how, add)) in rows.into_iter().enumerate() {
+                let operation = match add {
+                    true => Operation::Add { package: Some("p".into()), base_licenses: vec![] },
+                    false => Operation::Unchanged,
+                };
+                let row = PlannedRow { line: i as u64 + 2, row: i as u64 + 1, email, operation };
+                let as_rejected = PlannedRow { operation: Operation::Rejected, ..row.clone() };
+                // Planned (rewritten if the file is rejected), or rejected
+                // as pushed.
+                let planned = match how {
+                    0 => { spool.push(&row).unwrap(); true }
+                    1 => { spool.push_json(&json(&row)).unwrap(); true }
+                    2 => { spool.push_rejected(&json(&row)).unwrap(); false }
+                    _ => { spool.push_json_rejected(&json(&as_rejected)).unwrap(); false }
+                };
+                if planned {
+                    rewritable = i + 1;
+                }
+                let out = if planned && !rejected_file { row } else { as_rejected };
+                expected.push(serde_json::to_vec(&out).unwrap());
+            }
+            let spooled = spool.finish(rejected_file).unwrap();
+            proptest::prop_assert_eq!(spooled.rewritable, rewritable as u64);
+            proptest::prop_assert_eq!(&objects(&spooled), &expected);
+            let array = expected.join(&b","[..]);
+            let mut written = Vec::new();
+            spooled.write_separated(&mut written, None).unwrap();
+            proptest::prop_assert_eq!(&written, &array);
+            let file = tempfile::tempfile().unwrap();
+            let twin = file.try_clone().unwrap();
+            let mut out = BufWriter::new(file);
+            spooled.write_separated(&mut out, Some(&twin)).unwrap();
+            let mut file = out.into_inner().unwrap();
+            file.seek(SeekFrom::Start(0)).unwrap();
+            let mut copied = Vec::new();
+            file.read_to_end(&mut copied).unwrap();
+            proptest::prop_assert_eq!(&copied, &array);
+        }
+
         /// Rewriting an object as rejected gives what serialising the row
         /// rejected gives, whatever its email holds.
         #[test]
