@@ -355,7 +355,7 @@ impl<'o> Run<'o> {
             let raw = (!record.raw.is_empty()).then_some(record.raw.as_slice());
             if self.waiting.is_empty() && self.cross.first_waiting().is_none() {
                 self.first_waiting += 1;
-                let mut checked = Checked {
+                let checked = Checked {
                     planned: &mut result.planned,
                     kind: result.kind,
                     diagnostics: &mut result.diagnostics,
@@ -365,8 +365,7 @@ impl<'o> Run<'o> {
                     json: result.json.as_deref(),
                     rejected_since: false,
                 };
-                settle(&mut checked);
-                emit(&mut checked);
+                hand_over(checked, emit);
                 continue;
             }
             // A row that waits may get findings later; F001 quotes the
@@ -387,9 +386,7 @@ impl<'o> Run<'o> {
         while self.first_waiting < settled {
             let Some(mut waiting) = self.waiting.pop_front() else { break };
             self.first_waiting += 1;
-            let mut checked = waiting.checked();
-            settle(&mut checked);
-            emit(&mut checked);
+            hand_over(waiting.checked(), emit);
         }
         found
     }
@@ -409,11 +406,15 @@ impl<'o> Run<'o> {
             self.attach(index, d);
         }
         for mut waiting in self.waiting {
-            let mut checked = waiting.checked();
-            settle(&mut checked);
-            emit(&mut checked);
+            hand_over(waiting.checked(), emit);
         }
     }
+}
+
+/// Settles a row and hands it to `emit`.
+fn hand_over(mut checked: Checked<'_>, emit: &mut dyn FnMut(&mut Checked<'_>)) {
+    settle(&mut checked);
+    emit(&mut checked);
 }
 
 /// Orders a row's findings and rejects it if one is an error.

@@ -199,17 +199,12 @@ impl Spooled {
             // `copy_file_range` or `sendfile` on Linux: the bytes do not
             // come up into the process.
             io::copy(&mut *spool, &mut file)?;
-            return Ok(());
+        } else {
+            // A block at a time (`io::copy` writes a `BufReader`'s whole
+            // buffer at once).
+            io::copy(&mut io::BufReader::with_capacity(BLOCK, &mut *spool), out)?;
         }
-        let mut buf = vec![0; BLOCK];
-        loop {
-            match spool.read(&mut buf) {
-                Ok(0) => return Ok(()),
-                Ok(n) => out.write_all(buf.get(..n).unwrap_or_default())?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        Ok(())
     }
 
     /// Writes `object`, the one at `index`, into `rewritten` (cleared
@@ -277,7 +272,7 @@ impl Spooled {
 const SEPARATOR: &[u8] = b",{\"line\":";
 
 /// What starts every object of the spool.
-const OBJECT_START: &[u8] = b"{\"line\":";
+const OBJECT_START: &[u8] = SEPARATOR.split_at(1).1;
 
 /// Bytes read back from the spool at a time: more than the command line's
 /// output buffer (so that a block goes straight through it, not copied
@@ -313,7 +308,7 @@ fn rejected(object: &[u8], out: &mut Vec<u8>) -> io::Result<()> {
 /// layout.
 fn after_place(object: &[u8]) -> Option<&[u8]> {
     let digits = |s: &[u8]| s.iter().take_while(|b| b.is_ascii_digit()).count();
-    let after_line = object.strip_prefix(b"{\"line\":")?;
+    let after_line = object.strip_prefix(OBJECT_START)?;
     let after_row = after_line.get(digits(after_line)..)?.strip_prefix(b",\"row\":")?;
     after_row.get(digits(after_row)..)?.strip_prefix(b",")
 }
