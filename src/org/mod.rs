@@ -1973,10 +1973,12 @@ mod tests {
             }
         }
 
-        /// Hashes that share parts: the low bits (the bucket), the top
-        /// bits (the tag), the bits below them (kept beside a position), the
-        /// bits of the filter in front of the table, or all of them.
-        const HASHES: [u64; 13] = [
+        /// Hashes that share parts: the low bits (the slot a probe starts
+        /// at; all ones, the last slot, from which a probe goes on at the
+        /// first), the top bits, the bits below them (kept beside a
+        /// position), the bits of the filter in front of the table, or all
+        /// of them.
+        const HASHES: [u64; 14] = [
             0,
             1,
             7,
@@ -1990,6 +1992,7 @@ mod tests {
             0x8000_0000_0100_0003,
             0x8000_0000_0000_0013,
             0x1234_5678_9ABC_DEF0,
+            0x0000_0000_0000_FFFF,
         ];
 
         /// Package ids, spelled several ways.
