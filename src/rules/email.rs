@@ -496,10 +496,10 @@ impl Keys {
         first.is_some().then(|| self.wide.wide(&id, first))
     }
 
-    /// Reads the slot a lookup of `hash` starts at (see
+    /// Fetches the slots a lookup of `hash` starts with (see
     /// [`Slots::touch`](super::intern::Slots::touch)).
-    pub(crate) fn touch(&self, hash: u64) -> u32 {
-        self.keys.touch(hash)
+    pub(crate) fn touch(&self, hash: u64) {
+        self.keys.touch(hash);
     }
 
     /// How many keys the table holds room for.

@@ -408,19 +408,18 @@ impl<'o> CrossRow<'o> {
         }
     }
 
-    /// Reads the slots of the tables that [`check`](CrossRow::check) will
-    /// look `facts` up in first, and returns something of them (for the
-    /// caller to pass to [`std::hint::black_box`], so that the reads stay).
+    /// Has the processor fetch the slots of the tables that
+    /// [`check`](CrossRow::check) will look `facts` up in first.
     ///
     /// The tables of a large file are far larger than the caches, and a
     /// lookup in them misses: `check`, one row at a time, waits for each
     /// miss before the next. A caller that touches the slots of a few dozen
     /// rows first has their misses served together, and `check` then finds
     /// the slots in the cache.
-    pub(crate) fn touch(&self, facts: &RowFacts) -> u32 {
-        match &facts.keys {
-            Some(keys) => self.keys.touch(keys.key) ^ self.numbers.touch(&keys.numbers),
-            None => 0,
+    pub(crate) fn touch(&self, facts: &RowFacts) {
+        if let Some(keys) = &facts.keys {
+            self.keys.touch(keys.key);
+            self.numbers.touch(&keys.numbers);
         }
     }
 

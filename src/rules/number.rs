@@ -671,18 +671,16 @@ impl<'o> DuplicateNumbers<'o> {
         numbers.extensions.reserve(extensions, |number| extension_hash(locations, number));
     }
 
-    /// Reads the slots the lookups of a row's numbers (`keys`) start at
-    /// (see [`Slots::touch`]).
+    /// Fetches the slots the lookups of a row's numbers (`keys`) start
+    /// with (see [`Slots::touch`]).
     #[inline]
-    pub(crate) fn touch(&self, keys: &NumberKeys) -> u32 {
-        let mut touched = 0;
+    pub(crate) fn touch(&self, keys: &NumberKeys) {
         if keys.phone != 0 {
-            touched ^= slot_number(self.numbers.phones.first.touch(phone_hash(keys.phone))).1;
+            self.numbers.phones.first.touch(phone_hash(keys.phone));
         }
         if keys.extension != 0 {
-            touched ^= slot_number(self.numbers.extensions.first.touch(keys.extension_hash())).1;
+            self.numbers.extensions.first.touch(keys.extension_hash());
         }
-        touched
     }
 
     /// How many phone numbers and extensions the tables hold room for.
