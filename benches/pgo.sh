@@ -17,6 +17,13 @@
 # build. Needs `llvm-profdata`, which rustup installs as the llvm-tools
 # component (this script asks for it); takes three to six minutes (two
 # release builds).
+#
+# RUSTFLAGS given to the script reach both builds, so that, say,
+#
+#   RUSTFLAGS="-C target-cpu=x86-64-v3" benches/pgo.sh
+#
+# builds for the processors that run it (1.4% less wall time at a million
+# rows; the binary then runs on x86-64 processors of 2013 on only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +44,7 @@ gen 200k --rows 200000 --org-users 20000
 
 # The counting build. Its build scripts run during the build and count
 # too: their counts are removed before the training runs.
-RUSTFLAGS="-Cprofile-generate=$out/raw" cargo build --release --quiet --bin csvcheck --target-dir "$out/gen"
+RUSTFLAGS="${RUSTFLAGS:-} -Cprofile-generate=$out/raw" cargo build --release --quiet --bin csvcheck --target-dir "$out/gen"
 rm -rf "$out/raw"
 bin=$out/gen/release/csvcheck
 run() { "$bin" "$@" >/dev/null 2>&1 || [ $? -eq 1 ]; }
@@ -56,5 +63,5 @@ run plan --org "$data/org.json" "$data/users.csv"
 run fix "$data/users.csv" -o "$out/fixed.csv"
 
 "$profdata" merge -o "$out/csvcheck.profdata" "$out/raw"
-RUSTFLAGS="-Cprofile-use=$out/csvcheck.profdata" cargo build --release --quiet --bin csvcheck --target-dir "$out/use"
+RUSTFLAGS="${RUSTFLAGS:-} -Cprofile-use=$out/csvcheck.profdata" cargo build --release --quiet --bin csvcheck --target-dir "$out/use"
 echo "$out/use/release/csvcheck"
