@@ -320,8 +320,8 @@ impl<'o> Run<'o> {
         let mut found = 0;
         for (i, record) in records.iter().enumerate() {
             if i % TOUCHED == 0 && self.cross.worth_touching() {
-                // The slots of the next rows, read before they are looked up
-                // (see `CrossRow::touch`).
+                // The slots of the next rows, fetched before they are looked
+                // up (see `CrossRow::touch`).
                 let next = results.get(i..records.len()).unwrap_or_default();
                 next.iter().take(TOUCHED).for_each(|r| self.cross.touch(&r.facts));
             }
