@@ -189,3 +189,50 @@ fn a_stream_gives_the_rows_and_findings_of_a_whole_file() {
         same_as_whole(&plain, odd);
     }
 }
+
+/// Past 32,768 rows the cross-row tables outgrow the caches, and the slots
+/// of the rows about to be handed over are fetched before they are looked
+/// up: the repeats found in a file that long (emails in another case,
+/// phone numbers, extensions in a location) are those maps of what was
+/// seen find, line for line.
+#[test]
+fn the_repeats_of_a_long_file_are_those_maps_find() {
+    use std::collections::{BTreeSet, HashMap};
+    let rows = 40_000;
+    let mut csv = String::from("User ID/Email (Required),Phone Number,Extension,Location,Webex Calling\n");
+    let (mut emails, mut phones, mut extensions) = (HashMap::new(), HashMap::new(), HashMap::new());
+    let mut expected = BTreeSet::new();
+    for i in 0..rows {
+        let line = i as u64 + 2;
+        // A row repeats an email (in capitals), or sets a phone number and
+        // an extension that are new or an earlier row's; never both, so
+        // that each repeat has one finding.
+        let (email, phone, extension) = match i % 7 {
+            6 => (format!("U{}@ACME.EXAMPLE", i / 3), String::new(), String::new()),
+            _ => (
+                format!("u{i}@acme.example"),
+                format!("+3902{:08}", i % 25_000),
+                format!("{}", 1000 + i % 9_000),
+            ),
+        };
+        let mut first = |map: &mut HashMap<String, u64>, key: String, code: &'static str| {
+            if !key.is_empty() && map.entry(key).or_insert(line) != &line {
+                expected.insert((line, code));
+            }
+        };
+        first(&mut emails, email.to_lowercase(), "E004");
+        first(&mut phones, phone.clone(), "N005");
+        first(&mut extensions, extension.clone(), "N007");
+        csv.push_str(&format!("{email},{phone},{extension},Milano HQ,TRUE\n"));
+    }
+    let checker = Checker::builder().max_rows(100_000).build();
+    let (whole, _) = same_as_whole(&checker, csv.as_bytes());
+    let found: BTreeSet<(u64, &str)> = whole
+        .diagnostics
+        .iter()
+        .filter(|d| ["E004", "N005", "N007"].contains(&d.code.as_str()))
+        .map(|d| (d.line.unwrap(), d.code.as_str()))
+        .collect();
+    assert!(expected.len() > 20_000, "{}", expected.len());
+    assert_eq!(found, expected);
+}
