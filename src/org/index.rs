@@ -2,6 +2,7 @@
 //! compared with the users as they are.
 
 use super::*;
+use crate::rules::intern::{Probe, Slots};
 use crate::swar;
 
 /// The lookup indexes of an org, built by [`OrgState::indexed`].
@@ -422,10 +423,10 @@ pub(super) fn insert_first(
 
 /// A table of user positions found by hash, for keys the users hold.
 ///
-/// Open addressing with linear probing over one array of 32-bit slots:
-/// the slot a key's hash names is found by arithmetic, with no control
-/// bytes to read first, so that a lookup reads one line of memory
-/// where hashbrown's read two (its control bytes, then its slots).
+/// The slots are the cross-row tables' ([`Slots`]): open addressing with
+/// linear probing over one array of 32-bit slots, so that a lookup reads
+/// one line of memory where hashbrown's read two (its control bytes, then
+/// its slots).
 ///
 /// Each slot is a position and, in the bits a position does not need, more
 /// of its key's hash: a slot whose bits match a key's is told apart from
@@ -435,36 +436,27 @@ pub(super) fn insert_first(
 /// always).
 #[derive(Clone, Default)]
 pub(super) struct Positions {
-    /// A power of two of slots, [`EMPTY`] or a position with its hash bits
-    /// (no slots at all in a table made for nothing).
-    slots: Vec<u32>,
-    /// The slots in use: at most seven eighths of them, so that a probe
-    /// always ends at an empty one.
-    used: usize,
+    /// Each position with its hash bits, plus 1: the empty slot is 0 (see
+    /// [`Positions::insert_first`]).
+    slots: Slots<u32>,
     /// The bits of a slot that hold hash, not position.
     high: u32,
     /// One bit for some bits of each hash added (a Bloom filter of one
     /// hash): most keys looked up in a large org belong to nobody (the new
     /// users of a file, their numbers), and a clear bit says so from a few
     /// dozen kilobytes that stay in the cache, where the table's slots
-    /// (512 KB for 100,000 users, with the cross-row tables pressing on
+    /// (650 KB for 100,000 users, with the cross-row tables pressing on
     /// them) miss it. Empty: no filter.
     filter: Vec<u64>,
 }
-
-/// A slot that holds no position. No slot in use is all ones: positions
-/// are below the number of users, which fits in the position bits, so a
-/// position is never all ones there (and with no hash bits, a position is
-/// below `u32::MAX`).
-const EMPTY: u32 = u32::MAX;
 
 /// The most bits a [`Positions`] filter has: 64 KiB, a sixth of them set
 /// for 100,000 keys. (At a million rows, 16 KiB and 128 KiB measured the
 /// same as this, within the noise; each saved 4 to 8% of the CPU time.)
 const MOST_FILTER_BITS: usize = 1 << 19;
 
-/// Where a filter's bits are taken from in a hash: above those that choose
-/// a slot in any table that memory holds, below the bits a slot keeps.
+/// Where a filter's bits are taken from in a hash: above those a slot
+/// keeps (the low 32).
 const FILTER_SHIFT: u32 = 39;
 
 impl Positions {
@@ -474,12 +466,13 @@ impl Positions {
         let high = u32::MAX.checked_shl(position_bits).unwrap_or(0);
         let filter_bits = n.saturating_mul(4).checked_next_power_of_two().unwrap_or(MOST_FILTER_BITS);
         let filter = vec![0; filter_bits.clamp(64, MOST_FILTER_BITS) / 64];
-        Positions { slots: vec![EMPTY; Positions::slots_for(n)], used: 0, high, filter }
-    }
-
-    /// How many slots hold `n` positions: a load of 0.4 to 0.8.
-    fn slots_for(n: usize) -> usize {
-        n.saturating_add(n / 4).saturating_add(1).checked_next_power_of_two().unwrap_or(usize::MAX).max(16)
+        let mut slots = Slots::default();
+        // Room for a third more than `n`, the table 3/5 full: its lookups
+        // for keys nobody has (most of a large file's) walk 3.6 slots on
+        // average rather than 13 at the cross-row tables' 4/5. Empty:
+        // nothing to place again.
+        slots.reserve(n.saturating_add(n / 3), |_| 0);
+        Positions { slots, high, filter }
     }
 
     /// The word of the filter that holds `hash`'s bit, and the bit.
@@ -490,47 +483,32 @@ impl Positions {
         (at / 64, 1 << (at % 64))
     }
 
-    /// Whether the filter lets `hash` through: some position may have it.
-    fn may_hold(&self, hash: u64) -> bool {
-        let (word, bit) = self.filter_bit(hash);
-        self.filter.get(word).is_none_or(|w| w & bit != 0)
-    }
-
-    /// The bits of `hash` a slot keeps: above those that choose the slot a
-    /// probe starts at, in any table of fewer than 2^24 slots (in a larger
-    /// one, they overlap, and tell fewer keys apart).
+    /// The bits of `hash` a slot keeps: low bits, where the slot a probe
+    /// starts at is chosen by the high ones.
     fn high(&self, hash: u64) -> u32 {
-        (hash >> 24) as u32 & self.high
+        hash as u32 & self.high
     }
 
-    /// The slot a probe for `hash` starts at.
-    fn start(&self, hash: u64) -> usize {
-        hash as usize & self.slots.len().wrapping_sub(1)
-    }
-
-    /// The positions whose slots' hash bits match `hash`, in probe order,
-    /// until `each` returns `true`: that position.
-    fn probe(&self, hash: u64, mut each: impl FnMut(u32) -> bool) -> Option<u32> {
-        let (high, position, mask) = (self.high(hash), !self.high, self.slots.len().wrapping_sub(1));
-        let mut at = self.start(hash);
-        loop {
-            let slot = *self.slots.get(at)?;
-            if slot == EMPTY {
-                return None;
-            }
-            if slot & self.high == high && each(slot & position) {
-                return Some(slot & position);
-            }
-            at = (at + 1) & mask;
-        }
+    /// The walk for `hash`: its first slot for which `eq` holds of a
+    /// position whose bits match, or where it would go.
+    fn probe(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Probe<u32> {
+        let (high, position) = (self.high(hash), !self.high);
+        self.slots.probe(hash, |slot| {
+            let slot = slot.wrapping_sub(1);
+            slot & self.high == high && eq(slot & position)
+        })
     }
 
     /// The position with the hash `hash` for which `eq` holds, if any.
     pub(super) fn find(&self, hash: u64, eq: impl FnMut(u32) -> bool) -> Option<u32> {
-        if !self.may_hold(hash) {
+        let (word, bit) = self.filter_bit(hash);
+        if self.filter.get(word).is_some_and(|w| w & bit == 0) {
             return None;
         }
-        self.probe(hash, eq)
+        match self.probe(hash, eq) {
+            Probe::Found(_, slot) => Some(slot.wrapping_sub(1) & !self.high),
+            Probe::Vacant(_) => None,
+        }
     }
 
     /// Adds `i` with the hash `hash` unless a position there already has
@@ -544,44 +522,20 @@ impl Positions {
         eq: impl FnMut(u32) -> bool,
         hash_of: impl Fn(u32) -> u64,
     ) -> bool {
-        if i & self.high != 0 || i == EMPTY {
+        // Below the number of users, which fits in the position bits, a
+        // position is never all ones there, and its slot never `u32::MAX`.
+        let Some(slot) = (i | self.high(hash)).checked_add(1).filter(|_| i & self.high == 0) else {
             return false;
-        }
+        };
         let (word, bit) = self.filter_bit(hash);
         if let Some(w) = self.filter.get_mut(word) {
             *w |= bit;
         }
-        if self.probe(hash, eq).is_some() {
-            return true;
+        if let Probe::Vacant(at) = self.probe(hash, eq) {
+            let position = !self.high;
+            self.slots.fill(at, hash, slot, |slot| hash_of(slot.wrapping_sub(1) & position));
         }
-        if (self.used + 1) * 8 > self.slots.len() * 7 {
-            self.grow(hash_of);
-        }
-        let slot = i | self.high(hash);
-        self.place(hash, slot);
-        self.used += 1;
         true
-    }
-
-    /// Puts `slot` in the first empty slot of `hash`'s probe.
-    fn place(&mut self, hash: u64, slot: u32) {
-        let (mask, mut at) = (self.slots.len().wrapping_sub(1), self.start(hash));
-        while let Some(s) = self.slots.get_mut(at) {
-            if *s == EMPTY {
-                *s = slot;
-                return;
-            }
-            at = (at + 1) & mask;
-        }
-    }
-
-    /// Doubles the slots, placing each position again by its key's hash.
-    fn grow(&mut self, hash_of: impl Fn(u32) -> u64) {
-        let len = (self.slots.len() * 2).max(16);
-        let old = std::mem::replace(&mut self.slots, vec![EMPTY; len]);
-        for slot in old.into_iter().filter(|&s| s != EMPTY) {
-            self.place(hash_of(slot & !self.high), slot);
-        }
     }
 }
 

@@ -1973,11 +1973,10 @@ mod tests {
             }
         }
 
-        /// Hashes that share parts: the low bits (the slot a probe starts
+        /// Hashes that share parts: the top bits (the slot a probe starts
         /// at; all ones, the last slot, from which a probe goes on at the
-        /// first), the top bits, the bits below them (kept beside a
-        /// position), the bits of the filter in front of the table, or all
-        /// of them.
+        /// first), the low bits (kept beside a position), the bits of the
+        /// filter in front of the table, or all of them.
         const HASHES: [u64; 14] = [
             0,
             1,

@@ -58,7 +58,7 @@ pub(crate) fn hash_number(number: u64, salt: u64) -> u64 {
 /// slot is empty. The number of slots is not a power of two: a hash is
 /// mapped onto them by multiplying, so a table sized to the entries
 /// expected is not twice too large.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Slots<S> {
     slots: Vec<S>,
     /// How many slots are full.

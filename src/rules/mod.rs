@@ -25,7 +25,7 @@ pub mod diagnostic;
 pub(crate) mod email;
 pub(crate) mod file;
 pub(crate) mod header;
-mod intern;
+pub(crate) mod intern;
 pub(crate) mod location;
 pub(crate) mod number;
 pub(crate) mod package;
