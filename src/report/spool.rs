@@ -191,9 +191,7 @@ impl Spooled {
     /// Writes `out` the spool's bytes from `offset` on, as
     /// [`write_separated`](Self::write_separated) says.
     fn copy_from(&self, offset: u64, out: &mut dyn Write, file: Option<&File>) -> io::Result<()> {
-        let mut spool =
-            self.file.lock().map_err(|_| io::Error::other("the operations spool was poisoned"))?;
-        spool.seek(SeekFrom::Start(offset))?;
+        let mut spool = self.file_at(offset)?;
         if let Some(mut file) = file {
             out.flush()?;
             // `copy_file_range` or `sendfile` on Linux: the bytes do not
@@ -219,14 +217,20 @@ impl Spooled {
         Ok(true)
     }
 
+    /// The spool's file, its position at `offset`.
+    fn file_at(&self, offset: u64) -> io::Result<std::sync::MutexGuard<'_, File>> {
+        let mut file = self.file.lock().map_err(|_| io::Error::other("the operations spool was poisoned"))?;
+        file.seek(SeekFrom::Start(offset))?;
+        Ok(file)
+    }
+
     /// Calls `each` with every object of the spool in order, and the offset
     /// it starts at, until `each` breaks.
     fn for_each_object(
         &self,
         mut each: impl FnMut(u64, &[u8]) -> io::Result<ControlFlow<()>>,
     ) -> io::Result<()> {
-        let mut file = self.file.lock().map_err(|_| io::Error::other("the operations spool was poisoned"))?;
-        file.seek(SeekFrom::Start(0))?;
+        let mut file = self.file_at(0)?;
         let separator = memchr::memmem::Finder::new(SEPARATOR);
         let mut buf = vec![0; BLOCK];
         // `buf[..filled]` holds the spool from offset `base`.
@@ -433,6 +437,22 @@ mod tests {
         assert!(written.is_empty());
     }
 
+    /// What a file holds once `before`, the array (copied by the system,
+    /// the writer flushed first) and `after` are written to it.
+    fn copied_into_a_file(spooled: &Spooled, before: &[u8], after: &[u8]) -> Vec<u8> {
+        let file = tempfile::tempfile().unwrap();
+        let twin = file.try_clone().unwrap();
+        let mut out = BufWriter::new(file);
+        out.write_all(before).unwrap();
+        spooled.write_separated(&mut out, Some(&twin)).unwrap();
+        out.write_all(after).unwrap();
+        let mut file = out.into_inner().unwrap();
+        file.seek(SeekFrom::Start(0)).unwrap();
+        let mut written = Vec::new();
+        file.read_to_end(&mut written).unwrap();
+        written
+    }
+
     /// Copied by the system into the file the writer writes to (after
     /// what the writer holds), the array is the same as written through it.
     #[test]
@@ -448,16 +468,7 @@ mod tests {
             let mut expected = b"[".to_vec();
             spooled.write_separated(&mut expected, None).unwrap();
             expected.push(b']');
-            let file = tempfile::tempfile().unwrap();
-            let twin = file.try_clone().unwrap();
-            let mut out = BufWriter::new(file);
-            out.write_all(b"[").unwrap();
-            spooled.write_separated(&mut out, Some(&twin)).unwrap();
-            out.write_all(b"]").unwrap();
-            let mut file = out.into_inner().unwrap();
-            file.seek(SeekFrom::Start(0)).unwrap();
-            let mut written = Vec::new();
-            file.read_to_end(&mut written).unwrap();
+            let written = copied_into_a_file(&spooled, b"[", b"]");
             assert_eq!(written, expected);
             assert!(serde_json::from_slice::<serde_json::Value>(&written).is_ok());
         }
@@ -508,15 +519,7 @@ mod tests {
             let mut written = Vec::new();
             spooled.write_separated(&mut written, None).unwrap();
             proptest::prop_assert_eq!(&written, &array);
-            let file = tempfile::tempfile().unwrap();
-            let twin = file.try_clone().unwrap();
-            let mut out = BufWriter::new(file);
-            spooled.write_separated(&mut out, Some(&twin)).unwrap();
-            let mut file = out.into_inner().unwrap();
-            file.seek(SeekFrom::Start(0)).unwrap();
-            let mut copied = Vec::new();
-            file.read_to_end(&mut copied).unwrap();
-            proptest::prop_assert_eq!(&copied, &array);
+            proptest::prop_assert_eq!(&copied_into_a_file(&spooled, b"", b""), &array);
         }
 
         /// Rewriting an object as rejected gives what serialising the row
