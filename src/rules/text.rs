@@ -47,12 +47,8 @@ fn any_cell(
     if !graphic(bytes.first()) || !graphic(bytes.last()) {
         untrimmed(cx, index, cell, out);
     }
-    // Characters below U+0300 (lead bytes below 0xCC) are NFC whatever
-    // surrounds them. Control characters are ASCII (no tab here) or
-    // U+0080-U+009F, whose lead byte is 0xC2.
-    let (below_marks, maybe_control) = bytes.iter().fold((true, false), |(below, control), &b| {
-        (below & (b < 0xCC), control | (b < 0x20 && b != b'\t') | (b == 0x7F) | (b == 0xC2))
-    });
+    let (marks, maybe_control) = marks_and_controls(bytes);
+    let below_marks = !marks;
     if !below_marks {
         not_nfc(cx, index, cell, out);
     }
@@ -68,6 +64,43 @@ fn any_cell(
             too_long(cx, index, field, cell, out);
         }
     }
+}
+
+/// What one look at a cell's bytes, eight at a time, tells the text
+/// rules: whether it holds a character from U+0300 on (a lead byte from
+/// 0xCC on), the only characters NFC may change; and whether it may hold a
+/// control character: a byte below 0x20, 0x7F, or 0xC2 (the lead byte of
+/// U+0080-U+009F). A tab, which T003 allows, counts too: such a cell is
+/// only looked at closer.
+fn marks_and_controls(bytes: &[u8]) -> (bool, bool) {
+    use crate::swar::{splat, HIGH, ONES};
+    // A byte of 0xCC or more: the high bit, and the low seven bits from
+    // 0x4C on, which adding 0x34 carries into the high bit. Below 0x20,
+    // 0x7F, 0xC2: a subtraction that borrows, from a byte that is not
+    // 0x80 or more (for 0x20), or that was zero once xored with the
+    // value. A borrow spreads only upward from a byte that is flagged
+    // rightly, which is all an "any" needs.
+    let look = |(marks, controls): (u64, u64), x: u64| {
+        let (del, c2) = (x ^ splat(0x7F), x ^ splat(0xC2));
+        let below_space = x.wrapping_sub(splat(0x20)) & !x;
+        let equal = del.wrapping_sub(ONES) & !del | c2.wrapping_sub(ONES) & !c2;
+        (marks | x & (x & !HIGH).wrapping_add(splat(0x34)), controls | below_space | equal)
+    };
+    // Spaces, which flag nothing, widen a short cell to a word; a longer
+    // one is its whole words, then its last eight bytes (overlapping them).
+    let word = |w: Option<&[u8; 8]>| u64::from_le_bytes(w.copied().unwrap_or([b' '; 8]));
+    let (marks, controls) = match bytes.last_chunk::<8>() {
+        Some(last) => {
+            let words = bytes.chunks_exact(8).map(|w| word(w.try_into().ok()));
+            words.fold(look((0, 0), word(Some(last))), look)
+        }
+        None => {
+            let mut short = [b' '; 8];
+            short.iter_mut().zip(bytes).for_each(|(to, &b)| *to = b);
+            look((0, 0), u64::from_le_bytes(short))
+        }
+    };
+    (marks & HIGH != 0, controls & HIGH != 0)
 }
 
 /// Whether every byte of `cell` is printable ASCII (space to `~`).
@@ -486,6 +519,21 @@ mod tests {
             proptest::prop_assert!(is_printable_ascii(&plain), "{:?}", plain);
             let odd = format!("{before}{odd}{after}");
             proptest::prop_assert!(!is_printable_ascii(&odd), "{:?}", odd);
+        }
+    }
+
+    proptest::proptest! {
+        /// The look eight bytes at a time finds what one at a time does.
+        #[test]
+        fn marks_and_controls_are_found_as_byte_by_byte(
+            bytes in proptest::collection::vec(proptest::prop_oneof![
+                proptest::num::u8::ANY,
+                proptest::sample::select(vec![0x09, 0x1F, 0x20, 0x7E, 0x7F, 0x80, 0xC2, 0xCB, 0xCC, 0xFF]),
+            ], 0..40),
+        ) {
+            let marks = bytes.iter().any(|&b| b >= 0xCC);
+            let controls = bytes.iter().any(|&b| b < 0x20 || b == 0x7F || b == 0xC2);
+            proptest::prop_assert_eq!(marks_and_controls(&bytes), (marks, controls), "{:x?}", bytes);
         }
     }
 
