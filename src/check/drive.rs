@@ -503,6 +503,10 @@ impl Checker {
         let key = row.raw(Field::Email).map(email_key).unwrap_or_default();
         let plan_cx = PlanContext { profile: &self.profile, org: self.org(), mode: self.options.mode };
         let org_user = self.org().and_then(|org| org.user_index(&key));
+        if let (Some(org), Some(user)) = (self.org(), org_user) {
+            // Fetched while the row's licence cells are read, before the plan.
+            org.touch_user(user);
+        }
         let licences = row.licence_cells();
         let intent = plan_row_of(&row, &key, &plan_cx, org_user, &licences);
         let cx = RowContext {
