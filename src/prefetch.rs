@@ -10,7 +10,7 @@
 //! rows, fetching the cross-row tables' lines for the next rows this way
 //! took 4% off the wall time, against reading their first slots; fetching
 //! the fields of the org user a row names, before its plan compares them,
-//! 2% of the CPU time.
+//! 2 to 5% of the CPU time.
 
 /// Asks the processor to fetch the cache line that holds `at` into all
 /// its caches, and goes on without waiting: nothing is read, and any
