@@ -417,6 +417,12 @@ impl NumberKeys {
 /// [`NumberTable::odd`].
 const ODD: u32 = 1 << 31;
 
+/// Set in the holder of a slot of [`NumberTable::first`] when that holder
+/// is also the number's owner's first row holding it: the owner's row came
+/// first, as an org user keeping their own number does in most files. Such
+/// a number has no entry in [`NumberTable::owner_first`].
+const OWNS: u32 = 1 << 30;
+
 /// One kind of number of a file — phone numbers, or extensions in their
 /// locations — each by its key (see [`Numbers`]), with its first holders.
 #[derive(Debug, Default)]
@@ -430,14 +436,17 @@ struct NumberTable {
     /// of the row's key when the row is the first on which that key is
     /// valid (its line is the key's first line, which
     /// [`Keys`](super::email::Keys) keeps), as in most files every row;
-    /// else [`ODD`], and the holder is in `odd`.
+    /// else [`ODD`], and the holder is in `odd`; either with [`OWNS`] set
+    /// when the row is its org owner's.
     first: Slots<[u16; 5]>,
     /// The holders of `first` that are not their key's first valid row,
     /// and those of the numbers from [`WIDE`] on.
     odd: HashMap<u64, Holder, Hasher>,
     /// For the numbers an org user has, that user's first row holding
-    /// theirs: the only holder allowed when the user keeps it. At most one
-    /// number per org user, so kept apart, and `first` stays small.
+    /// theirs, when another row held the number before it (else [`OWNS`]
+    /// in `first` says so): the only holder allowed when the user keeps
+    /// it. At most one number per org user, so kept apart, and `first`
+    /// stays small.
     owner_first: HashMap<u64, Holder, Hasher>,
     /// The text of the numbers that do not pack, by id: their key is the
     /// id with [`TEXT`] set.
@@ -488,27 +497,39 @@ impl NumberTable {
         }
         let found = |held: Holder| if held.key == key.id { Found::Nothing } else { Found::Repeat(held.line) };
         let holds = Holder { line, key: key.id };
-        let if_free = if number >= WIDE {
-            self.first_aside(number, holds).map_or(Found::Nothing, found)
+        let mine = owner.is_some() && me == owner;
+        // What `first` tells of the owner's first row: `Some` when it is
+        // known without `owner_first`.
+        let (if_free, owners) = if number >= WIDE {
+            (self.first_aside(number, holds).map_or(Found::Nothing, found), None)
         } else {
             match self.first.probe(hash, |slot| slot_number(slot).0 == number) {
-                Probe::Found(_, slot) => found(self.holder(number, slot_number(slot).1, first_line)),
+                Probe::Found(_, slot) => {
+                    let (_, holder) = slot_number(slot);
+                    let held = self.holder(number, holder & !OWNS, first_line);
+                    (found(held), (holder & OWNS != 0).then(|| found(held)))
+                }
                 Probe::Vacant(at) => {
-                    let holder = if key.first_valid && key.id < ODD {
+                    let holder = if key.first_valid && key.id < OWNS {
                         key.id
                     } else {
                         self.odd.insert(number, holds);
                         ODD
                     };
-                    let slot = number_slot(number, holder);
+                    let slot = number_slot(number, if mine { holder | OWNS } else { holder });
                     self.first.fill(at, hash, slot, |slot| rehash(slot_number(slot).0));
-                    Found::Nothing
+                    // No row held the number: nor did its owner's.
+                    let kept = owner.map(|owner| if mine { Found::Nothing } else { Found::Taken(owner) });
+                    (Found::Nothing, kept)
                 }
             }
         };
         let Some(owner) = owner else {
             return (if_free, Found::Nothing);
         };
+        if let Some(if_kept) = owners {
+            return (if_free, if_kept);
+        }
         let if_kept = match self.owner_first.get(&number) {
             Some(&held) => found(held),
             None if me == Some(owner) => {
