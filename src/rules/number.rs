@@ -566,11 +566,10 @@ impl NumberTable {
         }
     }
 
-    /// Makes room for `numbers` more numbers, `owned` of them an org
-    /// user's on that user's own row; `rehash` as for [`claim`](Self::claim).
-    fn reserve(&mut self, numbers: usize, owned: usize, rehash: impl Fn(u64) -> u64) {
+    /// Makes room for `numbers` more numbers; `rehash` as for
+    /// [`claim`](Self::claim).
+    fn reserve(&mut self, numbers: usize, rehash: impl Fn(u64) -> u64) {
         self.first.reserve(numbers, |slot| rehash(slot_number(slot).0));
-        self.owner_first.reserve(owned);
     }
 }
 
@@ -686,17 +685,11 @@ impl<'o> DuplicateNumbers<'o> {
         // they are in, and grows only past 7/8, which leaves a margin of a
         // tenth (and the rows were estimated with a sixteenth to spare).
         let more = |table: &NumberTable| rows.saturating_mul(table.first.len()) / seen;
-        // Each org user keeps at most one number of a kind. (Grown a row at
-        // a time instead, the tables of a 100,000-user org's numbers made
-        // 1,200 of a million-row check's 31,000 page faults.)
-        let users = self.org.map_or(0, |org| org.users.len());
-        let owned = |table: &NumberTable| (rows.saturating_mul(table.owner_first.len()) / seen).min(users);
         let numbers = &mut self.numbers;
         let (phones, extensions) = (more(&numbers.phones), more(&numbers.extensions));
-        let (owned_phones, owned_extensions) = (owned(&numbers.phones), owned(&numbers.extensions));
-        numbers.phones.reserve(phones, owned_phones, phone_hash);
+        numbers.phones.reserve(phones, phone_hash);
         let locations = &numbers.location_hashes;
-        numbers.extensions.reserve(extensions, owned_extensions, |number| extension_hash(locations, number));
+        numbers.extensions.reserve(extensions, |number| extension_hash(locations, number));
     }
 
     /// Fetches the slots the lookups of a row's numbers (`keys`) start
@@ -1110,8 +1103,8 @@ mod tests {
         ) {
             let mut numbers = Numbers::default();
             if let Some(room) = room {
-                numbers.phones.reserve(room, room / 2, phone_hash);
-                numbers.extensions.reserve(room, room / 2, |n| extension_hash(&[], n));
+                numbers.phones.reserve(room, phone_hash);
+                numbers.extensions.reserve(room, |n| extension_hash(&[], n));
             }
             let mut model: HashMap<(bool, &str, &str), ModelHolders> = HashMap::new();
             // The first line of each key, as `Keys` keeps it.
