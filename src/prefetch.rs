@@ -12,6 +12,10 @@
 //! the fields of the org user a row names, before its plan compares them,
 //! 2 to 5% of the CPU time.
 
+/// Whether [`line()`] fetches anything on this target: where it does not, a
+/// caller that must have the line in the cache reads it instead.
+pub(crate) const FETCHES: bool = cfg!(target_arch = "x86_64");
+
 /// Asks the processor to fetch the cache line that holds `at` into all
 /// its caches, and goes on without waiting: nothing is read, and any
 /// address will do (out of bounds, or of memory that is not the

@@ -107,7 +107,7 @@ impl<S: Copy + Default + PartialEq + Send> Slots<S> {
     /// Where the processor cannot be asked, the first slot is read.
     pub(crate) fn touch(&self, hash: u64) {
         let home = self.home(hash);
-        if cfg!(target_arch = "x86_64") {
+        if crate::prefetch::FETCHES {
             let at = self.slots.as_ptr().wrapping_add(home);
             crate::prefetch::line(at);
             crate::prefetch::line(at.cast::<u8>().wrapping_add(64));

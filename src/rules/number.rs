@@ -532,7 +532,7 @@ impl NumberTable {
         }
         let if_kept = match self.owner_first.get(&number) {
             Some(&held) => found(held),
-            None if me == Some(owner) => {
+            None if mine => {
                 self.owner_first.insert(number, holds);
                 Found::Nothing
             }

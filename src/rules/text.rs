@@ -48,8 +48,7 @@ fn any_cell(
         untrimmed(cx, index, cell, out);
     }
     let (marks, maybe_control) = marks_and_controls(bytes);
-    let below_marks = !marks;
-    if !below_marks {
+    if marks {
         not_nfc(cx, index, cell, out);
     }
     if maybe_control {
@@ -60,7 +59,7 @@ fn any_cell(
     }
     if let Some(field) = name {
         // Within the smaller limit in bytes and NFC: within it in characters.
-        if !below_marks || cell.len() > NAME_MAX {
+        if marks || cell.len() > NAME_MAX {
             too_long(cx, index, field, cell, out);
         }
     }
